@@ -1,0 +1,1 @@
+"""The bundled sample catalogue and rules (a Tmall die-cast model-car store for Double 11)."""

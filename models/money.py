@@ -1,0 +1,142 @@
+"""Exact money: every yuan amount is an integer number of fen (1 yuan = 100 fen).
+
+Parsing accepts yuan as text, ``Decimal`` or ``int`` (``"199"``, ``"199.9"``, ``"199.90"``); an
+amount finer than a fen (``"199.999"``) is refused, never rounded. Rates (commission, official
+discount) are ``Decimal`` so that ``price × rate`` rounds exactly once, half up, by
+:func:`round_half_up`. Order-level discounts are split over lines by
+:func:`allocate_proportional`, whose parts always add up to the whole, to the fen.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+
+FEN_PER_YUAN = 100
+
+
+class MoneyFormatError(ValueError):
+    """A value is not an amount of money with at most two decimals."""
+
+
+def to_fen(value: str | Decimal | int | float) -> int:
+    """Parse a yuan amount into integer fen, refusing anything finer than a fen.
+
+    Floats are accepted only when their shortest decimal form has at most two decimals
+    (a spreadsheet cell holding ``19.9``), never silently rounded.
+    """
+    if isinstance(value, bool):
+        raise MoneyFormatError(f"{value!r} is not an amount of money")
+    if isinstance(value, int):
+        return value * FEN_PER_YUAN
+    text = repr(value) if isinstance(value, float) else str(value).strip()
+    text = text.replace(",", "").replace("¥", "").replace("￥", "").strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise MoneyFormatError(f"{value!r} is not a number") from None
+    if not amount.is_finite():
+        raise MoneyFormatError(f"{value!r} is not a finite amount")
+    fen = amount * FEN_PER_YUAN
+    if fen != fen.to_integral_value():
+        raise MoneyFormatError(f"{value!r} has more than two decimals (finer than a fen)")
+    return int(fen)
+
+
+def fen_to_decimal(fen: int) -> Decimal:
+    """Integer fen as a yuan ``Decimal`` with exactly two decimals."""
+    return (Decimal(fen) / FEN_PER_YUAN).quantize(Decimal("0.01"))
+
+
+def format_yuan(fen: int) -> str:
+    """Integer fen as the public two-decimal string, e.g. ``19990 -> "199.90"``."""
+    return f"{fen_to_decimal(fen):.2f}"
+
+
+def short_yuan(fen: int) -> str:
+    """Integer fen as yuan without needless decimals: ``29900 -> "299"``, ``1990 -> "19.9"``."""
+    return format_yuan(fen).rstrip("0").rstrip(".")
+
+
+def round_half_up(numerator: int, denominator: int = 1) -> int:
+    """``numerator / denominator`` rounded half up (away from zero on ties), in integers."""
+    if denominator <= 0:
+        raise ValueError("denominator must be positive")
+    quotient, remainder = divmod(abs(numerator), denominator)
+    if 2 * remainder >= denominator:
+        quotient += 1
+    return quotient if numerator >= 0 else -quotient
+
+
+def fen_times_rate(fen: int, rate: Decimal) -> int:
+    """``fen × rate`` rounded half up to the fen (the platform's rule for per-unit discounts)."""
+    return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fraction_floor_fen(value: Fraction) -> int:
+    """The largest whole number of fen not above ``value`` (a conservative report of a margin)."""
+    return math.floor(value)
+
+
+def decimal_ceil_fen(value: Decimal) -> int:
+    """A fen amount given as a Decimal, rounded up to the next whole fen."""
+    return int(value.to_integral_value(rounding=ROUND_CEILING))
+
+
+def decimal_floor_fen(value: Decimal) -> int:
+    """A fen amount given as a Decimal, rounded down to a whole fen."""
+    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+
+
+def allocate_proportional(
+    total: int, weights: Sequence[int], caps: Sequence[int] | None = None
+) -> list[int]:
+    """Split ``total`` fen over lines in proportion to ``weights``, exactly (largest remainder).
+
+    Each part is the floor of its exact share; the fen left over go one each to the lines with
+    the largest remainders (ties to the earlier line), so the parts add up to ``total``. With
+    ``caps``, no part exceeds its cap: a line that would is held at its cap and what it cannot
+    take is split, the same way, over the lines that still have room. ``total`` must not exceed
+    the sum of the caps.
+    """
+    count = len(weights)
+    if total < 0:
+        raise ValueError("cannot allocate a negative amount")
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    if caps is not None and total > sum(caps):
+        raise ValueError("total exceeds what the lines can take")
+    parts = [0] * count
+    open_lines = [i for i in range(count) if caps is None or caps[i] > 0]
+    remaining = total
+    while remaining > 0 and open_lines:
+        weight_sum = sum(weights[i] for i in open_lines)
+        if weight_sum == 0:
+            # Lines with no amount of their own: split evenly, in order.
+            shares = {i: 0 for i in open_lines}
+            for n in range(remaining):
+                shares[open_lines[n % len(open_lines)]] += 1
+        else:
+            floors = {i: remaining * weights[i] // weight_sum for i in open_lines}
+            leftover = remaining - sum(floors.values())
+            by_remainder = sorted(
+                open_lines, key=lambda i: (-(remaining * weights[i] % weight_sum), i)
+            )
+            for i in by_remainder[:leftover]:
+                floors[i] += 1
+            shares = floors
+        overflow = 0
+        still_open = []
+        for i in open_lines:
+            room = None if caps is None else caps[i] - parts[i]
+            if room is not None and shares[i] >= room:
+                parts[i] += room
+                overflow += shares[i] - room
+            else:
+                parts[i] += shares[i]
+                still_open.append(i)
+        remaining = overflow
+        open_lines = still_open
+    return parts

@@ -1,0 +1,182 @@
+"""The platform's rules and the store's limits, as read from the rules file (TOML).
+
+Money is integer fen; rates are ``Decimal`` where they multiply money (commission, official
+discount) and floats where they only shape a forecast (elasticity, uplifts).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.money import short_yuan
+
+
+class Mechanism(StrEnum):
+    """The platform-wide, merchant-funded discount the store's products carry."""
+
+    CROSS_STORE = "cross_store"  # 跨店满减: every X save Y, pooled across stores
+    OFFICIAL = "official"  # 官方立减: a share off the single-item price, per unit
+    NONE = "none"
+
+
+class CouponTier(BaseModel):
+    """A "spend T save A" tier (满T减A); ``threshold_fen`` 0 is a no-threshold coupon."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    threshold_fen: int = Field(ge=0)
+    amount_fen: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _amount_below_threshold(self) -> CouponTier:
+        if self.threshold_fen and self.amount_fen >= self.threshold_fen:
+            raise ValueError("a coupon must save less than its threshold")
+        return self
+
+    @property
+    def label(self) -> str:
+        """The merchandiser's name for the tier, e.g. ``299-20`` or ``0-5``."""
+        return f"{short_yuan(self.threshold_fen)}-{short_yuan(self.amount_fen)}"
+
+
+class PlatformRules(BaseModel):
+    """What the platform imposes: commission, sign-up rules, the platform-wide discount."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    commission_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
+    min_discount: Decimal = Field(default=Decimal("0.10"), ge=0, lt=1)
+    lowest_price_factor: Decimal = Field(default=Decimal("1.0"), gt=0)
+    mechanism: Mechanism = Mechanism.CROSS_STORE
+    cross_store_every_fen: int = Field(default=30000, gt=0)
+    cross_store_save_fen: int = Field(default=5000, ge=0)
+    official_rate: Decimal = Field(default=Decimal("0.15"), ge=0, lt=1)
+
+    @model_validator(mode="after")
+    def _cross_store_saves_less_than_it_asks(self) -> PlatformRules:
+        if self.cross_store_save_fen >= self.cross_store_every_fen:
+            raise ValueError("cross_store_save must be below cross_store_every")
+        return self
+
+
+class StoreRules(BaseModel):
+    """The store's own costs and limits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    shipping_cost_fen: int = Field(default=800, ge=0)
+    handling_cost_fen: int = Field(default=0, ge=0)
+    margin_floor_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
+    budget_fen: int = Field(default=0, ge=0)
+
+
+class DiscountLadder(BaseModel):
+    """The activity-price levels to choose from, as shares of the everyday price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    levels: tuple[Decimal, ...] = (
+        Decimal("0.95"), Decimal("0.90"), Decimal("0.85"), Decimal("0.80"), Decimal("0.75"),
+        Decimal("0.70"), Decimal("0.65"), Decimal("0.60"), Decimal("0.55"), Decimal("0.50"),
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _levels_in_range_and_distinct(cls, levels: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if not levels:
+            raise ValueError("at least one level is needed")
+        if any(not (0 < level <= 1) for level in levels):
+            raise ValueError("every level must be a share of the everyday price in (0, 1]")
+        if len(set(levels)) != len(levels):
+            raise ValueError("levels must be distinct")
+        return tuple(sorted(levels, reverse=True))
+
+
+class CouponRules(BaseModel):
+    """The store-coupon tiers the optimizer may offer, and how many at most."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidates: tuple[CouponTier, ...] = (
+        CouponTier(threshold_fen=0, amount_fen=500),
+        CouponTier(threshold_fen=9900, amount_fen=1000),
+        CouponTier(threshold_fen=29900, amount_fen=2000),
+        CouponTier(threshold_fen=59900, amount_fen=5000),
+    )
+    max_tiers: int = Field(default=3, ge=0)
+
+    @field_validator("candidates")
+    @classmethod
+    def _distinct_thresholds(cls, tiers: tuple[CouponTier, ...]) -> tuple[CouponTier, ...]:
+        thresholds = [tier.threshold_fen for tier in tiers]
+        if len(set(thresholds)) != len(thresholds):
+            raise ValueError("two coupon candidates share a threshold")
+        if len(tiers) > 12:
+            raise ValueError("at most 12 coupon candidates")
+        return tuple(sorted(tiers, key=lambda tier: tier.threshold_fen))
+
+
+class B2G1Rules(BaseModel):
+    """Buy two get one (买二送一): whether the store may run it, and its forecast effects."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = True
+    uplift: float = Field(default=0.30, ge=0)
+    free_share: float = Field(default=0.15, ge=0, le=1 / 3)
+
+
+class OrderBand(BaseModel):
+    """A band of order values and the share of the store's orders that fall in it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    upto_fen: int | None = Field(default=None, gt=0)  # None: open-ended top band
+    share: float = Field(ge=0, le=1)
+    typical_fen: int = Field(gt=0)
+
+
+class DemandRules(BaseModel):
+    """How the forecast responds to prices, coupons and buy-two-get-one (all forecasts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default_elasticity: float = Field(default=-1.8, lt=0)
+    event_uplift: float = Field(default=0.5, ge=0)
+    cross_store_take_rate: float = Field(default=0.6, ge=0, le=1)
+    units_per_order: float = Field(default=1.6, ge=1)
+    coupon_redemption: float = Field(default=0.7, ge=0, le=1)
+    coupon_response: float = Field(default=1.5, ge=0)
+    order_bands: tuple[OrderBand, ...] = (
+        OrderBand(upto_fen=10000, share=0.22, typical_fen=7900),
+        OrderBand(upto_fen=30000, share=0.38, typical_fen=19900),
+        OrderBand(upto_fen=60000, share=0.27, typical_fen=39900),
+        OrderBand(upto_fen=None, share=0.13, typical_fen=79900),
+    )
+
+    @field_validator("order_bands")
+    @classmethod
+    def _bands_cover_all_orders(cls, bands: tuple[OrderBand, ...]) -> tuple[OrderBand, ...]:
+        if not bands:
+            raise ValueError("at least one order band is needed")
+        if abs(sum(band.share for band in bands) - 1.0) > 1e-6:
+            raise ValueError("order band shares must add up to 1")
+        if bands[-1].upto_fen is not None or any(b.upto_fen is None for b in bands[:-1]):
+            raise ValueError("only the last order band is open-ended (no upto)")
+        return bands
+
+
+class Rules(BaseModel):
+    """Everything the plan must respect, one object per section of the rules file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    platform: PlatformRules = PlatformRules()
+    store: StoreRules = StoreRules()
+    ladder: DiscountLadder = DiscountLadder()
+    coupons: CouponRules = CouponRules()
+    b2g1: B2G1Rules = B2G1Rules()
+    demand: DemandRules = DemandRules()

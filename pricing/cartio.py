@@ -1,0 +1,272 @@
+"""The public JSON form of carts and quotes (money as yuan strings with two decimals).
+
+A cart file (see the README) is read into :class:`models.Cart`; every bad field is reported at
+once by its JSON path (``lines[2].unit_price``), never as a raw validation error.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from models.cart import Cart, CartQuote
+from models.money import MoneyFormatError, format_yuan, to_fen
+from models.rules import CouponTier
+from pricing.errors import CartError, Problem
+
+_MONEY_HINT = "an amount in yuan with at most two decimals, e.g. \"199.00\""
+
+
+class _Reader:
+    """Collects every problem while converting the JSON form into model arguments."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str, value: object = None) -> None:
+        shown = None if value is None else json.dumps(value, ensure_ascii=False)
+        self.problems.append(Problem(self.source, message, column=path, value=shown))
+
+    def money(self, data: dict[str, Any], key: str, path: str, default: int | None = None) -> int:
+        if key not in data:
+            if default is None:
+                self.fail(f"{path}.{key}", f"missing; expected {_MONEY_HINT}")
+            return default or 0
+        value = data[key]
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(f"{path}.{key}", f"expected {_MONEY_HINT}", value)
+            return 0
+        try:
+            fen = to_fen(value)
+        except MoneyFormatError as error:
+            self.fail(f"{path}.{key}", f"{error}; expected {_MONEY_HINT}", value)
+            return 0
+        if fen < 0:
+            self.fail(f"{path}.{key}", "must not be negative", value)
+        return fen
+
+    def rate(self, value: object, path: str) -> Decimal | None:
+        try:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise InvalidOperation
+            rate = Decimal(str(value))
+        except InvalidOperation:
+            self.fail(path, "expected a rate between 0 and 1, e.g. \"0.15\"", value)
+            return None
+        if not (0 <= rate < 1):
+            self.fail(path, "expected a rate between 0 and 1, e.g. \"0.15\"", value)
+            return None
+        return rate
+
+    def obj(self, value: object, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(path, "expected an object", value)
+            return {}
+        return value
+
+    def keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
+        for key in sorted(set(data) - allowed):
+            self.fail(f"{path}.{key}", f"unknown field (known: {', '.join(sorted(allowed))})")
+
+    def tier(self, value: object, path: str) -> dict[str, int]:
+        data = self.obj(value, path)
+        self.keys(data, path, {"threshold", "amount"})
+        return {
+            "threshold_fen": self.money(data, "threshold", path, default=0),
+            "amount_fen": self.money(data, "amount", path),
+        }
+
+
+def _store(reader: _Reader, value: object, path: str) -> dict[str, Any]:
+    data = reader.obj(value, path)
+    reader.keys(data, path, {"coupons", "activity", "cross_store", "official_rate"})
+    store: dict[str, Any] = {}
+    coupons = data.get("coupons", [])
+    if not isinstance(coupons, list):
+        reader.fail(f"{path}.coupons", "expected a list of {threshold, amount}", coupons)
+        coupons = []
+    store["coupons"] = [reader.tier(c, f"{path}.coupons[{i}]") for i, c in enumerate(coupons)]
+    if data.get("activity") is not None:
+        activity = reader.obj(data["activity"], f"{path}.activity")
+        kind = activity.get("kind")
+        if kind == "spend_save":
+            reader.keys(activity, f"{path}.activity", {"kind", "tiers"})
+            tiers = activity.get("tiers", [])
+            if not isinstance(tiers, list) or not tiers:
+                reader.fail(f"{path}.activity.tiers", "expected a non-empty list of tiers", tiers)
+                tiers = []
+            store["activity"] = {
+                "kind": "spend_save",
+                "tiers": [reader.tier(t, f"{path}.activity.tiers[{i}]") for i, t in enumerate(tiers)],
+            }
+        elif kind == "b2g1":
+            reader.keys(activity, f"{path}.activity", {"kind"})
+            store["activity"] = {"kind": "b2g1"}
+        else:
+            reader.fail(f"{path}.activity.kind", "expected \"spend_save\" or \"b2g1\"", kind)
+    if data.get("cross_store") is not None:
+        cross = reader.obj(data["cross_store"], f"{path}.cross_store")
+        reader.keys(cross, f"{path}.cross_store", {"every", "save"})
+        store["cross_store"] = {
+            "every_fen": reader.money(cross, "every", f"{path}.cross_store"),
+            "save_fen": reader.money(cross, "save", f"{path}.cross_store"),
+        }
+    if data.get("official_rate") is not None:
+        store["official_rate"] = reader.rate(data["official_rate"], f"{path}.official_rate")
+    if "cross_store" in store and "official_rate" in store:
+        reader.fail(path, "a store has either cross_store or official_rate, never both")
+    return store
+
+
+def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[str, Any]:
+    data = reader.obj(value, path)
+    reader.keys(
+        data, path, {"sku", "store", "unit_price", "quantity", "item_coupon", "b2g1"}
+    )
+    line: dict[str, Any] = {
+        "sku": str(data.get("sku", "")),
+        "store": str(data.get("store", "")),
+        "unit_price_fen": reader.money(data, "unit_price", path),
+        "b2g1": bool(data.get("b2g1", False)),
+    }
+    if not line["sku"]:
+        reader.fail(f"{path}.sku", "missing; expected the SKU code")
+    if line["store"] not in stores:
+        reader.fail(f"{path}.store", f"unknown store (known: {', '.join(sorted(stores))})",
+                    data.get("store"))
+    quantity = data.get("quantity")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        reader.fail(f"{path}.quantity", "expected a whole number of units, at least 1", quantity)
+        quantity = 1
+    line["quantity"] = quantity
+    if data.get("item_coupon") is not None:
+        line["item_coupon"] = reader.tier(data["item_coupon"], f"{path}.item_coupon")
+    return line
+
+
+def cart_from_json(data: object, source: str = "cart") -> Cart:
+    """Build a cart from its JSON form, reporting every bad field at once."""
+    reader = _Reader(source)
+    root = reader.obj(data, "cart")
+    reader.keys(root, "cart", {"stores", "lines", "red_packet"})
+    raw_stores = reader.obj(root.get("stores", {}), "stores")
+    if not raw_stores:
+        reader.fail("stores", "expected at least one store")
+    stores = {name: _store(reader, offer, f"stores.{name}") for name, offer in raw_stores.items()}
+    raw_lines = root.get("lines", [])
+    if not isinstance(raw_lines, list) or not raw_lines:
+        reader.fail("lines", "expected a non-empty list of lines", raw_lines)
+        raw_lines = []
+    lines = [_line(reader, line, f"lines[{i}]", set(stores)) for i, line in enumerate(raw_lines)]
+    red_packet = reader.money(root, "red_packet", "cart", default=0)
+    if reader.problems:
+        raise CartError(reader.problems)
+    try:
+        return Cart(stores=stores, lines=tuple(lines), red_packet_fen=red_packet)
+    except ValidationError as error:
+        problems = [
+            Problem(source, issue["msg"], column=".".join(str(part) for part in issue["loc"]))
+            for issue in error.errors()
+        ]
+        raise CartError(problems) from None
+
+
+def load_cart(path: Path) -> Cart:
+    """Read a cart file (JSON)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CartError([Problem(str(path), "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise CartError([Problem(str(path), f"cannot read the file: {error}")]) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CartError(
+            [Problem(str(path), f"not valid JSON: {error.msg}", row=error.lineno)]
+        ) from None
+    return cart_from_json(data, str(path))
+
+
+def _tier_json(tier: CouponTier) -> dict[str, str]:
+    return {"threshold": format_yuan(tier.threshold_fen), "amount": format_yuan(tier.amount_fen)}
+
+
+def cart_to_json(cart: Cart) -> dict[str, Any]:
+    """The public JSON form of a cart (what ``quote`` reads back)."""
+    stores: dict[str, Any] = {}
+    for name, offer in cart.stores.items():
+        store: dict[str, Any] = {}
+        if offer.coupons:
+            store["coupons"] = [_tier_json(tier) for tier in offer.coupons]
+        if offer.activity is not None:
+            if offer.activity.kind == "b2g1":
+                store["activity"] = {"kind": "b2g1"}
+            else:
+                store["activity"] = {
+                    "kind": "spend_save",
+                    "tiers": [_tier_json(tier) for tier in offer.activity.tiers],
+                }
+        if offer.cross_store is not None:
+            store["cross_store"] = {
+                "every": format_yuan(offer.cross_store.every_fen),
+                "save": format_yuan(offer.cross_store.save_fen),
+            }
+        if offer.official_rate is not None:
+            store["official_rate"] = str(offer.official_rate)
+        stores[name] = store
+    lines = []
+    for line in cart.lines:
+        entry: dict[str, Any] = {
+            "sku": line.sku,
+            "store": line.store,
+            "unit_price": format_yuan(line.unit_price_fen),
+            "quantity": line.quantity,
+        }
+        if line.item_coupon is not None:
+            entry["item_coupon"] = _tier_json(line.item_coupon)
+        if line.b2g1:
+            entry["b2g1"] = True
+        lines.append(entry)
+    result: dict[str, Any] = {"stores": stores, "lines": lines}
+    if cart.red_packet_fen:
+        result["red_packet"] = format_yuan(cart.red_packet_fen)
+    return result
+
+
+def quote_to_json(result: CartQuote) -> dict[str, Any]:
+    """The public JSON form of a quote: money as two-decimal strings."""
+    return {
+        "paid": format_yuan(result.paid_fen),
+        "lines": [
+            {
+                "sku": line.sku,
+                "store": line.store,
+                "quantity": line.quantity,
+                "subtotal": format_yuan(line.subtotal_fen),
+                "official_discount": format_yuan(line.official_discount_fen),
+                "activity_discount": format_yuan(line.activity_discount_fen),
+                "coupon_discount": format_yuan(line.coupon_discount_fen),
+                "cross_store_discount": format_yuan(line.cross_store_discount_fen),
+                "red_packet": format_yuan(line.red_packet_fen),
+                "paid": format_yuan(line.paid_fen),
+                "merchant_receives": format_yuan(line.merchant_receives_fen),
+            }
+            for line in result.lines
+        ],
+        "stores": [
+            {
+                "store": store.store,
+                "subtotal": format_yuan(store.subtotal_fen),
+                "paid": format_yuan(store.paid_fen),
+                "merchant_receives": format_yuan(store.merchant_receives_fen),
+                "coupon_used": store.coupon_used,
+            }
+            for store in result.stores
+        ],
+    }
