@@ -71,6 +71,9 @@ def handles_errors(command: Callable[P, None]) -> Callable[P, None]:
 # --- commands ---------------------------------------------------------------------------------
 
 
+# --- end of commands ---------------------------------------------------------------------------
+
+
 def main() -> None:
     """Entry point of the ``price-opt`` command."""
     app()

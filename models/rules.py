@@ -149,7 +149,7 @@ class DemandRules(BaseModel):
     cross_store_take_rate: float = Field(default=0.6, ge=0, le=1)
     units_per_order: float = Field(default=1.6, ge=1)
     coupon_redemption: float = Field(default=0.7, ge=0, le=1)
-    coupon_response: float = Field(default=1.5, ge=0)
+    coupon_response: float = Field(default=3.0, ge=0)
     order_bands: tuple[OrderBand, ...] = (
         OrderBand(upto_fen=10000, share=0.22, typical_fen=7900),
         OrderBand(upto_fen=30000, share=0.38, typical_fen=19900),

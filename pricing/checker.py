@@ -1,0 +1,393 @@
+"""The worst-basket checker: the least margin any cart leaves each product's units.
+
+For a store whose products sell at given single-item prices, with its coupon tiers, its
+buy-two-get-one members, the platform's mechanism, commission, shipping and handling, the
+checker reports for every product
+
+* ``bound_fen``: a proven lower bound on the margin one unit keeps in *any* cart a buyer can
+  build (any quantities within purchase limits, any other-store amounts to reach cross-store
+  thresholds, the best coupon the cart reaches); see :mod:`pricing.bounds` for the formula. The
+  worst sub-order for a coupon of threshold ``T`` is the smallest subtotal ``≥ T`` that the
+  store's own prices and limits can really build (:mod:`pricing.reach`); above a size limit the
+  checker assumes every amount is reachable, which is sound and slightly more cautious;
+* ``witness``: the worst cart it found, a real cart in the public cart format, and
+  ``witness_margin`` the unit margin that cart gives when quoted exactly by
+  :func:`pricing.stacking.quote`. ``bound_fen ≤ witness_margin`` always; the difference is the
+  rounding allowance and, for buy-two-get-one members, the free-unit share (the bound assumes a
+  full third).
+
+A plan passes when every product's bound is at or above its margin floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import numpy.typing as npt
+
+from models.cart import B2G1Activity, Cart, CartLine, CartQuote, CrossStore, StoreOffer
+from models.money import allocate_proportional, fen_times_rate
+from models.product import Product
+from models.rules import CouponTier, Mechanism, Rules
+from pricing.bounds import (
+    ROUNDING_ALLOWANCE_FEN,
+    margin_floor_fen,
+    official_discount_fen,
+    unit_margin_bound_fen,
+    worst_rate,
+)
+from pricing.reach import Reachability
+from pricing.stacking import quote
+
+STORE = "S"
+OTHER_STORE = "OTHER"
+OTHER_SKU = "OTHER-STORE-ITEMS"
+REACHABILITY_MAX_PRODUCTS = 5_000
+
+
+@dataclass(frozen=True)
+class StoreSetup:
+    """One store under a plan: products at their prices, and what a buyer may stack."""
+
+    products: tuple[Product, ...]
+    prices_fen: tuple[int, ...]
+    coupon_tiers: tuple[CouponTier, ...]
+    b2g1_members: frozenset[str]
+    rules: Rules
+
+    def offer(self) -> StoreOffer:
+        """The store's offer as a cart states it."""
+        platform = self.rules.platform
+        return StoreOffer(
+            coupons=self.coupon_tiers,
+            activity=B2G1Activity() if self.b2g1_members else None,
+            cross_store=CrossStore(
+                every_fen=platform.cross_store_every_fen, save_fen=platform.cross_store_save_fen
+            )
+            if platform.mechanism is Mechanism.CROSS_STORE
+            else None,
+            official_rate=platform.official_rate
+            if platform.mechanism is Mechanism.OFFICIAL
+            else None,
+        )
+
+    def other_store_offer(self) -> StoreOffer:
+        """Another store in the same cross-store pool (where the buyer tops up to a threshold)."""
+        offer = self.offer()
+        return StoreOffer(cross_store=offer.cross_store)
+
+
+@dataclass(frozen=True)
+class ProductCheck:
+    """The checker's verdict on one product."""
+
+    sku: str
+    price_fen: int
+    floor_fen: int
+    bound_fen: int
+    witness: Cart | None
+    witness_margin: Fraction | None
+    cap_possible: bool = False
+
+    @property
+    def proven_safe(self) -> bool:
+        """No cart can take a unit below its margin floor."""
+        return self.bound_fen >= self.floor_fen
+
+    @property
+    def loses(self) -> bool:
+        """A real cart (the witness) sells a unit below cost."""
+        return self.witness_margin is not None and self.witness_margin < 0
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The checker's verdict on a store: every product, and the worst order it found."""
+
+    products: tuple[ProductCheck, ...]
+    reachability_exact: bool
+    worst_order_margin_fen: int | None = None
+    worst_order_witness: Cart | None = None
+    unchecked_witnesses: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def passes(self) -> bool:
+        """Every product is proven to keep its margin floor in every cart."""
+        return all(check.proven_safe for check in self.products)
+
+    @property
+    def order_bound_fen(self) -> int | None:
+        """A lower bound on any order's margin: the least unit bound, when none is negative."""
+        if not self.products:
+            return None
+        least = min(check.bound_fen for check in self.products)
+        return least if least >= 0 else None
+
+
+def cart_margins(
+    cart: Cart, result: CartQuote, costs_fen: Mapping[str, int], rules: Rules, store: str = STORE
+) -> tuple[list[int | None], int]:
+    """The merchant's margin on each line of ``store`` and on its whole sub-order, in fen.
+
+    A line's margin is what the merchant receives for it, less commission (rounded half up to
+    the fen), the units' cost and handling, and its share of the order's shipping (split by
+    single-item amount, exactly). Lines of other stores get ``None``.
+    """
+    own = [i for i, line in enumerate(cart.lines) if line.store == store]
+    shipping = allocate_proportional(
+        rules.store.shipping_cost_fen if own else 0,
+        [result.lines[i].subtotal_fen for i in own],
+    )
+    margins: list[int | None] = [None] * len(cart.lines)
+    for i, ship_share in zip(own, shipping, strict=True):
+        line = cart.lines[i]
+        receives = result.lines[i].merchant_receives_fen
+        commission = fen_times_rate(receives, rules.platform.commission_rate)
+        unit_cost = costs_fen[line.sku] + rules.store.handling_cost_fen
+        margins[i] = receives - commission - line.quantity * unit_cost - ship_share
+    return margins, sum(m for m in margins if m is not None)
+
+
+def _as_array(values: Sequence[int]) -> npt.NDArray[np.int64]:
+    return np.asarray(values, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    """A family of carts: the coupon they reach, the least subtotal, whether B2G1 fires."""
+
+    coupon_fen: int
+    target_fen: npt.NDArray[np.int64]
+    b2g1: bool
+
+
+class _StoreArrays:
+    """The store's products as arrays, with what the bound needs."""
+
+    def __init__(self, setup: StoreSetup) -> None:
+        self.setup = setup
+        rules = setup.rules
+        self.prices = _as_array(setup.prices_fen)
+        self.costs = _as_array([p.unit_cost_fen for p in setup.products])
+        self.limits = _as_array([p.purchase_limit or 0 for p in setup.products])
+        self.in_b2g1 = np.array([p.sku in setup.b2g1_members for p in setup.products], dtype=bool)
+        self.official = official_discount_fen(self.prices, rules)
+        self.floors = margin_floor_fen(self.prices, rules)
+        eligible_prices = self.prices[self.in_b2g1]
+        # The cheapest pair of other eligible units a B2G1 cart can hold (a superset is sound).
+        self.cheapest_eligible = int(eligible_prices.min()) if len(eligible_prices) else 0
+
+    def scenarios(self) -> list[_Scenario]:
+        tiers = self.setup.coupon_tiers
+        lowest_threshold = min((t.threshold_fen for t in tiers), default=None)
+        families: list[_Scenario] = []
+        for with_b2g1 in (False, True):
+            if with_b2g1 and not self.in_b2g1.any():
+                continue
+            least = self.prices + (2 * self.cheapest_eligible if with_b2g1 else 0)
+            if lowest_threshold is None or lowest_threshold > 0:
+                families.append(_Scenario(0, least, with_b2g1))
+            families.extend(
+                _Scenario(tier.amount_fen, np.maximum(least, tier.threshold_fen), with_b2g1)
+                for tier in tiers
+            )
+        return families
+
+
+def _smallest_baskets(
+    arrays: _StoreArrays, reach: Reachability | None, targets: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """The least subtotal holding one unit of each product and reaching its target."""
+    if reach is None:
+        return targets
+    rest = reach.smallest_at_least_many(np.maximum(targets - arrays.prices, 0))
+    # Beyond the horizon nothing is known: the target itself is a sound (smaller) subtotal.
+    return np.where(rest >= 0, arrays.prices + rest, targets)
+
+
+def _build_reach(arrays: _StoreArrays) -> Reachability | None:
+    thresholds = [t.threshold_fen for t in arrays.setup.coupon_tiers]
+    if not len(arrays.prices) or len(arrays.prices) > REACHABILITY_MAX_PRODUCTS:
+        return None
+    horizon = max([*thresholds, 0]) + 3 * int(arrays.prices.max()) + 1
+    if not Reachability.affordable(arrays.prices, horizon):
+        return None
+    return Reachability(arrays.prices, arrays.limits, horizon)
+
+
+def _witness_cart(
+    arrays: _StoreArrays,
+    reach: Reachability | None,
+    index: int,
+    scenario: _Scenario,
+) -> Cart | None:
+    """A real cart of this scenario's family for product ``index``, or None if none fits."""
+    setup = arrays.setup
+    products = setup.products
+    price = int(arrays.prices[index])
+    limit = int(arrays.limits[index]) or None
+    units: dict[int, int] = {index: 1}
+    if scenario.b2g1:
+        if not arrays.in_b2g1[index]:
+            return None
+        own_units = 3 if limit is None else min(3, limit)
+        units[index] = own_units
+        if own_units < 3:
+            partners = [
+                i for i in np.flatnonzero(arrays.in_b2g1) if i != index
+                and (arrays.limits[i] == 0 or arrays.limits[i] >= 3 - own_units)
+            ]
+            if not partners:
+                return None
+            nearest = min(partners, key=lambda i: abs(int(arrays.prices[i]) - price))
+            units[int(nearest)] = 3 - own_units
+    subtotal = sum(int(arrays.prices[i]) * q for i, q in units.items())
+    target = int(scenario.target_fen[index])
+    if subtotal < target:
+        missing = target - subtotal
+        if reach is not None:
+            reached = reach.smallest_at_least(missing)
+            if reached is None:
+                return None
+            filler = reach.basket(reached)
+        else:
+            filler = _greedy_filler(arrays, missing)
+            if filler is None:
+                return None
+        for i, q in filler.items():
+            units[i] = units.get(i, 0) + q
+    for i, q in units.items():
+        if arrays.limits[i] and q > arrays.limits[i]:
+            return None
+    lines = [
+        CartLine(
+            sku=products[i].sku,
+            store=STORE,
+            unit_price_fen=int(arrays.prices[i]),
+            quantity=q,
+            b2g1=bool(arrays.in_b2g1[i]),
+        )
+        for i, q in units.items()
+    ]
+    stores = {STORE: setup.offer()}
+    every = setup.rules.platform.cross_store_every_fen
+    if setup.rules.platform.mechanism is Mechanism.CROSS_STORE:
+        store_subtotal = sum(int(arrays.prices[i]) * q for i, q in units.items())
+        top_up = (-store_subtotal) % every
+        if top_up:
+            stores[OTHER_STORE] = setup.other_store_offer()
+            lines.append(
+                CartLine(sku=OTHER_SKU, store=OTHER_STORE, unit_price_fen=top_up, quantity=1)
+            )
+    return Cart(stores=stores, lines=tuple(lines))
+
+
+def _greedy_filler(arrays: _StoreArrays, missing_fen: int) -> dict[int, int] | None:
+    """Units of the cheapest product without a purchase limit that reach ``missing_fen``."""
+    unlimited = np.flatnonzero((arrays.limits == 0) & (arrays.prices > 0))
+    if not len(unlimited):
+        return None
+    cheapest = int(unlimited[np.argmin(arrays.prices[unlimited])])
+    price = int(arrays.prices[cheapest])
+    return {cheapest: -(-missing_fen // price)}
+
+
+def unit_margin_of(
+    cart: Cart, costs_fen: Mapping[str, int], rules: Rules, sku: str
+) -> Fraction:
+    """The margin per unit of ``sku`` (the first line of it in the store) in ``cart``."""
+    result = quote(cart)
+    margins, _ = cart_margins(cart, result, costs_fen, rules)
+    for line, margin in zip(cart.lines, margins, strict=True):
+        if line.sku == sku and margin is not None:
+            return Fraction(margin, line.quantity)
+    raise ValueError(f"{sku} is not in the cart")
+
+
+def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckReport:
+    """Check every product of a store; witness carts for all, or the ``witnesses_for`` worst.
+
+    The bounds are always computed for every product (vectorized); quoting witness carts
+    costs a few exact quotes per product, so on large catalogues only the worst products get
+    one and the others carry an empty witness.
+    """
+    arrays = _StoreArrays(setup)
+    rules = setup.rules
+    count = len(setup.products)
+    reach = _build_reach(arrays)
+    families = arrays.scenarios()
+    bounds = np.full(count, np.iinfo(np.int64).max, dtype=np.int64)
+    cap_possible = False
+    baskets_by_family = []
+    for family in families:
+        in_b2g1 = arrays.in_b2g1 if family.b2g1 else np.zeros(count, dtype=bool)
+        applies = arrays.in_b2g1 if family.b2g1 else np.ones(count, dtype=bool)
+        baskets = _smallest_baskets(arrays, reach, family.target_fen)
+        baskets_by_family.append(baskets)
+        bound = unit_margin_bound_fen(
+            arrays.prices, arrays.official, arrays.costs, in_b2g1,
+            family.coupon_fen, baskets, rules,
+        )
+        bounds = np.where(applies, np.minimum(bounds, bound), bounds)
+        rates = worst_rate(
+            arrays.prices, arrays.official, in_b2g1, family.coupon_fen, baskets, rules
+        )
+        cap_possible = cap_possible or bool((applies & (rates >= 1.0)).any())
+    notes: list[str] = []
+    if cap_possible:
+        # Some line can be discounted to zero; its cut is then spread over the other lines of
+        # the sub-order, so for them only "receives ≥ 0" is certain.
+        floor_bound = -(arrays.costs + rules.store.handling_cost_fen
+                        + rules.store.shipping_cost_fen + ROUNDING_ALLOWANCE_FEN)
+        bounds = np.minimum(bounds, floor_bound)
+        notes.append("a line can be discounted to zero, so every bound assumes only receives ≥ 0")
+    if reach is None and count:
+        notes.append(
+            "every subtotal is assumed reachable (catalogue too large to enumerate baskets); "
+            "the bounds are sound and slightly more cautious"
+        )
+    order = np.argsort(bounds - arrays.floors, kind="stable")
+    chosen = set(order[: witnesses_for].tolist()) if witnesses_for is not None else set(range(count))
+    costs = {p.sku: p.unit_cost_fen for p in setup.products}
+    checks: list[ProductCheck] = []
+    worst_order: tuple[int, Cart] | None = None
+    for index, product in enumerate(setup.products):
+        witness: Cart | None = None
+        witness_margin: Fraction | None = None
+        if index in chosen:
+            for family in families:
+                cart = _witness_cart(arrays, reach, index, family)
+                if cart is None:
+                    continue
+                result = quote(cart)
+                margins, order_margin = cart_margins(cart, result, costs, rules)
+                line_margin = margins[0]
+                assert line_margin is not None
+                margin = Fraction(line_margin, cart.lines[0].quantity)
+                if witness_margin is None or margin < witness_margin:
+                    witness, witness_margin = cart, margin
+                if worst_order is None or order_margin < worst_order[0]:
+                    worst_order = (order_margin, cart)
+        checks.append(
+            ProductCheck(
+                sku=product.sku,
+                price_fen=int(arrays.prices[index]),
+                floor_fen=int(arrays.floors[index]),
+                bound_fen=int(bounds[index]),
+                witness=witness,
+                witness_margin=witness_margin,
+                cap_possible=cap_possible,
+            )
+        )
+    return CheckReport(
+        products=tuple(checks),
+        reachability_exact=reach is not None,
+        worst_order_margin_fen=None if worst_order is None else worst_order[0],
+        worst_order_witness=None if worst_order is None else worst_order[1],
+        unchecked_witnesses=count - len(chosen),
+        notes=tuple(notes),
+    )
