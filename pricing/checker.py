@@ -255,9 +255,10 @@ def _witness_cart(
                 return None
             filler = reach.basket(reached)
         else:
-            filler = _greedy_filler(arrays, missing)
-            if filler is None:
+            greedy = _greedy_filler(arrays, missing)
+            if greedy is None:
                 return None
+            filler = greedy
         for i, q in filler.items():
             units[i] = units.get(i, 0) + q
     for i, q in units.items():

@@ -82,4 +82,6 @@ def signup_price_cap_fen(
     for _ in range(4):
         fits_next = effective_price_fen(guess + 1, rules) <= cap
         guess = np.where(fits_next, guess + 1, guess)
-    return np.minimum(guess, max_price_for_depth_fen(list_price_fen, rules))
+    return np.asarray(
+        np.minimum(guess, max_price_for_depth_fen(list_price_fen, rules)), dtype=np.int64
+    )

@@ -1,0 +1,253 @@
+"""The candidate table: every product × (out, ladder level, ladder level with B2G1), vectorized.
+
+Rows of the table (the same for every product, ``R`` in all)::
+
+    0                   stays out of the event, at its everyday price
+    1 … L               joins at ladder level i
+    L+1 … 2L            joins at ladder level i and buy-two-get-one (when the rules allow it)
+
+For each product × row: the activity price (fen), whether it meets the sign-up rules, expected
+units, revenue, discount spend and profit (forecasts, fen as floats), and ``unsafe``: a bitmask
+over the coupon candidates, bit ``k`` set when a cart reaching candidate ``k`` could take a unit
+below its margin floor (:func:`pricing.bounds.unit_margin_bound_fen` with the least subtotal
+``S = max(threshold, price)``, never larger than the checker's, so the optimizer is at least as
+cautious as the checker).
+
+Expected profit of a row, per unit, with ``c`` the commission, ``o`` the official discount rate,
+``t·Y/X`` the expected cross-store take (the share of orders that reach it times its rate),
+``f`` the expected free share of B2G1 units and ``ship/u`` shipping per unit::
+
+    profit = units × ((1 − c) × p × (1 − o − t·Y/X − b·f) − cost − handling − ship/u)
+    spend  = units × ((list − p) + p × (o + t·Y/X + b·f))
+    revenue = units × p × (1 − b·f)
+
+A row is **dropped** before any model is built when it breaks a sign-up rule, when it is unsafe
+even without a coupon (or can be discounted to nothing), when the product is a hero and the row
+stays out, or when another row of the same product is at least as profitable, no more
+expensive (with a budget) and unsafe with no more coupon tiers (dominated).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+
+from models.product import Product, Role
+from models.rules import Mechanism, Rules
+from pricing.bounds import (
+    cross_store_rate,
+    margin_floor_fen,
+    official_discount_fen,
+    unit_margin_bound_fen,
+    worst_rate,
+)
+from pricing.demand import expected_units
+from pricing.signup import ladder_price_fen, meets_signup
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+DOMINANCE_CHUNK = 20_000
+
+
+@dataclass(frozen=True)
+class ProductArrays:
+    """The catalogue as columns (one entry per product)."""
+
+    list_price: IntArray
+    lowest_price: IntArray
+    cost: IntArray
+    stock: IntArray
+    base_units: FloatArray
+    elasticity: FloatArray
+    b2g1_eligible: BoolArray
+    hero: BoolArray
+
+    @classmethod
+    def of(cls, products: Sequence[Product], rules: Rules) -> ProductArrays:
+        count = len(products)
+        default = rules.demand.default_elasticity
+        return cls(
+            list_price=np.fromiter((p.list_price_fen for p in products), np.int64, count),
+            lowest_price=np.fromiter((p.lowest_price_fen for p in products), np.int64, count),
+            cost=np.fromiter((p.unit_cost_fen for p in products), np.int64, count),
+            stock=np.fromiter((p.stock for p in products), np.int64, count),
+            base_units=np.fromiter((p.base_units for p in products), np.float64, count),
+            elasticity=np.fromiter(
+                (default if p.elasticity is None else p.elasticity for p in products),
+                np.float64,
+                count,
+            ),
+            b2g1_eligible=np.fromiter((p.b2g1_eligible for p in products), np.bool_, count),
+            hero=np.fromiter((p.role is Role.HERO for p in products), np.bool_, count),
+        )
+
+
+@dataclass(frozen=True)
+class DropCounts:
+    """How many product × row candidates were dropped before the model, and why."""
+
+    total: int = 0
+    signup: int = 0
+    unsafe: int = 0
+    role: int = 0
+    dominated: int = 0
+
+    @property
+    def dropped(self) -> int:
+        return self.signup + self.unsafe + self.role + self.dominated
+
+
+@dataclass(frozen=True)
+class CandidateTable:
+    """The product × row table the optimizer chooses from (see the module docstring)."""
+
+    levels: tuple[Decimal, ...]  # per row: the share of the everyday price (1 for "out")
+    row_joins: BoolArray  # per row
+    row_b2g1: BoolArray  # per row
+    price: IntArray  # n × R
+    signup_ok: BoolArray  # n × R
+    units: FloatArray  # n × R
+    revenue: FloatArray  # n × R
+    spend: FloatArray  # n × R
+    profit: FloatArray  # n × R
+    unsafe: IntArray  # n × R, bitmask over coupon candidates
+    base_safe: BoolArray  # n × R: safe with no coupon at all
+    valid: BoolArray  # n × R: kept for the model
+    drops: DropCounts = field(default_factory=DropCounts)
+
+    @property
+    def size(self) -> int:
+        return int(self.price.shape[0])
+
+
+def _row_layout(rules: Rules) -> tuple[tuple[Decimal, ...], BoolArray, BoolArray]:
+    levels = rules.ladder.levels
+    with_b2g1 = rules.b2g1.enabled
+    row_levels = (Decimal(1), *levels, *(levels if with_b2g1 else ()))
+    joins = np.array([False] + [True] * (len(row_levels) - 1), dtype=bool)
+    b2g1 = np.array(
+        [False] + [False] * len(levels) + ([True] * len(levels) if with_b2g1 else []),
+        dtype=bool,
+    )
+    return row_levels, joins, b2g1
+
+
+def build_candidates(
+    products: Sequence[Product] | ProductArrays, rules: Rules, with_budget: bool | None = None
+) -> CandidateTable:
+    """Build the table for a catalogue under the rules, with its rows pruned."""
+    arrays = products if isinstance(products, ProductArrays) else ProductArrays.of(products, rules)
+    with_budget = rules.store.budget_fen > 0 if with_budget is None else with_budget
+    row_levels, row_joins, row_b2g1 = _row_layout(rules)
+    count, rows = len(arrays.list_price), len(row_levels)
+    list_price = arrays.list_price[:, None]
+
+    price = np.empty((count, rows), dtype=np.int64)
+    price[:, 0] = arrays.list_price
+    for row in range(1, rows):
+        price[:, row] = ladder_price_fen(arrays.list_price, row_levels[row])
+    signup_ok = meets_signup(
+        price, np.broadcast_to(list_price, price.shape),
+        np.broadcast_to(arrays.lowest_price[:, None], price.shape), rules,
+    )
+    signup_ok[:, 0] = True  # staying out needs no sign-up
+    in_b2g1 = np.broadcast_to(row_b2g1[None, :], price.shape) & arrays.b2g1_eligible[:, None]
+    b2g1_possible = ~row_b2g1[None, :] | arrays.b2g1_eligible[:, None]
+
+    units = expected_units(
+        arrays.base_units[:, None], list_price, price, arrays.elasticity[:, None],
+        row_joins[None, :], in_b2g1, arrays.stock[:, None], rules,
+    )
+    commission = float(rules.platform.commission_rate)
+    official_rate = (
+        float(rules.platform.official_rate)
+        if rules.platform.mechanism is Mechanism.OFFICIAL
+        else 0.0
+    )
+    cross_take = rules.demand.cross_store_take_rate * cross_store_rate(rules)
+    free_share = np.where(in_b2g1, rules.b2g1.free_share, 0.0)
+    price_f = price.astype(np.float64)
+    kept_share = 1.0 - official_rate - cross_take - free_share
+    per_unit = (
+        (1.0 - commission) * price_f * kept_share
+        - arrays.cost[:, None]
+        - rules.store.handling_cost_fen
+        - rules.store.shipping_cost_fen / rules.demand.units_per_order
+    )
+    profit = units * per_unit
+    spend = units * ((list_price - price_f) + price_f * (official_rate + cross_take + free_share))
+    revenue = units * price_f * (1.0 - free_share)
+
+    official = official_discount_fen(price, rules)
+    floors = margin_floor_fen(price, rules)
+    cost = np.broadcast_to(arrays.cost[:, None], price.shape)
+    base_bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules)
+    base_rate = worst_rate(price, official, in_b2g1, 0, price, rules)
+    base_safe = (base_bound >= floors) & (base_rate < 1.0)
+    unsafe = np.zeros(price.shape, dtype=np.int64)
+    for index, tier in enumerate(rules.coupons.candidates):
+        basket = np.maximum(price, tier.threshold_fen)
+        bound = unit_margin_bound_fen(
+            price, official, cost, in_b2g1, tier.amount_fen, basket, rules
+        )
+        rate = worst_rate(price, official, in_b2g1, tier.amount_fen, basket, rules)
+        unsafe |= np.where((bound < floors) | (rate >= 1.0), np.int64(1 << index), np.int64(0))
+
+    valid = np.broadcast_to(b2g1_possible, price.shape).copy()
+    total = int(valid.sum())
+    dropped_signup = int((valid & ~signup_ok).sum())
+    valid &= signup_ok
+    dropped_unsafe = int((valid & ~base_safe).sum())
+    valid &= base_safe
+    role_rows = np.zeros(price.shape, dtype=bool)
+    role_rows[:, 0] = arrays.hero
+    dropped_role = int((valid & role_rows).sum())
+    valid &= ~role_rows
+    before = int(valid.sum())
+    valid = _drop_dominated(valid, profit, spend, unsafe, with_budget)
+    drops = DropCounts(
+        total=total, signup=dropped_signup, unsafe=dropped_unsafe, role=dropped_role,
+        dominated=before - int(valid.sum()),
+    )
+    return CandidateTable(
+        levels=row_levels, row_joins=row_joins, row_b2g1=row_b2g1, price=price,
+        signup_ok=signup_ok, units=units, revenue=revenue, spend=spend, profit=profit,
+        unsafe=unsafe, base_safe=base_safe, valid=valid, drops=drops,
+    )
+
+
+def _drop_dominated(
+    valid: BoolArray, profit: FloatArray, spend: FloatArray, unsafe: IntArray, with_budget: bool
+) -> BoolArray:
+    """Drop rows another valid row of the same product dominates (ties: the earlier row stays).
+
+    Row ``b`` dominates row ``a`` when ``profit_b ≥ profit_a``, ``unsafe_b ⊆ unsafe_a`` and,
+    with a budget, ``spend_b ≤ spend_a``; on a complete tie the lower row index is kept.
+    """
+    keep = valid.copy()
+    rows = valid.shape[1]
+    order = np.arange(rows)
+    earlier = order[None, :, None] < order[None, None, :]  # b (axis 1) before a (axis 2)
+    for start in range(0, valid.shape[0], DOMINANCE_CHUNK):
+        part = slice(start, start + DOMINANCE_CHUNK)
+        p, m, v = profit[part], unsafe[part], valid[part]
+        p_b, p_a = p[:, :, None], p[:, None, :]
+        m_b, m_a = m[:, :, None], m[:, None, :]
+        at_least = (p_b >= p_a) & ((m_b & ~m_a) == 0)
+        strictly = (p_b > p_a) | (m_b != m_a)
+        if with_budget:
+            s = spend[part]
+            s_b, s_a = s[:, :, None], s[:, None, :]
+            at_least &= s_b <= s_a
+            strictly |= s_b < s_a
+        dominates = v[:, :, None] & at_least & (strictly | earlier)
+        idx = np.arange(rows)
+        dominates[:, idx, idx] = False
+        keep[part] &= ~dominates.any(axis=1)
+    return keep

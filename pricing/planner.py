@@ -1,0 +1,322 @@
+"""Make a plan: candidate table → (explain if infeasible) → solve → extract → verify.
+
+:func:`make_plan` is a short list of named steps; each can be called on its own:
+
+1. :func:`pricing.candidates.build_candidates`, and the coupon ladders of
+   :mod:`pricing.demand`;
+2. :func:`explain_infeasible` raises :class:`InfeasiblePlanError` naming each product and rule in
+   conflict (a hero that cannot sign up without a loss, a product that loses at its everyday
+   price, a budget below the least spend the rules force);
+3. solve: the ladder decomposition (:mod:`pricing.decompose`) always runs, it is fast and gives
+   a proven bound; the MILP (:mod:`pricing.milp`) states and solves the model where it is fast
+   (``method="auto"``: up to ``milp_max_products`` products with a choice), warm-started from
+   the decomposition's plan;
+4. extract the :class:`models.plan.Plan`;
+5. verify it with the exact checker (:func:`pricing.checker.check_store`): a plan that fails is
+   a bug and raises :class:`VerificationError`, it is never returned.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+
+from models.money import format_yuan
+from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
+from models.product import Product
+from models.rules import Mechanism, Rules
+from pricing.bounds import ROUNDING_ALLOWANCE_FEN, cross_store_rate
+from pricing.candidates import CandidateTable, ProductArrays, build_candidates
+from pricing.checker import CheckReport, StoreSetup, check_store
+from pricing.decompose import Selection, solve_by_ladders
+from pricing.demand import Ladders, coupon_ladders, store_orders
+from pricing.errors import Conflict, InfeasiblePlanError, SolverError, VerificationError
+from pricing.signup import signup_price_cap_fen
+
+Progress = Callable[[str], None]
+WITNESS_ALL_UP_TO = 500
+WITNESSES_FOR_LARGE = 20
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How to solve: ``solver`` cbc|highs, ``method`` auto|milp|decompose, limits."""
+
+    solver: str = "cbc"
+    method: str = "auto"
+    time_limit: float | None = None
+    gap: float = 1e-4
+    milp_max_products: int = 3_000
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A verified plan, the checker's report on it, and what each step took (seconds)."""
+
+    plan: Plan
+    check: CheckReport
+    table: CandidateTable
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def store_margin_rate(arrays: ProductArrays, rules: Rules) -> float:
+    """The store's contribution per yuan of sales at everyday prices (for the coupon forecast)."""
+    commission = float(rules.platform.commission_rate)
+    weights = arrays.base_units
+    sales = float((weights * arrays.list_price).sum())
+    if sales <= 0:
+        return 0.0
+    contribution = (
+        (1.0 - commission) * arrays.list_price - arrays.cost - rules.store.handling_cost_fen
+    )
+    return max(0.0, float((weights * contribution).sum()) / sales)
+
+
+def break_even_price_fen(cost_fen: int, rules: Rules) -> int:
+    """The least price whose unit keeps its margin floor in a one-unit order with no coupon."""
+    keep = 1.0 - cross_store_rate(rules)
+    if rules.platform.mechanism is Mechanism.OFFICIAL:
+        keep -= float(rules.platform.official_rate)
+    per_price = (1.0 - float(rules.platform.commission_rate)) * keep - float(
+        rules.store.margin_floor_rate
+    )
+    fixed = cost_fen + rules.store.handling_cost_fen + rules.store.shipping_cost_fen
+    if per_price <= 0:
+        return 10**12
+    return math.ceil((fixed + ROUNDING_ALLOWANCE_FEN) / per_price)
+
+
+def explain_infeasible(
+    products: Sequence[Product], table: CandidateTable, ladders: Ladders, rules: Rules
+) -> None:
+    """Raise :class:`InfeasiblePlanError` with every conflict, or return when a plan exists."""
+    conflicts: list[Conflict] = []
+    empty = np.flatnonzero(~table.valid.any(axis=1))
+    if len(empty):
+        arrays = ProductArrays.of([products[int(j)] for j in empty], rules)
+        caps = signup_price_cap_fen(arrays.list_price, arrays.lowest_price, rules)
+        for position, j in enumerate(empty.tolist()):
+            product = products[j]
+            floor_price = break_even_price_fen(product.unit_cost_fen, rules)
+            if arrays.hero[position]:
+                conflicts.append(Conflict(
+                    sku=product.sku,
+                    rules="role = hero (must join); platform.min_discount;"
+                    " platform.lowest_price_factor; no loss on any cart",
+                    detail=(
+                        "a hero product must join, and needs price ≤"
+                        f" {format_yuan(int(caps[position]))} to sign up, but below {format_yuan(floor_price)} a unit loses money"
+                        f" (cost {format_yuan(product.unit_cost_fen)}, commission, shipping,"
+                        " handling and the platform discount); no ladder level fits both"
+                    ),
+                ))
+            else:
+                conflicts.append(Conflict(
+                    sku=product.sku,
+                    rules=f"no loss on any cart; platform.mechanism = {rules.platform.mechanism}",
+                    detail=(
+                        "loses money even at its everyday price"
+                        f" {format_yuan(product.list_price_fen)}: it needs at least {format_yuan(floor_price)} to cover cost"
+                        f" {format_yuan(product.unit_cost_fen)}, commission, shipping, handling and"
+                        " the platform discount every product bears"
+                    ),
+                ))
+    budget = rules.store.budget_fen
+    if not conflicts and budget > 0:
+        least = float(np.where(table.valid, table.spend, np.inf).min(axis=1).sum())
+        least += float(ladders.spend.min())
+        if least > budget:
+            heroes = [p.sku for p in products if p.role.value == "hero"]
+            conflicts.append(Conflict(
+                sku=", ".join(heroes) if heroes else "(store)",
+                rules="store.budget; role = hero (must join); platform.min_discount",
+                detail=(
+                    f"the budget {format_yuan(budget)} is below the least expected discount"
+                    f" spend any plan has, {format_yuan(math.ceil(least))} (heroes must join at"
+                    " a sign-up discount, and every product bears the platform discount)"
+                ),
+            ))
+    if conflicts:
+        raise InfeasiblePlanError(conflicts)
+
+
+def _solve(
+    table: CandidateTable,
+    ladders: Ladders,
+    products: Sequence[Product],
+    rules: Rules,
+    options: PlanOptions,
+    timings: dict[str, float],
+    progress: Progress,
+) -> tuple[Selection, SolverInfo]:
+    started = time.perf_counter()
+    progress("Solving by coupon ladders")
+    decomposed = solve_by_ladders(table, ladders, rules.store.budget_fen)
+    timings["decompose"] = time.perf_counter() - started
+    if decomposed is None:
+        raise SolverError("no coupon ladder leaves every product a safe price (a bug: the"
+                          " no-coupon ladder always should)")
+    active = int((table.valid.sum(axis=1) > 1).sum())
+    method = options.method
+    if method == "auto":
+        small = active <= options.milp_max_products
+        method = "milp" if small else "decompose"
+    counts = table.drops
+    info = dict(
+        time_limit=options.time_limit, gap_limit=options.gap,
+        candidates_total=counts.total, candidates_pruned=counts.dropped,
+    )
+    if method == "decompose":
+        timings["build"] = 0.0
+        timings["solve"] = timings["decompose"]
+        status = "optimal" if decomposed.gap <= options.gap else "feasible"
+        return decomposed, SolverInfo(
+            name="ladder-decomposition", method="decompose", status=status,
+            gap=decomposed.gap, seconds=timings["decompose"], variables=int(table.valid.sum()),
+            constraints=len(ladders.members), **info,
+        )
+    if method != "milp":
+        raise ValueError(f"unknown method {method!r}")
+    # Imported here so that the decomposition path never pays for loading PuLP.
+    from pricing.milp import SolveStatus, build_model, solve_model
+
+    progress(f"Building the MILP ({active} products with a choice)")
+    skus = [p.sku for p in products]
+    model = build_model(table, ladders, rules.coupons.candidates, skus, rules.store.budget_fen)
+    timings["build"] = model.seconds
+    progress(f"Solving with {options.solver.upper()}")
+    result = solve_model(
+        model, table, ladders, solver=options.solver, time_limit=options.time_limit,
+        gap=options.gap, warm_start=decomposed,
+    )
+    timings["solve"] = result.seconds
+    if result.selection is None:
+        if result.status is SolveStatus.INFEASIBLE:
+            raise SolverError(f"{options.solver} reports the model infeasible, but the ladder"
+                              " decomposition found a plan: a bug in the model")
+        raise SolverError(f"{options.solver} stopped ({result.solver_status}) without a plan;"
+                          " try a longer --time-limit")
+    selection = result.selection
+    # The decomposition's bound is a proven upper bound on this same problem.
+    bound = max(decomposed.bound, selection.objective)
+    selection = Selection(selection.ladder, selection.rows, selection.objective,
+                          selection.spend, bound)
+    if decomposed.objective > selection.objective + 1e-6 * max(1.0, abs(decomposed.objective)):
+        selection = Selection(decomposed.ladder, decomposed.rows, decomposed.objective,
+                              decomposed.spend, bound)
+    gap = selection.gap if result.gap is None else min(selection.gap, max(result.gap, 0.0))
+    status = "optimal" if result.status is SolveStatus.OPTIMAL or gap <= options.gap else "feasible"
+    return selection, SolverInfo(
+        name=options.solver, method="milp", status=status, gap=gap, seconds=result.seconds,
+        variables=model.variables, constraints=model.constraints, **info,
+    )
+
+
+def _decisions(
+    products: Sequence[Product], table: CandidateTable, rows: np.ndarray, check: CheckReport
+) -> tuple[ProductDecision, ...]:
+    picked = np.arange(table.size)
+    prices = table.price[picked, rows]
+    units = table.units[picked, rows]
+    revenue = np.rint(table.revenue[picked, rows]).astype(np.int64)
+    profit = np.rint(table.profit[picked, rows]).astype(np.int64)
+    decisions = []
+    for j, product in enumerate(products):
+        row = int(rows[j])
+        verdict = check.products[j]
+        decisions.append(ProductDecision(
+            sku=product.sku, item_id=product.item_id, title=product.title,
+            joins=bool(table.row_joins[row]), list_price_fen=product.list_price_fen,
+            activity_price_fen=int(prices[j]), level=table.levels[row],
+            b2g1=bool(table.row_b2g1[row] and product.b2g1_eligible),
+            expected_units=round(float(units[j]), 3),
+            expected_revenue_fen=int(revenue[j]), expected_profit_fen=int(profit[j]),
+            worst_unit_margin_fen=verdict.bound_fen,
+            meets_signup=bool(table.signup_ok[j, row]),
+        ))
+    return tuple(decisions)
+
+
+def make_plan(
+    products: Sequence[Product],
+    rules: Rules,
+    options: PlanOptions | None = None,
+    inputs: PlanInputs | None = None,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """Plan the store's event: the most profitable plan no cart can turn into a loss."""
+    options = options or PlanOptions()
+    progress = progress or _quiet
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    progress(f"Building the candidate table ({len(products)} products)")
+    arrays = ProductArrays.of(products, rules)
+    table = build_candidates(arrays, rules)
+    ladders = coupon_ladders(
+        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
+    )
+    timings["candidates"] = time.perf_counter() - started
+    explain_infeasible(products, table, ladders, rules)
+
+    selection, solver_info = _solve(table, ladders, products, rules, options, timings, progress)
+
+    progress("Verifying the plan against every basket")
+    verify_started = time.perf_counter()
+    rows = selection.rows
+    tiers = ladders.tiers(selection.ladder, rules.coupons.candidates)
+    picked = np.arange(table.size)
+    prices = table.price[picked, rows]
+    members = frozenset(
+        p.sku for j, p in enumerate(products) if table.row_b2g1[rows[j]] and p.b2g1_eligible
+    )
+    setup = StoreSetup(
+        products=tuple(products), prices_fen=tuple(int(p) for p in prices),
+        coupon_tiers=tiers, b2g1_members=members, rules=rules,
+    )
+    witnesses = None if len(products) <= WITNESS_ALL_UP_TO else WITNESSES_FOR_LARGE
+    check = check_store(setup, witnesses_for=witnesses)
+    timings["verify"] = time.perf_counter() - verify_started
+    if not check.passes:
+        failing = [c.sku for c in check.products if not c.proven_safe]
+        raise VerificationError(
+            "the optimizer produced a plan the exact checker rejects (a bug; nothing was"
+            f" written): {', '.join(failing[:20])}"
+        )
+
+    decisions = _decisions(products, table, rows, check)
+    baseline_profit = float(table.profit[:, 0].sum())
+    baseline_revenue = float(table.revenue[:, 0].sum())
+    ladder_value = float(ladders.value[selection.ladder])
+    plan = Plan(
+        status=PlanStatus.OPTIMAL if solver_info.status == "optimal" else PlanStatus.FEASIBLE,
+        objective_fen=sum(d.expected_profit_fen for d in decisions) + round(ladder_value),
+        expected_revenue_fen=sum(d.expected_revenue_fen for d in decisions),
+        baseline_profit_fen=round(baseline_profit),
+        baseline_revenue_fen=round(baseline_revenue),
+        expected_discount_spend_fen=round(selection.spend),
+        solver=solver_info,
+        coupon_tiers=tiers,
+        b2g1=bool(members),
+        worst_unit_margin_fen=min((d.worst_unit_margin_fen for d in decisions), default=0),
+        products=decisions,
+        inputs=inputs,
+    )
+    timings["total"] = time.perf_counter() - started
+    return PlanResult(plan=plan, check=check, table=table, timings=timings)
+
+
+def level_label(level: Decimal) -> str:
+    """The merchandiser's name of a level: ``0.75`` → ``7.5折``, 1 → ``—``."""
+    if level >= 1:
+        return "—"
+    tenths = (level * 10).normalize()
+    return f"{tenths:f}折"
