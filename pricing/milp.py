@@ -56,6 +56,7 @@ class MilpModel:
     fixed_rows: dict[int, int]  # product -> its only row
     active: IntArray  # products with a choice
     seconds: float
+    labels: dict[str, str]  # PuLP's constraint name -> readable name (margin[SKU,tier299-20])
 
     @property
     def variables(self) -> int:
@@ -78,8 +79,21 @@ class MilpResult:
 
 
 def _name(kind: str, *parts: object) -> str:
-    """A constraint name that says which product and rule (PuLP keeps it, minus odd chars)."""
+    """A constraint name that says which product and rule, e.g. ``margin[SKU1,tier299-20]``."""
     return f"{kind}[{','.join(str(p) for p in parts)}]"
+
+
+class _Constraints:
+    """Adds named constraints and remembers the readable name of each (PuLP rewrites
+    ``[``, ``]``, ``-`` and spaces in names to ``_``)."""
+
+    def __init__(self, problem: pulp.LpProblem) -> None:
+        self.problem = problem
+        self.labels: dict[str, str] = {}
+
+    def add(self, constraint: pulp.LpConstraint, name: str) -> None:
+        self.problem += (constraint, name)
+        self.labels[constraint.name] = name
 
 
 def build_model(
@@ -92,25 +106,32 @@ def build_model(
     """State the plan as a MILP (see the module docstring). Never solves."""
     started = time.perf_counter()
     problem = pulp.LpProblem("price_opt_plan", pulp.LpMinimize)
+    rows_added = _Constraints(problem)
     rows_per_product = table.valid.sum(axis=1)
     active = np.flatnonzero(rows_per_product > 1)
     fixed = np.flatnonzero(rows_per_product == 1)
     fixed_rows = {int(j): int(np.flatnonzero(table.valid[j])[0]) for j in fixed}
 
-    forbidden_mask = 0
-    for j, r in fixed_rows.items():
-        forbidden_mask |= int(table.unsafe[j, r])
     ladder = {
-        index: pulp.LpVariable(
-            f"ladder_{index}", cat=pulp.LpBinary,
-            upBound=0 if int(ladders.masks[index]) & forbidden_mask else 1,
-        )
+        index: pulp.LpVariable(f"ladder_{index}", cat=pulp.LpBinary)
         for index in range(len(ladders.members))
     }
     offered: list[list[pulp.LpVariable]] = [[] for _ in candidates]
     for index, members in enumerate(ladders.members):
         for k in members:
             offered[k].append(ladder[index])
+    # A product left with one row forbids every tier that row cannot bear (named after the
+    # first such product, so a reader of the model sees why the tier is never offered).
+    blocked: set[int] = set()
+    for j, r in fixed_rows.items():
+        mask = int(table.unsafe[j, r])
+        for k, tier in enumerate(candidates):
+            if mask >> k & 1 and k not in blocked and offered[k]:
+                blocked.add(k)
+                rows_added.add(
+                    pulp.LpAffineExpression([(v, 1.0) for v in offered[k]]) <= 0,
+                    _name("margin", skus[j], f"tier{tier.label}"),
+                )
 
     choose: dict[tuple[int, int], pulp.LpVariable] = {}
     objective_terms: list[tuple[pulp.LpVariable, float]] = []
@@ -122,7 +143,7 @@ def build_model(
             choose[j, r] = variable
             objective_terms.append((variable, -float(table.profit[j, r])))
             spend_terms.append((variable, float(table.spend[j, r])))
-        problem += (
+        rows_added.add(
             pulp.LpAffineExpression([(choose[j, r], 1.0) for r in rows]) == 1,
             _name("one_level", skus[j]),
         )
@@ -132,11 +153,11 @@ def build_model(
             if not unsafe_rows or not offered[k]:
                 continue
             terms = [(choose[j, r], 1.0) for r in unsafe_rows] + [(v, 1.0) for v in offered[k]]
-            problem += (
+            rows_added.add(
                 pulp.LpAffineExpression(terms) <= 1,
                 _name("margin", skus[j], f"tier{tier.label}"),
             )
-    problem += (
+    rows_added.add(
         pulp.LpAffineExpression([(v, 1.0) for v in ladder.values()]) == 1,
         "one_ladder",
     )
@@ -144,14 +165,14 @@ def build_model(
     if budget_fen > 0:
         fixed_spend = sum(float(table.spend[j, r]) for j, r in fixed_rows.items())
         spend_terms += [(ladder[i], float(ladders.spend[i])) for i in ladder]
-        problem += (
+        rows_added.add(
             pulp.LpAffineExpression(spend_terms) <= budget_fen - fixed_spend,
             "budget",
         )
     problem.setObjective(pulp.LpAffineExpression(objective_terms))
     return MilpModel(
         problem=problem, choose=choose, ladder=ladder, fixed_rows=fixed_rows, active=active,
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, labels=rows_added.labels,
     )
 
 
