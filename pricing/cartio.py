@@ -102,7 +102,9 @@ def _store(reader: _Reader, value: object, path: str) -> dict[str, Any]:
                 tiers = []
             store["activity"] = {
                 "kind": "spend_save",
-                "tiers": [reader.tier(t, f"{path}.activity.tiers[{i}]") for i, t in enumerate(tiers)],
+                "tiers": [
+                    reader.tier(t, f"{path}.activity.tiers[{i}]") for i, t in enumerate(tiers)
+                ],
             }
         elif kind == "b2g1":
             reader.keys(activity, f"{path}.activity", {"kind"})

@@ -352,7 +352,9 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
             "the bounds are sound and slightly more cautious"
         )
     order = np.argsort(bounds - arrays.floors, kind="stable")
-    chosen = set(order[: witnesses_for].tolist()) if witnesses_for is not None else set(range(count))
+    chosen = (
+        set(order[:witnesses_for].tolist()) if witnesses_for is not None else set(range(count))
+    )
     costs = {p.sku: p.unit_cost_fen for p in setup.products}
     checks: list[ProductCheck] = []
     worst_order: tuple[int, Cart] | None = None

@@ -81,7 +81,9 @@ class InfeasiblePlanError(PriceOptError):
 
     exit_code = 3
 
-    def __init__(self, conflicts: Sequence[Conflict], summary: str = "no plan meets the rules") -> None:
+    def __init__(
+        self, conflicts: Sequence[Conflict], summary: str = "no plan meets the rules"
+    ) -> None:
         self.conflicts = list(conflicts)
         lines = [c.render() for c in self.conflicts]
         super().__init__(summary + (":\n  " + "\n  ".join(lines) if lines else ""))

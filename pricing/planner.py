@@ -114,7 +114,8 @@ def explain_infeasible(
                     " platform.lowest_price_factor; no loss on any cart",
                     detail=(
                         "a hero product must join, and needs price ≤"
-                        f" {format_yuan(int(caps[position]))} to sign up, but below {format_yuan(floor_price)} a unit loses money"
+                        f" {format_yuan(int(caps[position]))} to sign up, but below"
+                        f" {format_yuan(floor_price)} a unit loses money"
                         f" (cost {format_yuan(product.unit_cost_fen)}, commission, shipping,"
                         " handling and the platform discount); no ladder level fits both"
                     ),
@@ -125,7 +126,8 @@ def explain_infeasible(
                     rules=f"no loss on any cart; platform.mechanism = {rules.platform.mechanism}",
                     detail=(
                         "loses money even at its everyday price"
-                        f" {format_yuan(product.list_price_fen)}: it needs at least {format_yuan(floor_price)} to cover cost"
+                        f" {format_yuan(product.list_price_fen)}: it needs at least"
+                        f" {format_yuan(floor_price)} to cover cost"
                         f" {format_yuan(product.unit_cost_fen)}, commission, shipping, handling and"
                         " the platform discount every product bears"
                     ),
