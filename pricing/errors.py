@@ -64,6 +64,9 @@ class CartError(InputError):
     """A cart file for ``price-opt quote`` is malformed."""
 
 
+SHOWN_CONFLICTS = 20
+
+
 @dataclass(frozen=True)
 class Conflict:
     """Why one product cannot be planned: the product, the rules in conflict, and by how much."""
@@ -85,7 +88,9 @@ class InfeasiblePlanError(PriceOptError):
         self, conflicts: Sequence[Conflict], summary: str = "no plan meets the rules"
     ) -> None:
         self.conflicts = list(conflicts)
-        lines = [c.render() for c in self.conflicts]
+        lines = [c.render() for c in self.conflicts[:SHOWN_CONFLICTS]]
+        if len(self.conflicts) > SHOWN_CONFLICTS:
+            lines.append(f"… and {len(self.conflicts) - SHOWN_CONFLICTS} more products like these")
         super().__init__(summary + (":\n  " + "\n  ".join(lines) if lines else ""))
 
 
