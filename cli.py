@@ -14,8 +14,13 @@ from typing import Annotated, ParamSpec
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
-from pricing.errors import InputError, PriceOptError
+from models.money import format_yuan, short_yuan
+from models.plan import Plan
+from models.product import Product
+from models.rules import Rules
+from pricing.errors import InputError, PriceOptError, Problem
 
 app = typer.Typer(
     name="price-opt",
@@ -69,6 +74,600 @@ def handles_errors(command: Callable[P, None]) -> Callable[P, None]:
 
 
 # --- commands ---------------------------------------------------------------------------------
+
+
+def _load_inputs(
+    products_path: Path | None, rules_path: Path | None
+) -> tuple[Path, Path, tuple[Product, ...], Rules]:
+    """Load the products and rules files (the bundled samples by default), printing warnings."""
+    from pricing.io import load_products, load_rules, sample_products_path, sample_rules_path
+
+    products_path = products_path or sample_products_path()
+    rules_path = rules_path or sample_rules_path()
+    products, warnings = load_products(products_path)
+    report_warnings([w.render() for w in warnings])
+    return products_path, rules_path, products, load_rules(rules_path)
+
+
+SolverOpt = Annotated[
+    str,
+    typer.Option("--solver", help="MILP solver: cbc (bundled with PuLP) or highs."),
+]
+MethodOpt = Annotated[
+    str,
+    typer.Option(
+        "--method",
+        help="auto (the MILP where it is fast, else the ladder decomposition), milp or decompose.",
+    ),
+]
+
+
+@app.command()
+@handles_errors
+def plan(
+    products: ProductsArg = None,
+    rules: RulesOpt = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the plan (.json or .xlsx).")
+    ] = Path("plan.json"),
+    solver: SolverOpt = "cbc",
+    time_limit: Annotated[
+        float | None, typer.Option("--time-limit", help="Stop the solver after this many seconds.")
+    ] = None,
+    gap: Annotated[
+        float, typer.Option("--gap", help="Relative optimality gap at which to stop.")
+    ] = 1e-4,
+    method: MethodOpt = "auto",
+    show: Annotated[
+        int, typer.Option("--show", help="How many products to list in the table (0: none).")
+    ] = 30,
+) -> None:
+    """Pick each product's discount level, the store's coupon tiers and buy-two-get-one members
+    for the most expected profit that no cart can turn into a loss; write the verified plan."""
+    from datetime import UTC, datetime
+
+    from models.plan import PlanInputs
+    from pricing.io import file_sha256, rules_to_dict
+    from pricing.planio import write_plan
+    from pricing.planner import PlanOptions, make_plan
+
+    if solver not in ("cbc", "highs"):
+        raise InputError([Problem("--solver", "expected cbc or highs", value=solver)])
+    if method not in ("auto", "milp", "decompose"):
+        raise InputError([Problem("--method", "expected auto, milp or decompose", value=method)])
+    if not 0 <= gap < 1:
+        raise InputError([Problem("--gap", "expected a share in [0, 1)", value=str(gap))])
+    if time_limit is not None and time_limit <= 0:
+        raise InputError([Problem("--time-limit", "expected seconds > 0", value=str(time_limit))])
+    products_path, rules_path, catalogue, rule_set = _load_inputs(products, rules)
+    inputs = PlanInputs(
+        products_file=str(products_path.resolve()),
+        products_sha256=file_sha256(products_path),
+        rules_file=str(rules_path.resolve()),
+        rules_sha256=file_sha256(rules_path),
+        rules=rules_to_dict(rule_set),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        price_opt_version=_version(),
+    )
+    options = PlanOptions(solver=solver, method=method, time_limit=time_limit, gap=gap)
+    with err_console.status("Planning…") as status:
+        result = make_plan(catalogue, rule_set, options, inputs, progress=status.update)
+    write_plan(result.plan, out)
+    render_plan(result.plan, result.timings, show)
+    console.print(f"Plan written to [bold]{out}[/bold] (verified: no cart loses money).")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("price-opt")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def render_plan(result: Plan, timings: dict[str, float], show: int) -> None:
+    """Print the plan's summary and the table of its products."""
+    from pricing.planner import level_label
+
+    solver = result.solver
+    joining = [d for d in result.products if d.joins]
+    tiers = ", ".join(f"满{short_yuan(t.threshold_fen)}减{short_yuan(t.amount_fen)}"
+                      for t in result.coupon_tiers) or "none"
+    members = sum(d.b2g1 for d in result.products)
+    gap = "n/a" if solver.gap is None else f"{solver.gap:.4%}"
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row("Status", f"{result.status.value} ({solver.method}, {solver.name}, gap {gap},"
+                    f" {solver.seconds:.2f} s to solve, {timings.get('total', 0):.2f} s in all)")
+    summary.add_row("Model", f"{solver.variables} variables, {solver.constraints} constraints;"
+                    f" {solver.candidates_pruned} of {solver.candidates_total} candidates pruned")
+    summary.add_row("Coupon tiers", tiers)
+    summary.add_row("Buy two get one", f"{members} products" if members else "not run")
+    summary.add_row("Products", f"{len(joining)} join the event, "
+                    f"{len(result.products) - len(joining)} stay out")
+    summary.add_row("Expected revenue", f"¥{format_yuan(result.expected_revenue_fen)}"
+                    f" (everyday baseline ¥{format_yuan(result.baseline_revenue_fen)})")
+    summary.add_row("Expected profit", f"¥{format_yuan(result.objective_fen)}"
+                    f" (everyday baseline ¥{format_yuan(result.baseline_profit_fen)})")
+    summary.add_row("Discount spend", f"¥{format_yuan(result.expected_discount_spend_fen)}")
+    summary.add_row("Worst unit margin", f"¥{format_yuan(result.worst_unit_margin_fen)}"
+                    " (proven: no cart leaves a unit less)")
+    console.print(summary)
+    if show <= 0:
+        return
+    ranked = sorted(result.products, key=lambda d: -d.expected_profit_fen)
+    table = Table(title=f"Products (top {min(show, len(ranked))} of {len(ranked)} by profit)"
+                  if len(ranked) > show else "Products")
+    table.add_column("SKU", no_wrap=True)
+    table.add_column("Title", no_wrap=True, max_width=16, overflow="ellipsis")
+    for column in ("Everyday", "Activity", "Level", "B2G1", "Units", "Profit", "Worst margin"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for decision in ranked[:show]:
+        table.add_row(
+            decision.sku, decision.title, format_yuan(decision.list_price_fen),
+            format_yuan(decision.activity_price_fen) if decision.joins else "out",
+            level_label(decision.level) if decision.joins else "—",
+            "yes" if decision.b2g1 else "", f"{decision.expected_units:.0f}",
+            format_yuan(decision.expected_profit_fen), format_yuan(decision.worst_unit_margin_fen),
+        )
+    console.print(table)
+
+
+# --- quote and check (issue 3) ----------------------------------------------------------------
+
+
+def _print_table(
+    title: str,
+    columns: list[str],
+    rows: list[tuple[list[str], str | None]],
+    caption: str | None = None,
+    left: int = 1,
+    section_before: int | None = None,
+) -> None:
+    """Print a table: the first ``left`` columns are text, the rest right-aligned amounts;
+    each row comes with its style (None: plain); a rule is drawn above ``section_before``."""
+    from rich.text import Text
+
+    table = Table(title=Text(title), caption=None if caption is None else Text(caption))
+    for position, column in enumerate(columns):
+        # The first column and the amounts are always shown whole; a narrow terminal cuts
+        # other text short.
+        whole = position == 0 or position >= left
+        table.add_column(
+            Text(column), justify="left" if position < left else "right", no_wrap=whole,
+            max_width=None if whole else 24,
+        )
+    for index, (cells, style) in enumerate(rows):
+        if index == section_before:
+            table.add_section()
+        # Cells are plain text: a title like "[限量]" is not rich markup.
+        table.add_row(
+            *(Text(cell) if position == 0 or position >= left
+              else Text(cell, no_wrap=True, overflow="ellipsis")
+              for position, cell in enumerate(cells)),
+            style=style,
+        )
+    console.print(table)
+
+
+QUOTE_LINES_PER_TABLE = 4  # a waterfall table stays within 80 columns
+
+
+@app.command()
+@handles_errors
+def quote(
+    cart: Annotated[Path, typer.Argument(help="Cart file (.json, the public cart format).")],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the quote as JSON (money as strings).")
+    ] = False,
+) -> None:
+    """Quote a cart to the fen: every discount a buyer stacks, what is paid and received."""
+    import json
+
+    from pricing.cartio import load_cart, quote_to_json
+    from pricing.stacking import quote as quote_cart
+
+    result = quote_cart(load_cart(cart))
+    if as_json:
+        typer.echo(json.dumps(quote_to_json(result), ensure_ascii=False, indent=2))
+        return
+    # The waterfall runs down the table: one column per line, the store's total last.
+    steps = (
+        ("Subtotal", "subtotal_fen", 1), ("Official discount", "official_discount_fen", -1),
+        ("Store activity", "activity_discount_fen", -1), ("Coupon", "coupon_discount_fen", -1),
+        ("Cross-store", "cross_store_discount_fen", -1), ("Red packet", "red_packet_fen", -1),
+        ("Paid", "paid_fen", 1), ("Merchant receives", "merchant_receives_fen", 1),
+    )
+    for store in result.stores:
+        lines = [line for line in result.lines if line.store == store.store]
+        chunks = [lines[i:i + QUOTE_LINES_PER_TABLE]
+                  for i in range(0, len(lines), QUOTE_LINES_PER_TABLE)]
+        for number, chunk in enumerate(chunks, start=1):
+            last = number == len(chunks)
+            rows: list[tuple[list[str], str | None]] = []
+            for label, name, sign in steps:
+                amounts = [int(getattr(line, name)) for line in chunk]
+                if last:
+                    amounts.append(sum(int(getattr(line, name)) for line in lines))
+                if sign < 0 and not any(amounts):
+                    continue
+                rows.append((
+                    [label, *(format_yuan(sign * fen) if fen or sign > 0 else ""
+                              for fen in amounts)],
+                    "bold" if name == "paid_fen" else None,
+                ))
+            _print_table(
+                f"Store {store.store}"
+                + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else ""),
+                ["", *(f"{line.sku} ×{line.quantity}" for line in chunk),
+                 *(["Store total"] if last else [])],
+                rows,
+                caption=f"coupon used: {store.coupon_used or 'none'}" if last else None,
+                section_before=len(rows) - 2,
+            )
+    received = sum(store.merchant_receives_fen for store in result.stores)
+    console.print(
+        f"Buyer pays [bold]¥{format_yuan(result.paid_fen)}[/bold]; merchants receive"
+        f" ¥{format_yuan(received)} (red packets are platform-funded).", highlight=False,
+    )
+
+
+CHECK_WITNESS_ALL_UP_TO = 2_000  # larger catalogues: witness carts for the worst products only
+CHECK_WITNESSES_FOR = 200
+
+
+@app.command()
+@handles_errors
+def check(
+    products: ProductsArg = None,
+    rules: RulesOpt = None,
+    discount: Annotated[
+        str | None,
+        typer.Option(help="Price every product at this share off its everyday price "
+                     "(0.5 or 50% is 50% off). The default, 0.5, unless --plan is given."),
+    ] = None,
+    plan: Annotated[
+        Path | None,
+        typer.Option(help="Check a plan's prices, coupon tiers and buy-two-get-one instead "
+                     "(a plan .json/.xlsx or a submission sheet)."),
+    ] = None,
+    coupons: Annotated[
+        str | None,
+        typer.Option(help="With --discount: the coupon tiers the store offers, e.g. "
+                     "0-5,299-20,599-50 (default: every candidate of the rules)."),
+    ] = None,
+    no_coupons: Annotated[
+        bool, typer.Option("--no-coupons", help="With --discount: the store offers no coupon.")
+    ] = False,
+    b2g1: Annotated[
+        bool, typer.Option("--b2g1", help="With --discount: every eligible product runs "
+                           "buy-two-get-one (default: off).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (money as strings).")
+    ] = False,
+    witness_dir: Annotated[
+        Path | None,
+        typer.Option(help="Write each losing product's worst cart here, as a cart file for "
+                     "`price-opt quote`."),
+    ] = None,
+    show: Annotated[
+        int, typer.Option(help="How many products the table lists, losers first (0: all).")
+    ] = 50,
+) -> None:
+    """Find every product's worst cart at a discount or under a plan: can any unit lose money?
+
+    Exits 1 when a cart sells a unit below cost, or when no proof shows every unit keeps its
+    margin floor. Worst margin: the worst cart found (per unit, quoted exactly); bound: the
+    proven least margin over every cart.
+    """
+    import json
+
+    from pricing.margin_check import (
+        DEFAULT_DISCOUNT,
+        discount_prices_fen,
+        margin_check,
+        margin_check_to_json,
+        parse_coupon_tiers,
+        parse_discount,
+        write_witnesses,
+    )
+    from pricing.planio import load_plan_prices
+
+    if discount is not None and plan is not None:
+        raise typer.BadParameter(
+            "--discount and --plan are mutually exclusive: check one or the other",
+            param_hint="'--discount' / '--plan'",
+        )
+    if plan is not None and (coupons is not None or no_coupons or b2g1):
+        raise typer.BadParameter(
+            "a plan sets its own coupon tiers and buy-two-get-one; "
+            "--coupons, --no-coupons and --b2g1 go with --discount",
+            param_hint="'--plan'",
+        )
+    if coupons is not None and no_coupons:
+        raise typer.BadParameter(
+            "--coupons and --no-coupons are mutually exclusive", param_hint="'--coupons'"
+        )
+    # Parse the options before reading any file, so that a typo fails fast.
+    share = DEFAULT_DISCOUNT if discount is None else parse_discount(discount)
+    tiers = () if no_coupons or coupons is None else parse_coupon_tiers(coupons)
+    _, _, catalogue, rule_set = _load_inputs(products, rules)
+    if plan is not None:
+        plan_prices = load_plan_prices(plan)
+        prices, tiers = plan_prices.prices_fen, plan_prices.coupon_tiers
+        members, source = plan_prices.b2g1_members, str(plan)
+        basis = f"the prices of the plan {plan}"
+    else:
+        prices = discount_prices_fen(catalogue, share)
+        if coupons is None and not no_coupons:
+            tiers = rule_set.coupons.candidates
+        members = frozenset(p.sku for p in catalogue if b2g1 and p.b2g1_eligible)
+        source = "--discount"
+        basis = f"every product {(share * 100).normalize():f}% off its everyday price"
+    witnesses_for = None if len(catalogue) <= CHECK_WITNESS_ALL_UP_TO else CHECK_WITNESSES_FOR
+    result = margin_check(catalogue, rule_set, prices, tiers, members, witnesses_for, source)
+    written = write_witnesses(result, witness_dir) if witness_dir is not None else []
+    if as_json:
+        typer.echo(json.dumps(margin_check_to_json(result), ensure_ascii=False, indent=2))
+        raise typer.Exit(0 if result.passes else 1)
+
+    from rich.markup import escape
+
+    console.print(f"[bold]Checking[/bold] {escape(basis)}, assuming:", highlight=False)
+    for note in result.notes:
+        console.print(f"  · {escape(note)}", highlight=False)
+    losers, unproven = result.losers, result.unproven
+    safe = [row for row in result.products if row.proven_safe and not row.loses]
+    ordered = [*losers, *unproven, *safe]
+    listed = ordered if show <= 0 else ordered[:show]
+    _print_table(
+        "Worst cart per product"
+        + (f" ({len(listed)} of {len(ordered)}, losers first)" if len(listed) < len(ordered)
+           else ""),
+        ["SKU", "Title", "Activity", "Worst margin", "Bound", "Verdict", "Sign-up"],
+        [
+            (
+                [row.sku, row.title, format_yuan(row.activity_price_fen),
+                 "—" if row.worst_unit_margin_fen is None
+                 else format_yuan(row.worst_unit_margin_fen),
+                 format_yuan(row.proven_bound_fen),
+                 "LOSES" if row.loses else "safe" if row.proven_safe else "unproven",
+                 "—" if row.meets_signup is None else "yes" if row.meets_signup else "no"],
+                "bold red" if row.loses else None if row.proven_safe else "yellow",
+            )
+            for row in listed
+        ],
+        left=2,
+    )
+    if losers:
+        named = ", ".join(
+            f"{escape(row.sku)} ({format_yuan(row.worst_unit_margin_fen or 0)} a unit)"
+            for row in losers[:10]
+        )
+        more = f" and {len(losers) - 10} more" if len(losers) > 10 else ""
+        console.print(f"[bold red]{len(losers)} of {len(ordered)} products lose money:"
+                      f"[/bold red] {named}{more}.", highlight=False)
+    if unproven:
+        console.print(f"[yellow]{len(unproven)} not proven safe[/yellow] (no losing cart"
+                      " found, but the proven bound is below the margin floor): "
+                      f"{escape(', '.join(row.sku for row in unproven[:10]))}.",
+                      highlight=False)
+    if result.worst_order_margin_fen is not None:
+        console.print("Worst order among the witness carts: margin"
+                      f" {format_yuan(result.worst_order_margin_fen)}.", highlight=False)
+    if written:
+        console.print(f"{len(written)} witness cart(s) written to {escape(str(witness_dir))};"
+                      " `price-opt quote <file>` shows each loss to the fen.", highlight=False)
+    if result.passes:
+        console.print(f"[green]All {len(ordered)} products are proven safe:[/green] no cart "
+                      "sells a unit below its margin floor.", highlight=False)
+    raise typer.Exit(0 if result.passes else 1)
+
+
+@app.command()
+@handles_errors
+def validate(products: ProductsArg = None, rules: RulesOpt = None) -> None:
+    """Check a products file and a rules file: every problem in both, at once (exit 1), or a
+    short summary of what they hold (exit 0)."""
+    from pricing.io import (
+        input_error,
+        load_products,
+        load_rules,
+        sample_products_path,
+        sample_rules_path,
+    )
+
+    products_path = products or sample_products_path()
+    rules_path = rules or sample_rules_path()
+    problems: list[Problem] = []
+    catalogue: tuple[Product, ...] | None = None
+    loaded_rules: Rules | None = None
+    try:
+        catalogue, warnings = load_products(products_path)
+        problems.extend(warnings)
+    except InputError as error:
+        problems.extend([*error.problems, *error.warnings])
+    try:
+        loaded_rules = load_rules(rules_path)
+    except InputError as error:
+        problems.extend([*error.problems, *error.warnings])
+    if catalogue is None or loaded_rules is None:
+        raise input_error(problems)
+    report_warnings([problem.render() for problem in problems])
+    for line in _validate_summary(products_path, catalogue, rules_path, loaded_rules):
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print("[green]ok:[/green] both files are valid.", highlight=False)
+    raise typer.Exit(0)
+
+
+def _validate_summary(
+    products_path: Path, catalogue: tuple[Product, ...], rules_path: Path, rules: Rules
+) -> list[str]:
+    """What ``validate`` says about valid inputs: the catalogue's make-up and the rules."""
+    from collections import Counter
+    from decimal import Decimal
+
+    from models.product import Role
+    from models.rules import Mechanism
+
+    def percent(rate: Decimal) -> str:
+        return f"{(rate * 100).normalize():f}%"
+
+    def zhe(level: Decimal) -> str:  # 0.95 -> 9.5折
+        return f"{(level * 10).normalize():f}折"
+
+    roles = Counter(product.role for product in catalogue)
+    zh = {Role.HERO: "主推", Role.TRAFFIC: "引流", Role.PROFIT: "利润", Role.REGULAR: "常规"}
+    role_text = ", ".join(f"{roles[role]} {role.value} {zh[role]}" for role in Role)
+    platform, store = rules.platform, rules.store
+    mechanism = {
+        Mechanism.CROSS_STORE: f"cross-store every ¥{short_yuan(platform.cross_store_every_fen)} "
+        f"save ¥{short_yuan(platform.cross_store_save_fen)}",
+        Mechanism.OFFICIAL: f"official instant discount {percent(platform.official_rate)}",
+        Mechanism.NONE: "no platform-wide discount",
+    }[platform.mechanism]
+    levels = rules.ladder.levels
+    coupons = ", ".join(tier.label for tier in rules.coupons.candidates) or "none"
+    budget = f"¥{short_yuan(store.budget_fen)}" if store.budget_fen else "none"
+    return [
+        f"[bold]products[/bold] {products_path}: {len(catalogue)} products ({role_text}); "
+        f"{sum(not p.b2g1_eligible for p in catalogue)} kept out of buy-two-get-one, "
+        f"{sum(p.purchase_limit is not None for p in catalogue)} with a purchase limit",
+        f"[bold]rules[/bold] {rules_path}:",
+        f"  mechanism: {mechanism}; commission {percent(platform.commission_rate)}; "
+        f"sign-up at least {percent(platform.min_discount)} off",
+        f"  store: shipping ¥{format_yuan(store.shipping_cost_fen)} per order, handling "
+        f"¥{format_yuan(store.handling_cost_fen)} per unit, budget {budget}",
+        f"  coupon candidates: {coupons} (at most {rules.coupons.max_tiers} tiers)",
+        f"  ladder: {len(levels)} levels, {levels[0]:.2f} ({zhe(levels[0])}) to {levels[-1]:.2f} "
+        f"({zhe(levels[-1])}); buy-two-get-one "
+        f"{'allowed' if rules.b2g1.enabled else 'off'}",
+    ]
+
+
+# --- export and report (issue 5) --------------------------------------------------------------
+
+PlanArg = Annotated[
+    Path, typer.Argument(help="The plan written by `price-opt plan` (.json or plan .xlsx).")
+]
+PlanProductsOpt = Annotated[
+    Path | None,
+    typer.Option("--products", "-p", help="Products file. Default: the one the plan records."),
+]
+PlanRulesOpt = Annotated[
+    Path | None,
+    typer.Option("--rules", "-r", help="Rules file (.toml). Default: the rules the plan records."),
+]
+LangOpt = Annotated[str, typer.Option("--lang", help="Language of the output: zh or en.")]
+
+
+@app.command()
+@handles_errors
+def export(
+    plan: PlanArg,
+    products: PlanProductsOpt = None,
+    rules: PlanRulesOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="The sheet: .xlsx, or .csv (+ <name>.settings.csv). "
+                     "Default: 报名表.xlsx (submission.xlsx with --lang en)."),
+    ] = None,
+    lang: LangOpt = "zh",
+    stock_factor: Annotated[
+        str, typer.Option("--stock-factor", help="Activity stock = expected units × this, "
+                          "rounded up, at most the stock.")
+    ] = "1",
+    drop_failing: Annotated[
+        bool, typer.Option("--drop-failing", help="Leave products that would lose money or "
+                           "break the sign-up rules out of the event instead of refusing.")
+    ] = False,
+) -> None:
+    """Write the product submission sheet (商品报名表) of a plan, after checking it again.
+
+    Refuses (exit 6), naming the products, a plan in which a cart can sell a unit below its
+    margin floor or a joining product breaks the sign-up rules, unless --drop-failing.
+    """
+    from decimal import Decimal, InvalidOperation
+
+    from pricing.export import ExportOptions, discount_label, export_plan
+    from pricing.planio import plan_context, read_plan
+
+    try:
+        factor = Decimal(stock_factor.strip())
+    except InvalidOperation:
+        raise InputError([Problem("--stock-factor", "expected a number above 0, e.g. 1.2",
+                                  value=stock_factor)]) from None
+    options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing)
+    out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
+    context = plan_context(read_plan(plan), plan, products, rules)
+    report_warnings(list(context.warnings))
+    result = export_plan(context, out, options)
+    sheet = result.sheet
+    for failure in sheet.dropped:
+        err_console.print(f"[yellow]removed:[/yellow] {failure.render()}", highlight=False,
+                          soft_wrap=True)
+    _print_table(
+        f"Submission sheet ({len(sheet.rows)} products)",
+        ["SKU", "Activity", "Discount", "Stock", "B2G1", "Lowest paid", "Worst margin"],
+        [
+            ([row.sku, format_yuan(row.activity_price_fen),
+              discount_label(row.level, lang), str(row.activity_stock),
+              "yes" if row.b2g1 else "", format_yuan(row.lowest_paid_fen),
+              format_yuan(row.worst_unit_margin_fen)], None)
+            for row in sheet.rows[:30]
+        ],
+        caption=f"first 30 of {len(sheet.rows)}" if len(sheet.rows) > 30 else None,
+    )
+    tiers = ", ".join(tier.label for tier in sheet.prices.coupon_tiers) or "none"
+    members = len(sheet.prices.b2g1_members)
+    removed = f"; {len({f.sku for f in sheet.dropped})} removed" if sheet.dropped else ""
+    console.print(
+        f"Wrote [bold]{', '.join(str(p) for p in result.paths)}[/bold]: {len(sheet.rows)}"
+        f" products{removed}; coupon tiers {tiers}; buy-two-get-one"
+        f" {f'{members} products' if members else 'off'}. Every cart checked: no unit sells"
+        " below its margin floor.", highlight=False, soft_wrap=True,
+    )
+
+
+@app.command()
+@handles_errors
+def report(
+    plan: PlanArg,
+    products: PlanProductsOpt = None,
+    rules: PlanRulesOpt = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The report, one self-contained .html file.")
+    ] = Path("report.html"),
+    lang: LangOpt = "zh",
+) -> None:
+    """Write the plan's report: headline, price waterfalls, products, 50%-off test, worst carts.
+
+    One HTML file with everything inlined: it opens in any browser without a network.
+    """
+    from pricing.planio import plan_context, read_plan
+    from pricing.report import write_report
+
+    if lang not in ("zh", "en"):
+        raise InputError([Problem("--lang", "expected zh or en", value=lang)])
+    context = plan_context(read_plan(plan), plan, products, rules)
+    report_warnings(list(context.warnings))
+    data = write_report(context, out, lang)
+    failing = [v.sku for v in data.check.products if not v.proven_safe]
+    losers = [v.sku for v in data.fifty.products if not v.proven_safe]
+    console.print(
+        f"Wrote [bold]{out}[/bold]: {len(context.products)} products,"
+        f" {len(data.waterfalls)} price waterfalls;"
+        f" {len(losers)} would lose money at 50% off.", highlight=False, soft_wrap=True,
+    )
+    if failing:
+        err_console.print(
+            f"[yellow]warning:[/yellow] the plan fails the exact checker for {len(failing)}"
+            f" product(s): {', '.join(failing[:10])} (the report shows why; export refuses it)",
+            highlight=False, soft_wrap=True,
+        )
 
 
 # --- end of commands ---------------------------------------------------------------------------

@@ -1,0 +1,639 @@
+"""The product submission sheet (商品报名表): what the merchandiser uploads to the platform.
+
+:func:`prepare_sheet` judges the plan again before anything is written: the store under the plan
+(joining SKUs at their activity price, the others at their everyday price, the plan's coupon
+tiers and buy-two-get-one) goes through the exact checker, and every joining SKU through the
+platform's sign-up rules, with the products and rules given now (not the plan's own verdicts).
+A plan with a product that fails is refused (:class:`~pricing.errors.ExportRefusedError`, which
+names each product and why) unless ``drop_failing`` is set: then the failing joining products
+are taken out of the event (back to their everyday price, out of buy-two-get-one) and the store
+is checked again, until it passes; the products removed are listed. A product that stays out of
+the event and still fails (the store's coupons alone take it below its floor) cannot be removed
+and always refuses the export.
+
+One row per joining SKU; the columns (Chinese headers, or English with ``lang="en"``):
+
+========================  =====================================================================
+商品ID / SKU / 商品标题    from the products file (text cells)
+日常价 / 活动价            everyday and activity price, yuan
+折扣                       the activity price as a share of the everyday price (``7.5折``)
+活动库存                   ``ceil(expected_units × stock_factor)``, never above the SKU's stock
+每人限购                   the products file's purchase limit (empty: no limit)
+买二送一                   是/否: the SKU is in the store's buy-two-get-one
+最低到手价                 the least a buyer pays per unit of the SKU in the carts the exact
+                           checker builds for it (see :func:`lowest_paid_fen`): a real cart
+                           reaches it
+单件最低毛利               the checker's proven lower bound on one unit's margin in any cart
+是否满足报名规则           是 (a row that does not is refused or removed)
+========================  =====================================================================
+
+The second sheet, ``店铺设置`` (``Store settings``), lists the coupon tiers, buy-two-get-one, the
+platform mechanism, the rules used and where the plan came from; a CSV sheet carries the same
+rows in its companion ``<name>.settings.csv`` (see :mod:`pricing.planio`). Files are written
+atomically; text is neutralised against formula injection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.cart import Cart
+from models.money import format_yuan, fraction_floor_fen, short_yuan
+from models.plan import Plan
+from models.product import Product
+from models.rules import CouponTier, Mechanism, Rules
+from pricing.atomic import save_workbook_atomic
+from pricing.checker import STORE, CheckReport, StoreSetup, check_store
+from pricing.errors import ExportRefusedError, InputError, Problem
+from pricing.planio import (
+    NO,
+    NONE,
+    SETTING_KEYS,
+    SETTINGS_HEADER,
+    SETTINGS_SHEET,
+    SHEET_COLUMNS,
+    YES,
+    PlanContext,
+    PlanPrices,
+    companion_settings_path,
+    csv_safe_text,
+    sheet_safe,
+    starts_like_formula,
+    store_setup,
+    tier_text,
+    write_rows_csv,
+    xlsx_text,
+)
+from pricing.signup import meets_signup, signup_price_cap_fen
+from pricing.stacking import quote
+
+LANGS = ("zh", "en")
+SHEET_TITLE = {"zh": "商品报名表", "en": "Submission"}
+MONEY_COLUMNS = {"list_price", "activity_price", "lowest_paid", "worst_unit_margin"}
+WHOLE_COLUMNS = {"activity_stock", "purchase_limit"}
+TEXT_ID_COLUMNS = {"item_id", "sku"}
+CENTRED_COLUMNS = {"discount", "b2g1", "meets_signup"}
+MAX_DROP_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to export: sheet language, the activity-stock safety factor, removing failures."""
+
+    lang: str = "zh"
+    stock_factor: Decimal = Decimal(1)
+    drop_failing: bool = False
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.lang not in LANGS:
+            problems.append(Problem("--lang", "expected zh or en", value=self.lang))
+        if not self.stock_factor.is_finite() or self.stock_factor <= 0:
+            problems.append(Problem("--stock-factor", "expected a number above 0, e.g. 1.2",
+                                    value=str(self.stock_factor)))
+        if problems:
+            raise InputError(problems)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why one product cannot go into the sheet as planned."""
+
+    sku: str
+    joins: bool
+    reason: str
+
+    def render(self) -> str:
+        return f"{self.sku}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    """One row of the submission sheet (money in fen)."""
+
+    item_id: str
+    sku: str
+    title: str
+    list_price_fen: int
+    activity_price_fen: int
+    level: Decimal
+    activity_stock: int
+    purchase_limit: int | None
+    b2g1: bool
+    lowest_paid_fen: int
+    worst_unit_margin_fen: int
+    meets_signup: bool
+
+
+@dataclass(frozen=True)
+class SubmissionSheet:
+    """The rows to submit and the store settings they were checked under."""
+
+    plan: Plan
+    rules: Rules
+    rows: tuple[SheetRow, ...]
+    prices: PlanPrices
+    check: CheckReport
+    stock_factor: Decimal
+    dropped: tuple[Failure, ...] = ()
+    exported_at: str = field(
+        default_factory=lambda: dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    )
+
+
+# --- judging the plan ---------------------------------------------------------------------------
+
+
+def _signup_failures(
+    prices: PlanPrices, products: Sequence[Product], plan: Plan, rules: Rules
+) -> list[Failure]:
+    joining = [p for p in products if p.sku in prices.joins]
+    if not joining:
+        return []
+    price = np.array([prices.prices_fen[p.sku] for p in joining], dtype=np.int64)
+    list_price = np.array([p.list_price_fen for p in joining], dtype=np.int64)
+    lowest = np.array([p.lowest_price_fen for p in joining], dtype=np.int64)
+    ok = meets_signup(price, list_price, lowest, rules)
+    caps = signup_price_cap_fen(list_price, lowest, rules)
+    planned = {d.sku: d.meets_signup for d in plan.products}
+    failures = []
+    for j, product in enumerate(joining):
+        if ok[j] and planned.get(product.sku, True):
+            continue
+        if ok[j]:
+            reason = "the plan marks it as not meeting the sign-up rules"
+        else:
+            reason = (
+                f"activity price {format_yuan(int(price[j]))} breaks the sign-up rules: it needs"
+                f" ≤ {format_yuan(int(caps[j]))} (at least"
+                f" {rules.platform.min_discount * 100:g}% off the everyday price"
+                f" {format_yuan(product.list_price_fen)}, and after the platform discount at most"
+                f" the lowest price {format_yuan(product.lowest_price_fen)}"
+                f" × {rules.platform.lowest_price_factor})"
+            )
+        failures.append(Failure(product.sku, True, reason))
+    return failures
+
+
+def _loss_failures(check: CheckReport, prices: PlanPrices) -> list[Failure]:
+    failures = []
+    for verdict in check.products:
+        if verdict.proven_safe:
+            continue
+        joins = verdict.sku in prices.joins
+        where = "" if joins else (
+            f"stays out of the event at its everyday price {format_yuan(verdict.price_fen)}, but "
+        )
+        real = ""
+        if verdict.witness_margin is not None and verdict.witness_margin < verdict.floor_fen:
+            real = (
+                f"; a real cart leaves {format_yuan(fraction_floor_fen(verdict.witness_margin))}"
+                f" per unit ({_cart_summary(verdict.witness)})"
+            )
+        failures.append(Failure(
+            verdict.sku, joins,
+            f"{where}a cart can take a unit's margin down to {format_yuan(verdict.bound_fen)},"
+            f" below its floor {format_yuan(verdict.floor_fen)}{real}",
+        ))
+    return failures
+
+
+def _cart_summary(cart: Cart | None) -> str:
+    if cart is None:
+        return ""
+    return " + ".join(
+        f"{line.quantity} × {line.sku} @ {format_yuan(line.unit_price_fen)}" for line in cart.lines
+    )
+
+
+def _without(prices: PlanPrices, skus: set[str]) -> PlanPrices:
+    return dataclasses.replace(
+        prices,
+        prices_fen={sku: p for sku, p in prices.prices_fen.items() if sku not in skus},
+        joins=prices.joins - skus,
+        b2g1_members=prices.b2g1_members - skus,
+    )
+
+
+def _refuse(failures: Sequence[Failure], hint: str) -> ExportRefusedError:
+    lines = "\n  ".join(failure.render() for failure in failures)
+    count = len({failure.sku for failure in failures})
+    return ExportRefusedError(
+        f"the plan cannot be exported: {count} product{'s' if count != 1 else ''} would lose"
+        f" money or break the sign-up rules:\n  {lines}\n{hint}"
+    )
+
+
+def judge(
+    context: PlanContext, drop_failing: bool = False
+) -> tuple[PlanPrices, CheckReport, tuple[Failure, ...]]:
+    """The plan's prices after the checks (and removals), the checker's report, the removed.
+
+    Raises :class:`ExportRefusedError` naming every failing product when the plan fails and
+    ``drop_failing`` is off, or when a failure cannot be removed.
+    """
+    plan, products, rules = context.plan, context.products, context.rules
+    prices = PlanPrices.of_plan(plan)
+    dropped: list[Failure] = []
+    for _ in range(MAX_DROP_ROUNDS):
+        setup = store_setup(prices, products, rules)
+        check = check_store(setup)
+        failures = _signup_failures(prices, products, plan, rules) + _loss_failures(check, prices)
+        if not failures:
+            return prices, check, tuple(dropped)
+        stuck = [failure for failure in failures if not failure.joins]
+        if not drop_failing:
+            raise _refuse(
+                failures,
+                "Fix the plan (re-plan with `price-opt plan`), or pass --drop-failing to leave"
+                " the failing products out of the event.",
+            )
+        if stuck:
+            raise _refuse(
+                stuck,
+                "These products do not join the event, so --drop-failing cannot remove them:"
+                " the store's coupon tiers or buy-two-get-one must change (re-plan).",
+            )
+        dropped.extend(failures)
+        prices = _without(prices, {failure.sku for failure in failures})
+    raise ExportRefusedError("removing failing products did not settle; re-plan")  # defensive
+
+
+# --- the figures of a row -------------------------------------------------------------------
+
+
+def _with_store_offer(cart: Cart, setup: StoreSetup) -> Cart:
+    return cart.model_copy(update={"stores": {**cart.stores, STORE: setup.offer()}})
+
+
+def _paid_per_unit(cart: Cart, sku: str) -> Fraction | None:
+    result = quote(cart)
+    for line, line_quote in zip(cart.lines, result.lines, strict=True):
+        if line.store == STORE and line.sku == sku:
+            return Fraction(line_quote.paid_fen, line.quantity)
+    return None
+
+
+def lowest_paid_fen(
+    setup: StoreSetup, check: CheckReport, skus: frozenset[str]
+) -> dict[str, int]:
+    """最低到手价: per SKU, the least paid per unit over the checker's worst carts for it.
+
+    The carts are the exact checker's witnesses: for the store as planned (the cart that leaves
+    the unit the least margin), and for the store with each one of its coupon tiers alone and
+    with none (so that every coupon tier, and buy-two-get-one where the SKU is a member, gets its
+    own smallest cart). Each cart is quoted exactly by :func:`pricing.stacking.quote` in the real
+    store (all tiers on offer: the buyer gets the best coupon the cart reaches); the figure is
+    the SKU line's paid amount ÷ its units, rounded down to the fen. A real cart pays it; red
+    packets (platform-funded) are left out.
+    """
+    wanted = [i for i, product in enumerate(setup.products) if product.sku in skus]
+    if not wanted:
+        return {}
+    reports = [check] + [
+        check_store(dataclasses.replace(setup, coupon_tiers=tiers))
+        for tiers in [(), *((tier,) for tier in setup.coupon_tiers)]
+    ]
+    lowest: dict[str, int] = {}
+    for i in wanted:
+        sku = setup.products[i].sku
+        least = Fraction(setup.prices_fen[i])
+        for report in reports:
+            witness = report.products[i].witness
+            if witness is None:
+                continue
+            paid = _paid_per_unit(_with_store_offer(witness, setup), sku)
+            if paid is not None:
+                least = min(least, paid)
+        lowest[sku] = math.floor(least)
+    return lowest
+
+
+def activity_stock(expected_units: float, stock: int, factor: Decimal) -> int:
+    """``ceil(expected_units × factor)``, in exact decimals, never above ``stock``."""
+    wanted = (Decimal(repr(expected_units)) * factor).to_integral_value(rounding=ROUND_CEILING)
+    return max(0, min(int(wanted), stock))
+
+
+def prepare_sheet(context: PlanContext, options: ExportOptions | None = None) -> SubmissionSheet:
+    """Judge the plan (refusing or removing failures) and compute every row of the sheet."""
+    options = options or ExportOptions()
+    prices, check, dropped = judge(context, options.drop_failing)
+    unsafe_text = [
+        p.sku for p in context.products if p.sku in prices.joins and not sheet_safe(p.sku)
+    ]
+    if unsafe_text:
+        raise InputError([Problem(
+            "products", "a SKU holds control characters that no spreadsheet keeps; fix the SKU",
+            value=sku,
+        ) for sku in unsafe_text])
+    setup = store_setup(prices, context.products, context.rules)
+    lowest = lowest_paid_fen(setup, check, prices.joins)
+    decisions = {d.sku: d for d in context.plan.products}
+    verdicts = {v.sku: v for v in check.products}
+    rows = []
+    for product in context.products:
+        if product.sku not in prices.joins:
+            continue
+        decision = decisions[product.sku]
+        rows.append(SheetRow(
+            item_id=product.item_id, sku=product.sku, title=product.title,
+            list_price_fen=product.list_price_fen,
+            activity_price_fen=prices.prices_fen[product.sku],
+            level=decision.level,
+            activity_stock=activity_stock(decision.expected_units, product.stock,
+                                          options.stock_factor),
+            purchase_limit=product.purchase_limit,
+            b2g1=product.sku in prices.b2g1_members,
+            lowest_paid_fen=lowest[product.sku],
+            worst_unit_margin_fen=verdicts[product.sku].bound_fen,
+            meets_signup=True,
+        ))
+    return SubmissionSheet(
+        plan=context.plan, rules=context.rules, rows=tuple(rows), prices=prices, check=check,
+        stock_factor=options.stock_factor, dropped=dropped,
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def discount_label(level: Decimal, lang: str) -> str:
+    """The activity price as the platform says it: ``7.5折`` (zh) or ``25% off`` (en)."""
+    if level >= 1:
+        return "原价" if lang == "zh" else "no discount"
+    if lang == "zh":
+        return f"{(level * 10).normalize():f}折"
+    return f"{((1 - level) * 100).normalize():f}% off"
+
+
+def _yes_no(flag: bool, lang: str) -> str:
+    return YES[lang] if flag else NO[lang]
+
+
+def sheet_values(row: SheetRow, lang: str) -> list[Any]:
+    """A row's cells in column order: money as Decimal yuan, counts as int, the rest text."""
+    values: dict[str, Any] = {
+        "item_id": row.item_id,
+        "sku": row.sku,
+        "title": row.title,
+        "list_price": Decimal(format_yuan(row.list_price_fen)),
+        "activity_price": Decimal(format_yuan(row.activity_price_fen)),
+        "discount": discount_label(row.level, lang),
+        "activity_stock": row.activity_stock,
+        "purchase_limit": row.purchase_limit,
+        "b2g1": _yes_no(row.b2g1, lang),
+        "lowest_paid": Decimal(format_yuan(row.lowest_paid_fen)),
+        "worst_unit_margin": Decimal(format_yuan(row.worst_unit_margin_fen)),
+        "meets_signup": _yes_no(row.meets_signup, lang),
+    }
+    return [values[column.key] for column in SHEET_COLUMNS]
+
+
+_NOTES = {
+    "lowest_paid": {
+        "zh": "买家叠加所有可用优惠（店铺优惠券、买二送一、"
+              "跨店满减/官方立减）后每件最少支付的金额："
+              "取精确校验器为该商品构造的最坏购物车（每档优惠券一种），"
+              "按每件实付向下取整到分。真实可达。",
+        "en": "The least a buyer pays per unit after stacking every discount (store coupon, buy 2 "
+              "get 1, cross-store reduction or official discount), over the exact checker's worst "
+              "carts for the SKU (one per coupon tier), paid ÷ units rounded down to the fen. "
+              "A real cart reaches it.",
+    },
+    "worst_unit_margin": {
+        "zh": "任何购物车中一件商品至少保留的毛利"
+              "（已扣佣金、成本、处理费、包邮运费分摊），精确校验器证明的下界。",
+        "en": "The proven lower bound on what one unit keeps in any cart, after commission, cost, "
+              "handling and its share of free shipping.",
+    },
+    "activity_stock": {
+        "zh": "预计销量 × 库存系数，向上取整，不超过库存。",
+        "en": "Expected units × the stock factor, rounded up, never above stock.",
+    },
+}
+
+
+def _mechanism_text(rules: Rules, lang: str) -> str:
+    platform = rules.platform
+    if platform.mechanism is Mechanism.CROSS_STORE:
+        every, save = short_yuan(platform.cross_store_every_fen), short_yuan(
+            platform.cross_store_save_fen)
+        return (f"跨店满减 每满{every}减{save}" if lang == "zh"
+                else f"cross-store reduction: every {every} save {save}")
+    if platform.mechanism is Mechanism.OFFICIAL:
+        share = f"{platform.official_rate * 100:g}%"
+        return f"官方立减 {share}" if lang == "zh" else f"official instant discount {share}"
+    return "无" if lang == "zh" else "none"
+
+
+def _tier_note(tier: CouponTier, lang: str) -> str:
+    amount = short_yuan(tier.amount_fen)
+    if tier.threshold_fen == 0:
+        return f"无门槛减{amount}" if lang == "zh" else f"no threshold, save {amount}"
+    threshold = short_yuan(tier.threshold_fen)
+    return f"满{threshold}减{amount}" if lang == "zh" else f"spend {threshold} save {amount}"
+
+
+def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
+    """The 店铺设置 rows: key, value, note (the same rows in .xlsx and the CSV companion)."""
+    from pricing.io import rules_to_dict
+
+    zh = lang == "zh"
+    plan, inputs = sheet.plan, sheet.plan.inputs
+    rows: list[list[str]] = [list(SETTINGS_HEADER[lang])]
+    coupon = SETTING_KEYS["coupon"][lang]
+    tiers = sheet.prices.coupon_tiers
+    if tiers:
+        rows.extend([coupon, tier_text(tier), _tier_note(tier, lang)] for tier in tiers)
+    else:
+        rows.append([coupon, NONE[lang], "不设店铺优惠券" if zh else "no store coupon"])
+    members = len(sheet.prices.b2g1_members)
+    rows.append([
+        SETTING_KEYS["b2g1"][lang], _yes_no(bool(members), lang),
+        (f"{members} 个商品参加，每三件最便宜的一件免费" if zh
+         else f"{members} products; of every three eligible units the cheapest is free"),
+    ])
+    rows.append(["平台机制" if zh else "Platform mechanism",
+                 sheet.rules.platform.mechanism.value, _mechanism_text(sheet.rules, lang)])
+    rows.append(["活动库存系数" if zh else "Stock factor", str(sheet.stock_factor),
+                 _NOTES["activity_stock"][lang]])
+    rows.append(["报名商品数" if zh else "Products submitted", str(len(sheet.rows)), ""])
+    for failure in sheet.dropped:
+        rows.append(["已移除商品" if zh else "Removed product", failure.sku, failure.reason])
+    rows.append(["方案状态" if zh else "Plan status", plan.status.value,
+                 f"{plan.solver.name} ({plan.solver.method}), gap {plan.solver.gap}"])
+    rows.append(["预计销售额" if zh else "Expected revenue", format_yuan(plan.expected_revenue_fen),
+                 ("日常价基线 " if zh else "everyday baseline ")
+                 + format_yuan(plan.baseline_revenue_fen)])
+    rows.append(["预计利润" if zh else "Expected profit", format_yuan(plan.objective_fen),
+                 ("日常价基线 " if zh else "everyday baseline ")
+                 + format_yuan(plan.baseline_profit_fen)])
+    if inputs is not None:
+        rows.append(["方案生成时间" if zh else "Plan made at", inputs.created_at,
+                     f"price-opt {inputs.price_opt_version}"])
+        rows.append(["商品文件" if zh else "Products file", inputs.products_file,
+                     f"SHA-256 {inputs.products_sha256}"])
+        rows.append(["规则文件" if zh else "Rules file", inputs.rules_file or "",
+                     f"SHA-256 {inputs.rules_sha256}" if inputs.rules_sha256 else ""])
+    rows.append(["导出时间" if zh else "Exported at", sheet.exported_at, ""])
+    for column in SHEET_COLUMNS:
+        if column.key in ("lowest_paid", "worst_unit_margin"):
+            rows.append([column.header(lang), "", _NOTES[column.key][lang]])
+    for section, table in rules_to_dict(sheet.rules).items():
+        for key, value in table.items():
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            rows.append([f"rules.{section}.{key}", shown, "所用规则" if zh else "rules used"])
+    return rows
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+
+
+def _style_sheet(worksheet: Any, widths: list[int], header_fill: str) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    thin = Side(style="thin", color="B7B7B7")
+    for cell in worksheet[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor=header_fill)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = Border(bottom=thin)
+    worksheet.row_dimensions[1].height = 30
+    worksheet.freeze_panes = "A2"
+    for position, width in enumerate(widths, start=1):
+        worksheet.column_dimensions[get_column_letter(position)].width = max(8, min(width, 60))
+
+
+def _text_cell(cell: Any, text: str) -> None:
+    """A text cell that no spreadsheet evaluates: string type, quote prefix when it looks like
+    a formula."""
+    cell.value = xlsx_text(text)
+    cell.data_type = "s"
+    if starts_like_formula(cell.value):
+        cell.quotePrefix = True
+
+
+def _write_xlsx(sheet: SubmissionSheet, path: Path, lang: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment
+
+    workbook = Workbook()
+    main = workbook.active
+    main.title = SHEET_TITLE[lang]
+    headers = [column.header(lang) for column in SHEET_COLUMNS]
+    main.append(headers)
+    widths = [_display_width(header) + 4 for header in headers]
+    for row in sheet.rows:
+        values = sheet_values(row, lang)
+        main.append([None] * len(values))
+        for position, (column, value) in enumerate(zip(SHEET_COLUMNS, values, strict=True)):
+            cell = main.cell(row=main.max_row, column=position + 1)
+            if value is None:
+                continue
+            if isinstance(value, str):
+                _text_cell(cell, value)
+                if column.key in TEXT_ID_COLUMNS:
+                    cell.number_format = "@"
+                elif column.key in CENTRED_COLUMNS:
+                    cell.alignment = Alignment(horizontal="center")
+            elif column.key in MONEY_COLUMNS:
+                cell.value = float(value)  # exact to the fen when read back (to_fen)
+                cell.number_format = "0.00"
+            else:
+                cell.value = value
+                cell.number_format = "0"
+            widths[position] = max(widths[position], _display_width(str(value)) + 2)
+    _style_sheet(main, widths, "C0392B")
+    if sheet.rows:
+        main.auto_filter.ref = main.dimensions
+    for position, column in enumerate(SHEET_COLUMNS, start=1):
+        if column.key in _NOTES:
+            main.cell(row=1, column=position).comment = Comment(
+                _NOTES[column.key][lang], "price-opt", width=320, height=120
+            )
+    settings = workbook.create_sheet(SETTINGS_SHEET[lang])
+    rows = settings_rows(sheet, lang)
+    widths = [10, 10, 10]
+    for values in rows:
+        settings.append([None, None, None])
+        for position, value in enumerate(values):
+            _text_cell(settings.cell(row=settings.max_row, column=position + 1), value)
+            widths[position] = max(widths[position], _display_width(value) + 2)
+    for values_row in settings.iter_rows(min_row=2):
+        for cell in values_row:
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+    _style_sheet(settings, [min(widths[0], 36), min(widths[1], 40), 70], "34495E")
+    save_workbook_atomic(workbook, path)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, int):
+        return str(value)
+    return csv_safe_text(str(value))
+
+
+def _write_csv(sheet: SubmissionSheet, path: Path, lang: str) -> Path:
+    header = [csv_safe_text(column.header(lang)) for column in SHEET_COLUMNS]
+    rows = [header] + [[_csv_cell(value) for value in sheet_values(row, lang)]
+                       for row in sheet.rows]
+    companion = companion_settings_path(path)
+    write_rows_csv(companion, [[csv_safe_text(value) for value in row]
+                               for row in settings_rows(sheet, lang)])
+    write_rows_csv(path, rows)
+    return companion
+
+
+def write_sheet(sheet: SubmissionSheet, path: Path, lang: str = "zh") -> tuple[Path, ...]:
+    """Write the sheet by the suffix of ``path`` (``.xlsx``, or ``.csv`` + its companion).
+
+    Returns the files written. Each is written atomically; a CSV's companion settings file is
+    written first, so a sheet never appears without its settings.
+    """
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        _write_xlsx(sheet, path, lang)
+        return (path,)
+    if suffix == ".csv":
+        companion = _write_csv(sheet, path, lang)
+        return (path, companion)
+    raise InputError([Problem(str(path), "a submission sheet ends in .xlsx or .csv",
+                              value=path.suffix)])
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written, and what was removed on the way."""
+
+    sheet: SubmissionSheet
+    paths: tuple[Path, ...]
+
+
+def export_plan(
+    context: PlanContext, out: Path, options: ExportOptions | None = None
+) -> ExportResult:
+    """Judge the plan, then write its submission sheet to ``out`` (nothing written on refusal)."""
+    options = options or ExportOptions()
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        raise InputError([Problem(str(out), "a submission sheet ends in .xlsx or .csv",
+                                  value=out.suffix)])
+    sheet = prepare_sheet(context, options)
+    return ExportResult(sheet=sheet, paths=write_sheet(sheet, out, options.lang))

@@ -1,0 +1,393 @@
+"""Check a store's margins at given activity prices: the worst cart for every product.
+
+This is what ``price-opt check`` runs. It prices the catalogue (every product at
+``list_price × (1 − discount)``, or at a plan's prices), states what a buyer may stack, asks the
+exact checker (:func:`pricing.checker.check_store`) for the worst cart of every product, and
+reports per product the activity price, the worst unit margin a real cart gives (the witness
+cart, quoted exactly), the proven lower bound next to it, and whether the price meets the
+platform's sign-up rules.
+
+What the check assumes (the defaults of ``price-opt check``):
+
+* **At a discount** (``--discount 0.5``): every product joins at ``list × (1 − discount)``,
+  rounded half up to the fen; the store offers *every* coupon candidate of the rules, since the
+  buyer takes the best coupon the cart reaches and more tiers can only make the worst cart
+  worse (``--coupons 299-20,599-50`` or ``--no-coupons`` narrow it); buy-two-get-one is off
+  unless asked for (``--b2g1``: every B2G1-eligible product joins it).
+* **Under a plan** (``--plan PLAN``): the plan's own activity prices, coupon tiers and B2G1
+  members; products that do not join stay at their everyday price and still bear the store
+  coupons and the platform mechanism (cross-store reduction or official discount).
+* Always: the platform's mechanism, commission, shipping per order (the store ships free),
+  handling per unit and purchase limits from the rules and the catalogue; any amount bought in
+  other stores of the cross-store pool; no red packets (they are platform-funded and never
+  change what the merchant receives).
+
+A product **loses** when a real cart (its witness) sells one of its units below cost; it is
+**proven safe** when the checker's bound, a lower bound over *every* cart, is at or above the
+margin floor. A product can be neither: the bound is cautious (rounding allowance, a full
+third for B2G1) and no losing cart was found.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from models.cart import Cart
+from models.money import MoneyFormatError, format_yuan, fraction_floor_fen, to_fen
+from models.product import Product
+from models.rules import CouponTier, Rules
+from pricing.atomic import write_text_atomic
+from pricing.cartio import cart_to_json
+from pricing.checker import CheckReport, StoreSetup, check_store
+from pricing.errors import InputError, Problem
+from pricing.signup import meets_signup
+
+DEFAULT_DISCOUNT = Decimal("0.5")
+
+
+# --- pricing the catalogue -------------------------------------------------------------------
+
+
+def parse_discount(text: str, source: str = "--discount") -> Decimal:
+    """A discount as a share of the everyday price: ``"0.5"`` or ``"50%"`` (in [0, 1))."""
+    cleaned = text.strip()
+    try:
+        value = (
+            Decimal(cleaned[:-1].strip()) / 100 if cleaned.endswith("%") else Decimal(cleaned)
+        )
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite() or not (0 <= value < 1):
+        raise InputError(
+            [
+                Problem(
+                    source,
+                    "expected a discount between 0 and 1 (0.5 is 50% off), or a percentage",
+                    value=text,
+                )
+            ]
+        )
+    return value
+
+
+def discounted_price_fen(list_price_fen: int, discount: Decimal) -> int:
+    """``list_price × (1 − discount)``, rounded half up to the fen."""
+    if not (0 <= discount < 1):
+        raise ValueError("the discount must be in [0, 1)")
+    numerator, denominator = (Decimal(1) - discount).as_integer_ratio()
+    return (2 * list_price_fen * numerator + denominator) // (2 * denominator)
+
+
+def discount_prices_fen(products: Sequence[Product], discount: Decimal) -> dict[str, int]:
+    """Every product's activity price at ``discount`` off its everyday price."""
+    return {p.sku: discounted_price_fen(p.list_price_fen, discount) for p in products}
+
+
+_TIER = re.compile(r"^\s*满?\s*([0-9.]+)\s*(?:[-:/]|减)\s*([0-9.]+)\s*$")
+
+
+def parse_coupon_tiers(text: str, source: str = "--coupons") -> tuple[CouponTier, ...]:
+    """Coupon tiers written as the merchandiser says them: ``"0-5,299-20,599-50"`` (yuan),
+    or ``"满299减20,满599减50"``.
+
+    Each tier is ``threshold-amount`` ("spend T save A"; threshold 0 is a no-threshold coupon).
+    Every bad tier is reported at once.
+    """
+    problems: list[Problem] = []
+    tiers: dict[int, CouponTier] = {}
+    for position, part in enumerate(p for p in text.split(",") if p.strip()):
+        where = f"tier {position + 1}"
+        match = _TIER.match(part)
+        if match is None:
+            problems.append(
+                Problem(source, f"{where}: expected threshold-amount in yuan, e.g. 299-20",
+                        value=part.strip())
+            )
+            continue
+        try:
+            threshold, amount = to_fen(match.group(1)), to_fen(match.group(2))
+            tier = CouponTier(threshold_fen=threshold, amount_fen=amount)
+        except MoneyFormatError as error:
+            problems.append(Problem(source, f"{where}: {error}", value=part.strip()))
+            continue
+        except ValidationError as error:
+            message = "; ".join(issue["msg"].removeprefix("Value error, ")
+                                for issue in error.errors())
+            problems.append(Problem(source, f"{where}: {message}", value=part.strip()))
+            continue
+        if threshold in tiers:
+            problems.append(
+                Problem(source, f"{where}: two tiers share a threshold", value=part.strip())
+            )
+        tiers[threshold] = tier
+    if not tiers and not problems:
+        problems.append(Problem(source, "no coupon tiers given (use --no-coupons for none)"))
+    if problems:
+        raise InputError(problems)
+    return tuple(sorted(tiers.values(), key=lambda tier: tier.threshold_fen))
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductMargin:
+    """One product's verdict: its price, the worst real cart, the proven bound, sign-up."""
+
+    sku: str
+    title: str
+    list_price_fen: int
+    activity_price_fen: int
+    joins: bool
+    floor_fen: int
+    proven_bound_fen: int
+    witness: Cart | None
+    witness_margin: Fraction | None
+    meets_signup: bool | None  # None: the product does not join, so it does not sign up
+
+    @property
+    def worst_unit_margin_fen(self) -> int | None:
+        """The witness cart's exact unit margin, rounded down to the fen (None: no witness)."""
+        return None if self.witness_margin is None else fraction_floor_fen(self.witness_margin)
+
+    @property
+    def loses(self) -> bool:
+        """A real cart (the witness) sells one of this product's units below cost."""
+        return self.witness_margin is not None and self.witness_margin < 0
+
+    @property
+    def proven_safe(self) -> bool:
+        """No cart at all can take a unit below its margin floor."""
+        return self.proven_bound_fen >= self.floor_fen
+
+
+@dataclass(frozen=True)
+class MarginCheck:
+    """The verdict on a whole catalogue, with what the check assumed."""
+
+    products: tuple[ProductMargin, ...]
+    coupon_tiers: tuple[CouponTier, ...]
+    b2g1_members: frozenset[str]
+    report: CheckReport
+    notes: tuple[str, ...]
+
+    @property
+    def losers(self) -> tuple[ProductMargin, ...]:
+        """Products a real cart sells below cost, worst first."""
+        losing = [row for row in self.products if row.loses]
+        return tuple(sorted(losing, key=lambda row: row.witness_margin or Fraction(0)))
+
+    @property
+    def unproven(self) -> tuple[ProductMargin, ...]:
+        """Products neither proven safe nor shown to lose (the bound is cautious)."""
+        return tuple(row for row in self.products if not row.proven_safe and not row.loses)
+
+    @property
+    def passes(self) -> bool:
+        """Every product is proven to keep its margin floor in every cart."""
+        return all(row.proven_safe for row in self.products)
+
+    @property
+    def worst_order_margin_fen(self) -> int | None:
+        """The least order margin among the witness carts (a real order)."""
+        return self.report.worst_order_margin_fen
+
+    @property
+    def order_bound_fen(self) -> int | None:
+        """A proven lower bound on any order's margin (None when some unit bound is negative)."""
+        return self.report.order_bound_fen
+
+
+def _check_prices(
+    products: Sequence[Product],
+    prices_fen: Mapping[str, int],
+    b2g1_members: Collection[str],
+    source: str,
+) -> None:
+    known = {p.sku for p in products}
+    problems = [
+        Problem(source, "a SKU with an activity price is not in the products file",
+                column="sku", value=sku)
+        for sku in sorted(set(prices_fen) - known)
+    ]
+    problems += [
+        Problem(source, "an activity price must be at least 0.01", column=sku,
+                value=format_yuan(price))
+        for sku, price in prices_fen.items()
+        if price <= 0
+    ]
+    problems += [
+        Problem(source, "a buy-two-get-one member is not in the products file",
+                column="sku", value=sku)
+        for sku in sorted(set(b2g1_members) - known)
+    ]
+    if problems:
+        raise InputError(problems)
+
+
+def margin_check(
+    products: Sequence[Product],
+    rules: Rules,
+    prices_fen: Mapping[str, int],
+    coupon_tiers: Sequence[CouponTier],
+    b2g1_members: Collection[str],
+    witnesses_for: int | None = None,
+    source: str = "prices",
+) -> MarginCheck:
+    """Find every product's worst cart at the given prices (see the module docstring).
+
+    ``prices_fen`` holds the activity price of each joining SKU; products not in it stay at
+    their everyday price. ``witnesses_for`` limits witness carts to the worst products (None:
+    every product gets one). A SKU priced or put in B2G1 that the catalogue lacks, or a price
+    below a fen, is an :class:`InputError` naming ``source``.
+    """
+    _check_prices(products, prices_fen, b2g1_members, source)
+    prices = [prices_fen.get(p.sku, p.list_price_fen) for p in products]
+    tiers = tuple(sorted(coupon_tiers, key=lambda tier: tier.threshold_fen))
+    members = frozenset(b2g1_members)
+    setup = StoreSetup(
+        products=tuple(products),
+        prices_fen=tuple(prices),
+        coupon_tiers=tiers,
+        b2g1_members=members,
+        rules=rules,
+    )
+    report = check_store(setup, witnesses_for=witnesses_for)
+    signup = meets_signup(
+        np.asarray(prices, dtype=np.int64),
+        np.asarray([p.list_price_fen for p in products], dtype=np.int64),
+        np.asarray([p.lowest_price_fen for p in products], dtype=np.int64),
+        rules,
+    )
+    rows = tuple(
+        ProductMargin(
+            sku=product.sku,
+            title=product.title,
+            list_price_fen=product.list_price_fen,
+            activity_price_fen=price,
+            joins=product.sku in prices_fen,
+            floor_fen=check.floor_fen,
+            proven_bound_fen=check.bound_fen,
+            witness=check.witness,
+            witness_margin=check.witness_margin,
+            meets_signup=bool(ok) if product.sku in prices_fen else None,
+        )
+        for product, price, check, ok in zip(
+            products, prices, report.products, signup.tolist(), strict=True
+        )
+    )
+    return MarginCheck(
+        products=rows,
+        coupon_tiers=tiers,
+        b2g1_members=members,
+        report=report,
+        notes=_notes(rules, tiers, members, report),
+    )
+
+
+def _notes(
+    rules: Rules, tiers: Sequence[CouponTier], members: frozenset[str], report: CheckReport
+) -> tuple[str, ...]:
+    platform, store = rules.platform, rules.store
+    mechanism = {
+        "cross_store": f"cross-store every {format_yuan(platform.cross_store_every_fen)}"
+        f" save {format_yuan(platform.cross_store_save_fen)}, topped up in other stores",
+        "official": f"official instant discount {platform.official_rate}",
+        "none": "no platform discount",
+    }[platform.mechanism.value]
+    notes = [
+        "coupons: " + (", ".join(tier.label for tier in tiers) if tiers else "none")
+        + " (the buyer uses the best one the cart reaches)",
+        "buy two get one: "
+        + (f"{len(members)} product(s)" if members else "off"),
+        f"platform: {mechanism}; commission {platform.commission_rate}",
+        f"costs: shipping {format_yuan(store.shipping_cost_fen)} per order,"
+        f" handling {format_yuan(store.handling_cost_fen)} per unit",
+    ]
+    notes.extend(report.notes)
+    if report.unchecked_witnesses:
+        notes.append(
+            f"{report.unchecked_witnesses} product(s) far from their floor got no witness cart"
+        )
+    return tuple(notes)
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def _yuan(fen: int | None) -> str | None:
+    return None if fen is None else format_yuan(fen)
+
+
+def margin_check_to_json(check: MarginCheck) -> dict[str, Any]:
+    """The public JSON form: money as two-decimal strings, witnesses as cart files."""
+    return {
+        "products": [
+            {
+                "sku": row.sku,
+                "title": row.title,
+                "activity_price": format_yuan(row.activity_price_fen),
+                "joins": row.joins,
+                "worst_unit_margin": _yuan(row.worst_unit_margin_fen),
+                "proven_bound": format_yuan(row.proven_bound_fen),
+                "loses": row.loses,
+                "proven_safe": row.proven_safe,
+                "meets_signup": row.meets_signup,
+                "witness": None if row.witness is None else cart_to_json(row.witness),
+            }
+            for row in check.products
+        ],
+        "coupon_tiers": [
+            {"threshold": format_yuan(t.threshold_fen), "amount": format_yuan(t.amount_fen)}
+            for t in check.coupon_tiers
+        ],
+        "b2g1_members": sorted(check.b2g1_members),
+        "worst_order_margin": _yuan(check.worst_order_margin_fen),
+        "order_bound": _yuan(check.order_bound_fen),
+        "passes": check.passes,
+        "loses": bool(check.losers),
+        "notes": list(check.notes),
+    }
+
+
+_UNSAFE_NAME = re.compile(r"[^\w.-]+")
+
+
+def witness_file_name(sku: str) -> str:
+    """A file name for a SKU's witness cart: ``<sku>.json`` with unsafe characters replaced."""
+    stem = _UNSAFE_NAME.sub("_", sku).strip("._") or "product"
+    return f"{stem}.json"
+
+
+def write_witnesses(check: MarginCheck, directory: Path) -> list[Path]:
+    """Write each losing product's witness cart to ``directory`` (atomically), one file each.
+
+    The files are cart files ``price-opt quote`` reads. Returns the paths, losers worst first.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    used: set[str] = set()
+    for row in check.losers:
+        if row.witness is None:
+            continue
+        name = witness_file_name(row.sku)
+        stem, count = name.removesuffix(".json"), 1
+        while name.casefold() in used:
+            count += 1
+            name = f"{stem}-{count}.json"
+        used.add(name.casefold())
+        path = directory / name
+        text = json.dumps(cart_to_json(row.witness), ensure_ascii=False, indent=2) + "\n"
+        write_text_atomic(path, text)
+        written.append(path)
+    return written

@@ -1,0 +1,708 @@
+"""The plan report: one self-contained HTML page a merchandiser can open anywhere, offline.
+
+:func:`build_report` judges the plan with the exact checker (joining SKUs at their activity
+price, the others at their everyday price, the plan's coupon tiers and buy-two-get-one) and
+renders, with plotly (its JavaScript inlined once, so no network is needed):
+
+1. the headline: expected revenue and profit against the everyday baseline, the coupon ladder,
+   how many products join or stay out, buy-two-get-one, the worst unit margin in the store;
+2. each product's price waterfall per unit in its worst cart (the checker's witness, quoted
+   exactly): everyday → activity price → official / store-activity / coupon / cross-store
+   discounts → paid → commission → merchant net → cost, handling, shipping share → margin;
+   a selector switches between products;
+3. a sortable table of every product;
+4. the margin each product would keep at 50% off (``list × 0.5``, rounded half up) under the
+   plan's coupon tiers and buy-two-get-one, by the same checker, losers marked in red;
+5. each product's worst cart, line by line, with the cart in the ``price-opt quote`` format.
+
+A plan that fails the checker is still shown, under a red banner naming the products (the
+export refuses it; the report explains it).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from models.cart import Cart
+from models.money import fen_times_rate, format_yuan, fraction_floor_fen, short_yuan
+from models.product import Product
+from models.rules import Rules
+from pricing.atomic import write_text_atomic
+from pricing.cartio import cart_to_json
+from pricing.checker import STORE, CheckReport, ProductCheck, cart_margins, check_store
+from pricing.planio import PlanContext, PlanPrices, store_setup
+from pricing.signup import ladder_price_fen
+from pricing.stacking import quote
+
+WITNESSES_FOR_ALL_UP_TO = 2_000
+WATERFALLS_AT_MOST = 400
+FIFTY_PERCENT_OFF = Decimal("0.5")
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "title": "双十一促销方案报告",
+        "revenue": "预计销售额", "profit": "预计利润", "baseline": "日常价基线",
+        "ladder": "店铺优惠券", "no_coupon": "不设店铺优惠券", "joining": "参加活动",
+        "out": "不参加", "b2g1": "买二送一", "b2g1_off": "不开启", "worst": "单件最低毛利",
+        "worst_note": "已证明：任何购物车都不会让一件商品低于此毛利",
+        "status": "求解", "made": "方案生成", "products_file": "商品文件",
+        "rules_file": "规则文件", "waterfall": "单件价格瀑布（该商品的最坏购物车）",
+        "waterfall_note": "按精确叠加引擎计算该商品最坏购物车中每件的金额（元）。",
+        "pick": "选择商品", "table": "商品明细（点击表头排序）",
+        "fifty": "五折压力测试：日常价 × 0.5 时每件的最低毛利",
+        "fifty_note": "使用本方案的店铺优惠券与买二送一，精确校验器计算；红色为会亏本的商品。",
+        "carts": "每个商品的最坏购物车", "fails": "本方案未通过精确校验，以下商品可能亏本：",
+        "units": "件", "margin_axis": "单件最低毛利（元）",
+        "list": "日常价", "activity": "活动价让利", "activity_total": "活动价",
+        "official": "官方立减",
+        "store_activity": "买二送一", "coupon": "店铺优惠券", "cross": "跨店满减",
+        "paid": "到手价", "red": "平台红包", "commission": "佣金", "net": "商家净收入",
+        "cost": "成本", "handling": "处理费", "shipping": "运费分摊", "margin": "毛利",
+        "sku": "SKU", "name": "商品标题", "joins": "参加", "list_price": "日常价",
+        "activity_price": "活动价", "discount": "折扣", "units_col": "预计销量",
+        "revenue_col": "预计销售额", "profit_col": "预计利润", "bound": "单件最低毛利",
+        "witness": "最坏购物车毛利", "fifty_col": "五折毛利", "yes": "是", "no": "否",
+        "losers": "个商品五折会亏本", "none_lose": "五折时没有商品亏本",
+        "store": "店铺", "qty": "数量", "unit_price": "单价", "subtotal": "小计",
+        "paid_col": "实付", "receives": "商家实收", "cart_json": "购物车（price-opt quote 格式）",
+        "no_witness": "（大目录：只为最差的商品构造了购物车）",
+        "more_waterfalls": "只列出毛利最低的 {n} 个商品。",
+    },
+    "en": {
+        "title": "Promotion plan report",
+        "revenue": "Expected revenue", "profit": "Expected profit", "baseline": "everyday baseline",
+        "ladder": "Store coupons", "no_coupon": "no store coupon", "joining": "join the event",
+        "out": "stay out", "b2g1": "Buy 2 get 1", "b2g1_off": "not run",
+        "worst": "Worst unit margin",
+        "worst_note": "proven: no cart leaves any unit less",
+        "status": "Solver", "made": "Plan made", "products_file": "Products file",
+        "rules_file": "Rules file",
+        "waterfall": "Price waterfall per unit (the product's worst cart)",
+        "waterfall_note": "Each step per unit, in yuan, from the exact quote of the product's "
+                          "worst cart.",
+        "pick": "Product", "table": "Products (click a header to sort)",
+        "fifty": "50% off stress test: the least margin per unit at list × 0.5",
+        "fifty_note": "Under this plan's store coupons and buy-2-get-1, by the exact checker; "
+                      "red bars lose money.",
+        "carts": "Each product's worst cart", "fails": "This plan fails the exact checker; these "
+                 "products can lose money:",
+        "units": "units", "margin_axis": "least margin per unit (yuan)",
+        "list": "Everyday", "activity": "Activity cut", "activity_total": "Activity",
+        "official": "Official",
+        "store_activity": "Buy 2 get 1", "coupon": "Coupon", "cross": "Cross-store",
+        "paid": "Paid", "red": "Red packet", "commission": "Commission", "net": "Merchant net",
+        "cost": "Cost", "handling": "Handling", "shipping": "Shipping share", "margin": "Margin",
+        "sku": "SKU", "name": "Title", "joins": "Joins", "list_price": "Everyday",
+        "activity_price": "Activity", "discount": "Discount", "units_col": "Units",
+        "revenue_col": "Revenue", "profit_col": "Profit", "bound": "Worst margin",
+        "witness": "Worst-cart margin", "fifty_col": "Margin at 50% off", "yes": "yes", "no": "no",
+        "losers": "products lose money at 50% off", "none_lose": "no product loses at 50% off",
+        "store": "Store", "qty": "Qty", "unit_price": "Unit price", "subtotal": "Subtotal",
+        "paid_col": "Paid", "receives": "Merchant receives",
+        "cart_json": "Cart (price-opt quote format)",
+        "no_witness": "(large catalogue: carts were built for the worst products only)",
+        "more_waterfalls": "Only the {n} products with the least margin are listed.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Waterfall:
+    """One product's waterfall per unit: step names, kinds and exact values (fen)."""
+
+    sku: str
+    title: str
+    quantity: int
+    steps: tuple[tuple[str, str, Fraction], ...]  # (label key, measure, value per unit)
+
+    @property
+    def margin(self) -> Fraction:
+        return self.steps[-1][2]
+
+
+def unit_waterfall(
+    product: Product, price_fen: int, witness: Cart, rules: Rules
+) -> Waterfall | None:
+    """The per-unit waterfall of ``product``'s first line in ``witness``, quoted exactly."""
+    result = quote(witness)
+    costs = {p.sku: p.unit_cost_fen for p in (product,)}
+    for line in witness.lines:
+        if line.store == STORE and line.sku not in costs:
+            costs[line.sku] = 0  # other products' costs do not enter this line's margin
+    margins, _ = cart_margins(witness, result, costs, rules)
+    for position, (line, line_quote) in enumerate(zip(witness.lines, result.lines, strict=True)):
+        if line.store != STORE or line.sku != product.sku:
+            continue
+        margin = margins[position]
+        assert margin is not None
+        units = line.quantity
+        receives = line_quote.merchant_receives_fen
+        commission = fen_times_rate(receives, rules.platform.commission_rate)
+        handling = units * rules.store.handling_cost_fen
+        shipping = receives - commission - units * product.unit_cost_fen - handling - margin
+
+        def per_unit(value: int, units: int = units) -> Fraction:
+            return Fraction(value, units)
+
+        steps: list[tuple[str, str, Fraction]] = [
+            ("list", "absolute", Fraction(product.list_price_fen)),
+            ("activity", "relative", Fraction(price_fen - product.list_price_fen)),
+            ("activity_total", "total", Fraction(price_fen)),
+            ("official", "relative", -per_unit(line_quote.official_discount_fen)),
+            ("store_activity", "relative", -per_unit(line_quote.activity_discount_fen)),
+            ("coupon", "relative", -per_unit(line_quote.coupon_discount_fen)),
+            ("cross", "relative", -per_unit(line_quote.cross_store_discount_fen)),
+            ("paid", "total", per_unit(line_quote.paid_fen)),
+        ]
+        if line_quote.red_packet_fen:
+            steps.append(("red", "relative", per_unit(line_quote.red_packet_fen)))
+        steps += [
+            ("commission", "relative", -per_unit(commission)),
+            ("net", "total", per_unit(receives - commission)),
+            ("cost", "relative", Fraction(-product.unit_cost_fen)),
+            ("handling", "relative", -per_unit(handling)),
+            ("shipping", "relative", -per_unit(shipping)),
+            ("margin", "total", per_unit(margin)),
+        ]
+        return Waterfall(product.sku, product.title, units, tuple(steps))
+    return None
+
+
+def _yuan(value: Fraction | int) -> str:
+    """A per-unit amount for display: yuan with two decimals (fractions of a fen rounded down)."""
+    return format_yuan(fraction_floor_fen(Fraction(value)))
+
+
+def _money(fen: int) -> str:
+    """A large amount for people: ``¥7,190,669.14``."""
+    return f"¥{Decimal(fen) / 100:,.2f}"
+
+
+def _optional_yuan(value: Fraction | None) -> str:
+    return "—" if value is None else _yuan(value)
+
+
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _script_json(value: object) -> str:
+    """JSON safe inside a ``<script>`` element."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the page shows, computed before any HTML is written."""
+
+    context: PlanContext
+    check: CheckReport
+    fifty: CheckReport
+    waterfalls: tuple[Waterfall, ...]
+    waterfalls_limited: bool
+
+
+def _fifty_percent_off(context: PlanContext, prices: PlanPrices) -> CheckReport:
+    products = context.products
+    list_prices = np.array([p.list_price_fen for p in products], dtype=np.int64)
+    half = ladder_price_fen(list_prices, FIFTY_PERCENT_OFF) if len(products) else list_prices
+    everyone = PlanPrices(
+        prices_fen={p.sku: int(half[i]) for i, p in enumerate(products)},
+        joins=frozenset(p.sku for p in products),
+        b2g1_members=prices.b2g1_members,
+        coupon_tiers=prices.coupon_tiers,
+    )
+    setup = store_setup(everyone, products, context.rules)
+    witnesses = None if len(products) <= WITNESSES_FOR_ALL_UP_TO else 0
+    return check_store(setup, witnesses_for=witnesses)
+
+
+def report_data(context: PlanContext) -> ReportData:
+    """Check the plan and the 50%-off store, and build every product's waterfall."""
+    prices = PlanPrices.of_plan(context.plan)
+    setup = store_setup(prices, context.products, context.rules)
+    witnesses = (
+        None if len(context.products) <= WITNESSES_FOR_ALL_UP_TO else WATERFALLS_AT_MOST
+    )
+    check = check_store(setup, witnesses_for=witnesses)
+    order = sorted(
+        range(len(context.products)),
+        key=lambda i: (check.products[i].bound_fen, context.products[i].sku),
+    )
+    waterfalls: list[Waterfall] = []
+    for i in order:
+        verdict = check.products[i]
+        if verdict.witness is None or len(waterfalls) >= WATERFALLS_AT_MOST:
+            continue
+        waterfall = unit_waterfall(
+            context.products[i], verdict.price_fen, verdict.witness, context.rules
+        )
+        if waterfall is not None:
+            waterfalls.append(waterfall)
+    return ReportData(
+        context=context, check=check, fifty=_fifty_percent_off(context, prices),
+        waterfalls=tuple(waterfalls),
+        waterfalls_limited=len(waterfalls) < len(context.products),
+    )
+
+
+# --- charts --------------------------------------------------------------------------------
+
+
+_PLOT_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+_FONT = ("-apple-system, 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', "
+         "'Noto Sans CJK SC', 'Noto Sans', sans-serif")
+
+
+def _waterfall_range(waterfall: Waterfall) -> list[float]:
+    """A y range that leaves room for the labels above and below the bars (yuan)."""
+    level, low, high = Fraction(0), Fraction(0), Fraction(0)
+    for _, measure, value in waterfall.steps:
+        level = value if measure in ("absolute", "total") else level + value
+        low, high = min(low, level), max(high, level)
+    span = float(high - low) / 100 or 1.0
+    return [float(low) / 100 - 0.12 * span, float(high) / 100 + 0.12 * span]
+
+
+def _waterfall_trace(waterfall: Waterfall, text: dict[str, str]) -> dict[str, Any]:
+    return {
+        "range": _waterfall_range(waterfall),
+        "x": [text[key] for key, _, _ in waterfall.steps],
+        "y": [float(value) / 100 for _, _, value in waterfall.steps],
+        "measure": [measure for _, measure, _ in waterfall.steps],
+        "text": [_yuan(value) for _, _, value in waterfall.steps],
+        "name": waterfall.sku,
+    }
+
+
+def _waterfall_html(data: ReportData, text: dict[str, str]) -> str:
+    import plotly.graph_objects as go
+
+    if not data.waterfalls:
+        return ""
+    first = _waterfall_trace(data.waterfalls[0], text)
+    figure = go.Figure(go.Waterfall(
+        x=first["x"], y=first["y"], measure=first["measure"], text=first["text"],
+        textposition="outside", cliponaxis=False,
+        connector={"line": {"color": "#95a5a6", "dash": "dot"}},
+        increasing={"marker": {"color": "#27ae60"}},
+        decreasing={"marker": {"color": "#e67e22"}},
+        totals={"marker": {"color": "#2c3e50"}},
+        hovertemplate="%{x}: ¥%{text}<extra></extra>",
+    ))
+    figure.update_layout(
+        margin={"l": 60, "r": 20, "t": 40, "b": 60}, height=440, showlegend=False,
+        yaxis={"title": {"text": "¥ / " + text["units"]}, "range": first["range"]},
+        font={"family": _FONT}, title={"text": _waterfall_title(data.waterfalls[0]),
+                                       "font": {"size": 14}},
+        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+    )
+    figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#7f8c8d")
+    chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id="waterfall",
+                           config=_PLOT_CONFIG)
+    options = "".join(
+        f'<option value="{i}">{_esc(w.sku)} — {_esc(w.title[:40])} '
+        f"({text['margin']} ¥{_yuan(w.margin)})</option>"
+        for i, w in enumerate(data.waterfalls)
+    )
+    payload = [
+        {**_waterfall_trace(w, text), "title": _waterfall_title(w)} for w in data.waterfalls
+    ]
+    limited = (
+        f'<p class="note">{_esc(text["more_waterfalls"].format(n=len(data.waterfalls)))}</p>'
+        if data.waterfalls_limited and len(data.waterfalls) >= WATERFALLS_AT_MOST else ""
+    )
+    return f"""
+<section>
+  <h2>{_esc(text["waterfall"])}</h2>
+  <p class="note">{_esc(text["waterfall_note"])}</p>{limited}
+  <label class="pick">{_esc(text["pick"])}
+    <select id="waterfall-pick">{options}</select></label>
+  {chart}
+  <script>
+  (function () {{
+    const waterfalls = {_script_json(payload)};
+    const pick = document.getElementById("waterfall-pick");
+    pick.addEventListener("change", function () {{
+      const w = waterfalls[Number(pick.value)];
+      Plotly.restyle("waterfall", {{x: [w.x], y: [w.y], measure: [w.measure], text: [w.text]}});
+      Plotly.relayout("waterfall", {{"title.text": w.title, "yaxis.range": w.range}});
+    }});
+  }})();
+  </script>
+</section>"""
+
+
+def _waterfall_title(waterfall: Waterfall) -> str:
+    units = f" ×{waterfall.quantity}" if waterfall.quantity > 1 else ""
+    return f"{waterfall.sku}{units} · {waterfall.title[:40]}"
+
+
+def _fifty_html(data: ReportData, text: dict[str, str]) -> str:
+    import plotly.graph_objects as go
+
+    products = data.context.products
+    verdicts = data.fifty.products
+    if not verdicts:
+        return ""
+    order = sorted(range(len(verdicts)), key=lambda i: verdicts[i].bound_fen)
+    loses = [not verdicts[i].proven_safe for i in order]
+    figure = go.Figure(go.Bar(
+        x=[verdicts[i].sku for i in order],
+        y=[verdicts[i].bound_fen / 100 for i in order],
+        marker={"color": ["#c0392b" if lost else "#27ae60" for lost in loses]},
+        customdata=[
+            [products[i].title[:40], format_yuan(verdicts[i].price_fen),
+             format_yuan(verdicts[i].bound_fen),
+             _optional_yuan(verdicts[i].witness_margin)]
+            for i in order
+        ],
+        hovertemplate=(
+            "%{x} %{customdata[0]}<br>¥%{customdata[1]} → "
+            + text["bound"] + " ¥%{customdata[2]}<br>"
+            + text["witness"] + " ¥%{customdata[3]}<extra></extra>"
+        ),
+    ))
+    figure.update_layout(
+        margin={"l": 60, "r": 20, "t": 20, "b": 120}, height=420, showlegend=False,
+        yaxis={"title": {"text": text["margin_axis"]}}, xaxis={"tickangle": -60},
+        font={"family": _FONT}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", bargap=0.15,
+    )
+    figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#2c3e50", zerolinewidth=2)
+    chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id="fifty",
+                           config=_PLOT_CONFIG)
+    losers = sum(loses)
+    summary = (f"{losers} / {len(verdicts)} {text['losers']}" if losers
+               else text["none_lose"])
+    badge = "bad" if losers else "good"
+    return f"""
+<section>
+  <h2>{_esc(text["fifty"])}</h2>
+  <p class="note">{_esc(text["fifty_note"])} <span class="badge {badge}">{_esc(summary)}</span></p>
+  {chart}
+</section>"""
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+
+def _delta(value: int, baseline: int) -> str:
+    change = value - baseline
+    sign = "+" if change >= 0 else "−"
+    share = f" ({sign}{abs(change) / abs(baseline):.1%})" if baseline else ""
+    return f"{sign}{_money(abs(change))}{share}"
+
+
+def _headline_html(data: ReportData, text: dict[str, str]) -> str:
+    plan = data.context.plan
+    joining = sum(d.joins for d in plan.products)
+    members = sum(d.b2g1 for d in plan.products)
+    tiers = "".join(
+        f'<span class="chip">{_esc(_tier_label(t.threshold_fen, t.amount_fen, text))}</span>'
+        for t in plan.coupon_tiers
+    ) or f'<span class="chip muted">{_esc(text["no_coupon"])}</span>'
+    worst = min((v.bound_fen for v in data.check.products), default=0)
+    cards = [
+        (text["revenue"], _money(plan.expected_revenue_fen),
+         f"{text['baseline']} {_money(plan.baseline_revenue_fen)} · "
+         f"{_delta(plan.expected_revenue_fen, plan.baseline_revenue_fen)}"),
+        (text["profit"], _money(plan.objective_fen),
+         f"{text['baseline']} {_money(plan.baseline_profit_fen)} · "
+         f"{_delta(plan.objective_fen, plan.baseline_profit_fen)}"),
+        (text["joining"], f"{joining} / {len(plan.products)}",
+         f"{len(plan.products) - joining} {text['out']}"),
+        (text["worst"], f"¥{format_yuan(worst)}", text["worst_note"]),
+    ]
+    card_html = "".join(
+        f'<div class="card"><div class="label">{_esc(label)}</div>'
+        f'<div class="value">{_esc(value)}</div><div class="sub">{_esc(sub)}</div></div>'
+        for label, value, sub in cards
+    )
+    failing = [v.sku for v in data.check.products if not v.proven_safe]
+    banner = (
+        f'<div class="banner">{_esc(text["fails"])} {_esc(", ".join(failing[:30]))}</div>'
+        if failing else ""
+    )
+    b2g1 = f"{members}" if members else text["b2g1_off"]
+    solver = plan.solver
+    gap = "—" if solver.gap is None else f"{solver.gap:.3%}"
+    meta = [
+        (text["ladder"], tiers),
+        (text["b2g1"], _esc(b2g1)),
+        (text["status"], _esc(f"{plan.status.value} · {solver.name} ({solver.method}) · gap {gap}"
+                              f" · {solver.seconds:.2f} s")),
+    ]
+    inputs = plan.inputs
+    if inputs is not None:
+        meta += [
+            (text["made"], _esc(f"{inputs.created_at} · price-opt {inputs.price_opt_version}")),
+            (text["products_file"],
+             _esc(f"{inputs.products_file} ({inputs.products_sha256[:12]})")),
+            (text["rules_file"], _esc(f"{inputs.rules_file or '—'}"
+                                      f" ({(inputs.rules_sha256 or '')[:12]})")),
+        ]
+    meta_html = "".join(f"<dt>{_esc(k)}</dt><dd>{v}</dd>" for k, v in meta)
+    return f"""{banner}
+<section class="cards">{card_html}</section>
+<section><dl class="meta">{meta_html}</dl></section>"""
+
+
+def _tier_label(threshold: int, amount: int, text: dict[str, str]) -> str:
+    if text is LABELS["zh"]:
+        return (f"满{short_yuan(threshold)}减{short_yuan(amount)}" if threshold
+                else f"无门槛减{short_yuan(amount)}")
+    return (f"spend ¥{short_yuan(threshold)} save ¥{short_yuan(amount)}" if threshold
+            else f"¥{short_yuan(amount)} off, no threshold")
+
+
+def _discount_text(level: Decimal, lang: str) -> str:
+    from pricing.export import discount_label
+
+    return discount_label(level, lang)
+
+
+def _table_html(data: ReportData, text: dict[str, str], lang: str) -> str:
+    plan = data.context.plan
+    verdicts = {v.sku: v for v in data.check.products}
+    fifty = {v.sku: v for v in data.fifty.products}
+    columns: list[tuple[str, str]] = [
+        ("sku", "text"), ("name", "text"), ("joins", "text"), ("list_price", "num"),
+        ("activity_price", "num"), ("discount", "num"), ("b2g1", "text"), ("units_col", "num"),
+        ("revenue_col", "num"), ("profit_col", "num"), ("bound", "num"), ("witness", "num"),
+        ("fifty_col", "num"),
+    ]
+    head = "".join(
+        f'<th data-kind="{kind}" class="{kind}">{_esc(text[key])}</th>' for key, kind in columns
+    )
+    body: list[str] = []
+    for decision in plan.products:
+        verdict = verdicts.get(decision.sku)
+        at_half = fifty.get(decision.sku)
+        witness_margin = None if verdict is None else verdict.witness_margin
+        cells: list[tuple[str, float | str, str]] = [
+            (decision.sku, decision.sku, ""),
+            (decision.title, decision.title, ""),
+            (text["yes"] if decision.joins else text["no"], int(decision.joins), ""),
+            (format_yuan(decision.list_price_fen), decision.list_price_fen, ""),
+            (format_yuan(decision.activity_price_fen), decision.activity_price_fen, ""),
+            (_discount_text(decision.level, lang) if decision.joins else "—",
+             float(decision.level), ""),
+            (text["yes"] if decision.b2g1 else "", int(decision.b2g1), ""),
+            (f"{decision.expected_units:,.0f}", decision.expected_units, ""),
+            (_money(decision.expected_revenue_fen)[1:], decision.expected_revenue_fen, ""),
+            (_money(decision.expected_profit_fen)[1:], decision.expected_profit_fen, ""),
+            ("—" if verdict is None else format_yuan(verdict.bound_fen),
+             0 if verdict is None else verdict.bound_fen,
+             "bad" if verdict is not None and not verdict.proven_safe else ""),
+            ("—" if witness_margin is None else _yuan(witness_margin),
+             0 if witness_margin is None else float(witness_margin), ""),
+            ("—" if at_half is None else format_yuan(at_half.bound_fen),
+             0 if at_half is None else at_half.bound_fen,
+             "bad" if at_half is not None and not at_half.proven_safe else ""),
+        ]
+        row = "".join(
+            f'<td data-v="{_esc(sort)}" class="{kind} {css}">{_esc(shown)}</td>'
+            for (shown, sort, css), (_, kind) in zip(cells, columns, strict=True)
+        )
+        body.append(f"<tr>{row}</tr>")
+    return f"""
+<section>
+  <h2>{_esc(text["table"])}</h2>
+  <div class="table-wrap"><table id="products" class="sortable">
+    <thead><tr>{head}</tr></thead>
+    <tbody>{"".join(body)}</tbody>
+  </table></div>
+</section>"""
+
+
+def _carts_html(data: ReportData, text: dict[str, str]) -> str:
+    products = data.context.products
+    parts: list[str] = []
+    order = sorted(range(len(products)), key=lambda i: data.check.products[i].bound_fen)
+    for i in order:
+        verdict = data.check.products[i]
+        if verdict.witness is None:
+            continue
+        parts.append(_cart_html(products[i], verdict, text))
+    note = (
+        f'<p class="note">{_esc(text["no_witness"])}</p>'
+        if data.check.unchecked_witnesses else ""
+    )
+    return f"""
+<section>
+  <h2>{_esc(text["carts"])}</h2>{note}
+  {"".join(parts)}
+</section>"""
+
+
+def _cart_html(product: Product, verdict: ProductCheck, text: dict[str, str]) -> str:
+    cart = verdict.witness
+    assert cart is not None
+    result = quote(cart)
+    header = "".join(
+        f"<th>{_esc(text[key])}</th>"
+        for key in ("sku", "store", "qty", "unit_price", "subtotal", "official",
+                    "store_activity", "coupon", "cross", "paid_col", "receives")
+    )
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in (
+            line.sku, line.store, line.quantity, format_yuan(line.unit_price_fen),
+            format_yuan(q.subtotal_fen), format_yuan(q.official_discount_fen),
+            format_yuan(q.activity_discount_fen), format_yuan(q.coupon_discount_fen),
+            format_yuan(q.cross_store_discount_fen), format_yuan(q.paid_fen),
+            format_yuan(q.merchant_receives_fen),
+        )) + "</tr>"
+        for line, q in zip(cart.lines, result.lines, strict=True)
+    )
+    margin = "—" if verdict.witness_margin is None else _yuan(verdict.witness_margin)
+    css = "bad" if verdict.witness_margin is not None and verdict.witness_margin < 0 else ""
+    cart_json = json.dumps(cart_to_json(cart), ensure_ascii=False, indent=2)
+    return f"""
+<details>
+  <summary><b>{_esc(product.sku)}</b> {_esc(product.title[:40])} —
+    {_esc(text["witness"])} <span class="{css}">¥{_esc(margin)}</span> ·
+    {_esc(text["bound"])} ¥{_esc(format_yuan(verdict.bound_fen))}</summary>
+  <div class="table-wrap"><table class="cart"><thead><tr>{header}</tr></thead>
+  <tbody>{rows}</tbody></table></div>
+  <p class="note">{_esc(text["cart_json"])}</p>
+  <pre>{_esc(cart_json)}</pre>
+</details>"""
+
+
+_CSS = """
+:root { --ink:#2c3e50; --muted:#7f8c8d; --line:#e5e8eb; --bad:#c0392b; --good:#27ae60; }
+* { box-sizing: border-box; }
+body { margin: 0; font-family: FONT; color: var(--ink); background: #f6f7f9; }
+header { background: linear-gradient(90deg,#c0392b,#e74c3c); color: #fff; padding: 20px 32px; }
+header h1 { margin: 0; font-size: 24px; }
+header p { margin: 4px 0 0; opacity: .9; font-size: 13px; }
+main { max-width: 1280px; margin: 0 auto; padding: 16px 24px 48px; }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px;
+          padding: 16px 20px; margin: 16px 0; }
+section.cards { display: grid; grid-template-columns: repeat(auto-fit,minmax(230px,1fr));
+                gap: 12px; background: none; border: none; padding: 0; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
+.card .label { color: var(--muted); font-size: 13px; }
+.card .value { font-size: 26px; font-weight: 700; margin: 4px 0; }
+.card .sub { color: var(--muted); font-size: 12px; }
+h2 { font-size: 17px; margin: 0 0 8px; }
+.note { color: var(--muted); font-size: 12px; margin: 4px 0 8px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0;
+          font-size: 13px; }
+dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-all; }
+.chip { display: inline-block; background: #fdecea; color: var(--bad); border-radius: 12px;
+        padding: 2px 10px; margin: 0 6px 4px 0; font-weight: 600; }
+.chip.muted { background: #eee; color: var(--muted); }
+.badge { border-radius: 10px; padding: 2px 8px; font-weight: 600; }
+.badge.bad { background: #fdecea; color: var(--bad); }
+.badge.good { background: #e8f8ef; color: var(--good); }
+.banner { background: var(--bad); color: #fff; padding: 12px 16px; border-radius: 8px;
+          margin-top: 16px; font-weight: 600; }
+.pick { font-size: 13px; color: var(--muted); }
+.pick select { margin-left: 8px; padding: 4px; max-width: 90%; font-size: 13px; }
+.table-wrap { overflow-x: auto; max-height: 640px; overflow-y: auto; }
+table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
+th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
+th { background: #f0f2f4; position: sticky; top: 0; text-align: left; }
+table.sortable th { cursor: pointer; user-select: none; }
+table.sortable th.asc::after { content: " ▲"; } table.sortable th.desc::after { content: " ▼"; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.bad, span.bad { color: var(--bad); font-weight: 700; }
+details { border-top: 1px solid var(--line); padding: 6px 0; }
+summary { cursor: pointer; font-size: 13px; }
+pre { background: #f6f7f9; padding: 8px; font-size: 11.5px; overflow-x: auto; }
+"""
+
+_SORT_JS = """
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  const heads = table.querySelectorAll("th");
+  heads.forEach(function (th, column) {
+    th.addEventListener("click", function () {
+      const numeric = th.dataset.kind === "num";
+      const ascending = !th.classList.contains("asc");
+      heads.forEach(function (h) { h.classList.remove("asc", "desc"); });
+      th.classList.add(ascending ? "asc" : "desc");
+      const body = table.tBodies[0];
+      const rows = Array.from(body.rows);
+      rows.sort(function (a, b) {
+        const x = a.cells[column].dataset.v, y = b.cells[column].dataset.v;
+        const order = numeric ? Number(x) - Number(y) : x.localeCompare(y, "zh");
+        return ascending ? order : -order;
+      });
+      rows.forEach(function (row) { body.appendChild(row); });
+    });
+  });
+});
+"""
+
+
+def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None = None) -> str:
+    """The report page as one HTML string (plotly's JavaScript inlined)."""
+    from plotly.offline import get_plotlyjs
+
+    text = LABELS["zh" if lang == "zh" else "en"]
+    data = data or report_data(context)
+    plan = context.plan
+    subtitle = " · ".join([
+        f"{len(plan.products)} SKU", plan.status.value,
+        *([plan.inputs.created_at] if plan.inputs is not None else []),
+    ])
+    plotly_js = get_plotlyjs().replace("</script", "<\\/script")
+    return f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if lang == "zh" else "en"}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_esc(text["title"])}</title>
+<style>{_CSS.replace("FONT", _FONT)}</style>
+<script>{plotly_js}</script>
+</head>
+<body>
+<header><h1>{_esc(text["title"])}</h1><p>{_esc(subtitle)}</p></header>
+<main>
+{_headline_html(data, text)}
+{_waterfall_html(data, text)}
+{_table_html(data, text, lang)}
+{_fifty_html(data, text)}
+{_carts_html(data, text)}
+</main>
+<script>{_SORT_JS}</script>
+</body>
+</html>
+"""
+
+
+def write_report(context: PlanContext, path: Path, lang: str = "zh") -> ReportData:
+    """Write the report to ``path`` atomically (UTF-8); return what it shows."""
+    data = report_data(context)
+    write_text_atomic(path, build_report(context, lang, data))
+    return data
+
+
+def losers_at_half(context: PlanContext) -> Sequence[str]:
+    """The SKUs that would lose money at 50% off under the plan's coupons (for the CLI)."""
+    prices = PlanPrices.of_plan(context.plan)
+    return [v.sku for v in _fifty_percent_off(context, prices).products if not v.proven_safe]
+
+
+__all__ = [
+    "LABELS",
+    "ReportData",
+    "Waterfall",
+    "build_report",
+    "losers_at_half",
+    "report_data",
+    "unit_waterfall",
+    "write_report",
+]

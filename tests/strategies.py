@@ -1,0 +1,318 @@
+"""Hypothesis strategies for price-opt's inputs: money, products, rules, offers and carts.
+
+Shared by every test module; keep them general. All money is integer fen. The strategies
+generate the whole domain, edges included (zero prices, no-threshold coupons, tiny carts,
+purchase limits of one), not just the comfortable middle.
+
+Settings profiles (choose with ``HYPOTHESIS_PROFILE=ci`` or ``=dev``; the default is ``dev``)::
+
+    dev  100 examples per property (hypothesis' default), no deadline
+    ci   500 examples per property, no deadline
+
+Expensive properties scale their example count from the active profile with :func:`examples`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from decimal import Decimal
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+from models.cart import (
+    B2G1Activity,
+    Cart,
+    CartLine,
+    CrossStore,
+    SpendSaveActivity,
+    StoreOffer,
+)
+from models.product import Product
+from models.rules import (
+    CouponRules,
+    CouponTier,
+    Mechanism,
+    PlatformRules,
+    Rules,
+    StoreRules,
+)
+from pricing.checker import OTHER_SKU, OTHER_STORE, STORE, StoreSetup
+
+settings.register_profile(
+    "dev", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "ci", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def examples(share: float) -> int:
+    """``share`` of the active profile's example count (at least 10), for costly properties."""
+    active = settings.default
+    return max(10, int((active.max_examples if active is not None else 100) * share))
+
+
+# --- money and tiers -------------------------------------------------------------------------
+
+
+def fen(min_value: int = 0, max_value: int = 200_000) -> st.SearchStrategy[int]:
+    """An amount in fen, biased towards round yuan (the prices merchandisers really use)."""
+    any_fen = st.integers(min_value, max_value)
+    low_yuan, high_yuan = -(-min_value // 100), max_value // 100
+    if low_yuan > high_yuan:
+        return any_fen
+    return st.one_of(st.integers(low_yuan, high_yuan).map(lambda yuan: yuan * 100), any_fen)
+
+
+def rates(max_value: str = "0.5", places: int = 2) -> st.SearchStrategy[Decimal]:
+    """A rate in [0, max_value] with at most ``places`` decimals (commission, official)."""
+    return st.decimals(
+        min_value=Decimal(0), max_value=Decimal(max_value), places=places,
+        allow_nan=False, allow_infinity=False,
+    )
+
+
+@st.composite
+def coupon_tiers(
+    draw: st.DrawFn, max_threshold: int = 120_000, allow_no_threshold: bool = True
+) -> CouponTier:
+    """A "spend T save A" tier; threshold 0 is a no-threshold coupon (any positive amount)."""
+    no_threshold = allow_no_threshold and draw(st.integers(0, 4)) == 0
+    if no_threshold:
+        return CouponTier(threshold_fen=0, amount_fen=draw(fen(1, 5_000)))
+    threshold = draw(fen(2, max_threshold))
+    amount = draw(fen(1, min(threshold - 1, threshold // 3 + 100)))
+    return CouponTier(threshold_fen=threshold, amount_fen=amount)
+
+
+def tier_ladders(
+    max_tiers: int = 4, max_threshold: int = 120_000
+) -> st.SearchStrategy[tuple[CouponTier, ...]]:
+    """Up to ``max_tiers`` tiers with distinct thresholds, sorted by threshold."""
+    return st.lists(
+        coupon_tiers(max_threshold=max_threshold), max_size=max_tiers,
+        unique_by=lambda tier: tier.threshold_fen,
+    ).map(lambda tiers: tuple(sorted(tiers, key=lambda tier: tier.threshold_fen)))
+
+
+# A few cross-store tiers, so that generated stores often share one and get pooled.
+CROSS_STORE_TIERS = (
+    CrossStore(every_fen=30_000, save_fen=5_000),
+    CrossStore(every_fen=30_000, save_fen=4_000),
+    CrossStore(every_fen=20_000, save_fen=3_000),
+    CrossStore(every_fen=40_000, save_fen=5_000),
+)
+
+
+@st.composite
+def cross_store_tiers(draw: st.DrawFn) -> CrossStore:
+    """A cross-store tier: mostly one of the platform's real ones, sometimes any."""
+    if draw(st.integers(0, 3)) > 0:
+        return draw(st.sampled_from(CROSS_STORE_TIERS))
+    every = draw(fen(100, 100_000))
+    return CrossStore(every_fen=every, save_fen=draw(st.integers(0, every - 1)))
+
+
+# --- carts -----------------------------------------------------------------------------------
+
+
+@st.composite
+def store_offers(draw: st.DrawFn) -> StoreOffer:
+    """What one store lets a buyer stack: coupons, one activity, one platform mechanism."""
+    coupons = draw(tier_ladders(max_tiers=3))
+    activity_kind = draw(st.sampled_from(["none", "spend_save", "b2g1"]))
+    activity: SpendSaveActivity | B2G1Activity | None = None
+    if activity_kind == "spend_save":
+        tiers = draw(tier_ladders(max_tiers=3))
+        activity = SpendSaveActivity(tiers=tiers) if tiers else None
+    elif activity_kind == "b2g1":
+        activity = B2G1Activity()
+    mechanism = draw(st.sampled_from(["none", "cross_store", "official"]))
+    return StoreOffer(
+        coupons=coupons,
+        activity=activity,
+        cross_store=draw(cross_store_tiers()) if mechanism == "cross_store" else None,
+        official_rate=draw(rates("0.3")) if mechanism == "official" else None,
+    )
+
+
+@st.composite
+def cart_lines(
+    draw: st.DrawFn,
+    stores: Sequence[str],
+    max_price: int = 100_000,
+    max_quantity: int = 5,
+    item_coupons: bool = True,
+) -> CartLine:
+    """One line of one of ``stores``: price (zero allowed), quantity, item coupon, B2G1 flag."""
+    return CartLine(
+        sku=draw(st.sampled_from(["A1", "A2", "B1", "C1", "G1"])),
+        store=draw(st.sampled_from(list(stores))),
+        unit_price_fen=draw(fen(0, max_price)),
+        quantity=draw(st.integers(1, max_quantity)),
+        item_coupon=draw(st.none() | coupon_tiers(max_threshold=60_000))
+        if item_coupons else None,
+        b2g1=draw(st.booleans()),
+    )
+
+
+@st.composite
+def carts(
+    draw: st.DrawFn,
+    max_stores: int = 3,
+    max_lines: int = 6,
+    max_price: int = 100_000,
+    max_quantity: int = 5,
+    item_coupons: bool = True,
+) -> Cart:
+    """Any valid cart: 1–``max_stores`` stores, 1–``max_lines`` lines, an optional red packet
+    (``item_coupons=False``: no line carries an item coupon)."""
+    names = ["A", "B", "C", "D"][: draw(st.integers(1, max_stores))]
+    offers = {name: draw(store_offers()) for name in names}
+    lines = draw(st.lists(
+        cart_lines(names, max_price, max_quantity, item_coupons), min_size=1, max_size=max_lines
+    ))
+    red_packet = draw(st.just(0) | fen(0, 3_000))
+    return Cart(stores=offers, lines=tuple(lines), red_packet_fen=red_packet)
+
+
+# --- catalogues and rules --------------------------------------------------------------------
+
+
+@st.composite
+def products(draw: st.DrawFn, sku: str = "P1") -> Product:
+    """One product: everyday price, cost (up to above the price), limit, B2G1 eligibility."""
+    list_price = draw(fen(100, 150_000))
+    cost = draw(st.integers(0, list_price * 3 // 4))
+    return Product(
+        sku=sku,
+        title=f"product {sku}",
+        list_price_fen=list_price,
+        lowest_price_fen=draw(st.integers(max(1, list_price * 7 // 10), list_price)),
+        unit_cost_fen=cost,
+        stock=draw(st.integers(0, 1_000)),
+        base_units=draw(st.floats(0, 500, allow_nan=False)),
+        purchase_limit=draw(st.none() | st.integers(1, 4)),
+        b2g1_eligible=draw(st.booleans()),
+    )
+
+
+@st.composite
+def catalogues(draw: st.DrawFn, min_size: int = 1, max_size: int = 5) -> tuple[Product, ...]:
+    """A small catalogue of distinct SKUs ``P1…Pn``."""
+    count = draw(st.integers(min_size, max_size))
+    return tuple(draw(products(sku=f"P{i + 1}")) for i in range(count))
+
+
+@st.composite
+def rules(
+    draw: st.DrawFn, mechanisms: Sequence[Mechanism] = tuple(Mechanism)
+) -> Rules:
+    """Platform and store rules: mechanism, commission, shipping, handling, coupon candidates."""
+    mechanism = draw(st.sampled_from(list(mechanisms)))
+    cross = draw(cross_store_tiers())
+    platform = PlatformRules(
+        commission_rate=draw(rates("0.1", places=3)),
+        min_discount=draw(rates("0.3")),
+        lowest_price_factor=Decimal(1),
+        mechanism=mechanism,
+        cross_store_every_fen=cross.every_fen,
+        cross_store_save_fen=cross.save_fen,
+        official_rate=draw(rates("0.2")),
+    )
+    store = StoreRules(
+        shipping_cost_fen=draw(st.sampled_from([0, 600, 800, 1_000]) | fen(0, 2_000)),
+        handling_cost_fen=draw(st.sampled_from([0, 150]) | fen(0, 500)),
+        margin_floor_rate=draw(st.sampled_from([Decimal(0), Decimal("0.05")])),
+    )
+    candidates = draw(tier_ladders(max_tiers=4, max_threshold=100_000))
+    return Rules(
+        platform=platform,
+        store=store,
+        coupons=CouponRules(candidates=candidates) if candidates else CouponRules(candidates=()),
+    )
+
+
+@st.composite
+def store_setups(
+    draw: st.DrawFn,
+    min_products: int = 1,
+    max_products: int = 5,
+    mechanisms: Sequence[Mechanism] = tuple(Mechanism),
+) -> StoreSetup:
+    """A store under a plan: a small catalogue at generated activity prices, coupon tiers
+    (a subset of the rules' candidates), and B2G1 members (among the eligible products)."""
+    catalogue = draw(catalogues(min_products, max_products))
+    the_rules = draw(rules(mechanisms))
+    prices = tuple(
+        draw(st.one_of(
+            st.integers(max(1, p.list_price_fen // 3), p.list_price_fen),
+            st.just(p.list_price_fen),
+            st.just((p.list_price_fen + 1) // 2),
+        ))
+        for p in catalogue
+    )
+    tiers = tuple(
+        tier for tier in the_rules.coupons.candidates if draw(st.booleans())
+    )
+    b2g1 = draw(st.booleans())
+    members = frozenset(
+        p.sku for p in catalogue if b2g1 and p.b2g1_eligible and draw(st.booleans())
+    )
+    return StoreSetup(
+        products=catalogue, prices_fen=prices, coupon_tiers=tiers, b2g1_members=members,
+        rules=the_rules,
+    )
+
+
+def setup_cart(
+    setup: StoreSetup, quantities: Sequence[int], top_up_fen: int = 0
+) -> Cart | None:
+    """The cart a buyer builds in ``setup``'s store: ``quantities[i]`` units of product ``i``
+    (lines in catalogue order, zero quantities left out) and ``top_up_fen`` bought in another
+    store of the cross-store pool (ignored without a cross-store reduction). None if empty."""
+    lines = [
+        CartLine(
+            sku=product.sku, store=STORE, unit_price_fen=price, quantity=quantity,
+            b2g1=product.sku in setup.b2g1_members,
+        )
+        for product, price, quantity in zip(
+            setup.products, setup.prices_fen, quantities, strict=True
+        )
+        if quantity > 0
+    ]
+    if not lines:
+        return None
+    stores = {STORE: setup.offer()}
+    if top_up_fen > 0 and setup.offer().cross_store is not None:
+        stores[OTHER_STORE] = setup.other_store_offer()
+        lines.append(
+            CartLine(sku=OTHER_SKU, store=OTHER_STORE, unit_price_fen=top_up_fen, quantity=1)
+        )
+    return Cart(stores=stores, lines=tuple(lines))
+
+
+@st.composite
+def buyer_carts(draw: st.DrawFn, setup: StoreSetup, max_units: int = 6) -> Cart:
+    """A cart a buyer may build in ``setup``'s store: quantities within purchase limits (at
+    least one unit), lines in any order, and any amount bought in other pooled stores."""
+    count = len(setup.products)
+    quantities = [
+        draw(st.integers(0, min(max_units, p.purchase_limit or max_units)))
+        for p in setup.products
+    ]
+    if not any(quantities):
+        quantities[draw(st.integers(0, count - 1))] = 1
+    subtotal = sum(q * p for q, p in zip(quantities, setup.prices_fen, strict=True))
+    every = setup.rules.platform.cross_store_every_fen
+    # Topping up to a multiple of the cross-store step is what a buyer hunting the reduction
+    # does; any other amount is allowed too.
+    to_multiple = (-subtotal) % every + every * draw(st.integers(0, 2))
+    top_up = draw(st.sampled_from([0, to_multiple]) | st.integers(0, 3 * every))
+    cart = setup_cart(setup, quantities, top_up)
+    assert cart is not None
+    order = draw(st.permutations(range(len(cart.lines))))
+    return Cart(stores=cart.stores, lines=tuple(cart.lines[i] for i in order))

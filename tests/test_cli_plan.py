@@ -1,0 +1,117 @@
+"""End to end: `price-opt plan` on the samples, the plan file's schema, the infeasible exit code."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from pricing.checker import StoreSetup, check_store
+from pricing.io import load_products, load_rules, sample_products_path, sample_rules_path
+from pricing.planio import load_plan_prices, store_setup
+
+runner = CliRunner()
+MONEY_FIELDS = ("objective", "expected_revenue")
+PRODUCT_FIELDS = {
+    "sku", "joins", "activity_price", "discount", "b2g1", "expected_units", "expected_revenue",
+    "expected_profit", "worst_unit_margin",
+}
+
+
+def _is_money(value: object) -> bool:
+    return isinstance(value, str) and Decimal(value).as_tuple().exponent == -2
+
+
+@pytest.fixture(scope="module")
+def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("plan") / "plan.json"
+    result = runner.invoke(app, ["plan", "--out", str(out), "--show", "5"])
+    assert result.exit_code == 0, result.output
+    assert "Expected profit" in result.output
+    return out, json.loads(out.read_text(encoding="utf-8"))
+
+
+def test_plan_on_the_samples_writes_the_documented_schema(sample_plan: tuple[Path, dict]) -> None:
+    _, data = sample_plan
+    assert data["status"] in ("optimal", "feasible")
+    for field in MONEY_FIELDS:
+        assert _is_money(data[field]), field
+    assert {"name", "status", "gap", "seconds"} <= set(data["solver"])
+    assert isinstance(data["b2g1"], bool)
+    for tier in data["coupon_tiers"]:
+        assert _is_money(tier["threshold"]) and _is_money(tier["amount"])
+    products, _ = load_products(sample_products_path())
+    assert [p["sku"] for p in data["products"]] == [p.sku for p in products]
+    for product in data["products"]:
+        assert PRODUCT_FIELDS <= set(product)
+        assert _is_money(product["activity_price"]) and _is_money(product["expected_profit"])
+    inputs = data["inputs"]
+    assert len(inputs["products_sha256"]) == 64 and len(inputs["rules_sha256"]) == 64
+    assert inputs["rules"]["platform"]["mechanism"]
+
+
+def test_the_written_plan_passes_the_exact_checker(sample_plan: tuple[Path, dict]) -> None:
+    path, data = sample_plan
+    products, _ = load_products(sample_products_path())
+    rules = load_rules(sample_rules_path())
+    setup: StoreSetup = store_setup(load_plan_prices(path), products, rules)
+    report = check_store(setup)
+    assert report.passes
+    assert not any(check.loses for check in report.products)
+    # Every hero joins.
+    heroes = {p.sku for p in products if p.role.value == "hero"}
+    joined = {p["sku"] for p in data["products"] if p["joins"]}
+    assert heroes <= joined
+
+
+def test_plan_is_the_same_with_highs(sample_plan: tuple[Path, dict], tmp_path: Path) -> None:
+    _, data = sample_plan
+    out = tmp_path / "plan-highs.json"
+    result = runner.invoke(app, ["plan", "--solver", "highs", "--out", str(out), "--show", "0"])
+    assert result.exit_code == 0, result.output
+    other = json.loads(out.read_text(encoding="utf-8"))
+    assert abs(Decimal(other["objective"]) - Decimal(data["objective"])) <= Decimal("0.01") * len(
+        data["products"]
+    )
+
+
+def _write_catalogue(path: Path, rows: list[str]) -> Path:
+    header = "sku,role,list_price,unit_cost,stock,base_units\n"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_infeasible_plan_exits_3_naming_the_product_and_rules(tmp_path: Path) -> None:
+    products = _write_catalogue(tmp_path / "products.csv", [
+        "HERO-THIN,hero,100.00,88.00,100,50",
+        "FINE-1,regular,200.00,60.00,100,50",
+    ])
+    out = tmp_path / "plan.json"
+    out.write_text("the user's earlier plan", encoding="utf-8")
+    result = runner.invoke(app, ["plan", str(products), "--out", str(out)])
+    assert result.exit_code == 3, result.output
+    assert "HERO-THIN" in result.output
+    assert "needs price ≤ 90.00 to sign up" in result.output
+    assert "FINE-1" not in result.output
+    assert "Traceback" not in result.output
+    assert out.read_text(encoding="utf-8") == "the user's earlier plan"
+
+
+def test_bad_options_are_input_errors(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", "--solver", "gurobi", "--out", str(tmp_path / "p.json")])
+    assert result.exit_code == 1
+    assert "expected cbc or highs" in result.output
+    assert not (tmp_path / "p.json").exists()
+
+
+def test_a_time_limit_still_gives_a_verified_plan(tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    result = runner.invoke(app, ["plan", "--time-limit", "5", "--method", "milp", "--out", str(out),
+                                 "--show", "0"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["solver"]["time_limit"] == 5

@@ -1,0 +1,168 @@
+"""The HTML report: exact waterfalls, the 50%-off test, self-containment, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from headless import browser, find_chromium
+from plan_examples import LOSING_CHOICES, RULES, build_plan, catalogue
+
+from models.product import Product
+from pricing.checker import StoreSetup, check_store
+from pricing.planio import PlanContext, PlanPrices, store_setup
+from pricing.report import build_report, losers_at_half, report_data, write_report
+
+CHROMIUM = find_chromium()
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium to render the report in (Debian: apt-get install chromium; or set "
+    "$CHROMIUM to its path)",
+)
+HOSTILE_TITLE = "</script><script>window.__pwned = 1</script><b>粗体"
+
+
+def _context(choices: dict | None = None, products: tuple[Product, ...] | None = None
+             ) -> PlanContext:
+    products = products or catalogue()
+    plan, _ = build_plan(products, RULES, choices)
+    return PlanContext(plan=plan, products=products, rules=RULES)
+
+
+def _sample_context() -> PlanContext:
+    from pricing.io import load_products, load_rules, sample_products_path, sample_rules_path
+    from pricing.planner import make_plan
+
+    products, _ = load_products(sample_products_path())
+    rules = load_rules(sample_rules_path())
+    return PlanContext(plan=make_plan(products, rules).plan, products=tuple(products),
+                       rules=rules)
+
+
+def test_every_waterfall_adds_up_to_its_worst_carts_margin_exactly() -> None:
+    data = report_data(_context())
+    verdicts = {v.sku: v for v in data.check.products}
+    assert len(data.waterfalls) == len(catalogue())
+    for waterfall in data.waterfalls:
+        steps = {key: value for key, _, value in waterfall.steps}
+        level = Fraction(0)
+        for key, measure, value in waterfall.steps:
+            if measure == "relative":
+                level += value
+            else:
+                assert measure == "absolute" or value == level, (waterfall.sku, key)
+                level = value
+        assert steps["activity_total"] == verdicts[waterfall.sku].price_fen
+        assert steps["margin"] == verdicts[waterfall.sku].witness_margin
+    # sorted worst first
+    margins = [verdicts[w.sku].bound_fen for w in data.waterfalls]
+    assert margins == sorted(margins)
+
+
+def test_the_fifty_percent_test_uses_the_checker_at_half_price_with_the_plans_coupons() -> None:
+    context = _context()
+    prices = PlanPrices.of_plan(context.plan)
+    half = [(p.list_price_fen * 5 + 5) // 10 for p in context.products]
+    setup = StoreSetup(products=context.products, prices_fen=tuple(half),
+                       coupon_tiers=prices.coupon_tiers, b2g1_members=prices.b2g1_members,
+                       rules=RULES)
+    expected = [v.sku for v in check_store(setup).products if not v.proven_safe]
+    assert expected  # the example has losers at 50% off
+    assert list(losers_at_half(context)) == expected
+    assert f"{len(expected)} / {len(context.products)}" in build_report(context)
+
+
+def test_the_report_is_one_self_contained_file(tmp_path: Path) -> None:
+    path = tmp_path / "report.html"
+    write_report(_context(), path)
+    page = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc=", page)
+    assert not re.search(r"<link[^>]*\bhref=", page)
+    assert "Plotly" in page and 'id="waterfall"' in page and 'id="fifty"' in page
+    assert os.listdir(tmp_path) == ["report.html"]
+
+
+def test_a_plan_that_fails_the_checker_is_shown_under_a_banner() -> None:
+    page = build_report(_context(LOSING_CHOICES))
+    assert 'class="banner"' in page and "M24-AE86" in page
+
+
+def test_titles_are_escaped() -> None:
+    products = tuple(
+        p.model_copy(update={"title": HOSTILE_TITLE}) if p.sku == "M24-AE86" else p
+        for p in catalogue()
+    )
+    page = build_report(_context(products=products), lang="en")
+    assert "window.__pwned = 1</script>" not in page
+    assert "Promotion plan report" in page
+
+
+def test_the_english_report_has_english_headings() -> None:
+    page = build_report(_context(), lang="en")
+    assert "Expected revenue" in page and "预计销售额" not in page
+
+
+@needs_chromium
+def test_the_report_renders_in_headless_chromium_without_console_errors(tmp_path: Path) -> None:
+    """GIVEN the sample plan's report and one with hostile titles
+    WHEN Chromium opens them, switches the waterfall's product and sorts the table
+    THEN nothing is logged as an error, both charts are drawn and the controls work."""
+    assert CHROMIUM is not None
+    sample = tmp_path / "report.html"
+    write_report(_sample_context(), sample)
+    products = tuple(
+        p.model_copy(update={"title": HOSTILE_TITLE}) if p.sku == "M24-AE86" else p
+        for p in catalogue()
+    )
+    hostile = tmp_path / "hostile.html"
+    write_report(_context(products=products), hostile, lang="en")
+    shots = os.environ.get("PRICE_OPT_SCREENSHOTS")
+    with browser(CHROMIUM) as page:
+        page.open(sample.as_uri())
+        assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") == 2
+        assert page.evaluate("document.querySelectorAll('#waterfall .waterfalllayer .point')"
+                             ".length") == 14
+        assert page.evaluate("document.querySelectorAll('#fifty .barlayer .point').length") == 60
+        before = page.evaluate("document.querySelector('#waterfall .gtitle').textContent")
+        page.evaluate("""(() => { const pick = document.getElementById('waterfall-pick');
+            pick.value = '5'; pick.dispatchEvent(new Event('change')); })()""")
+        page.drain(until="never", timeout=0.5)
+        after = page.evaluate("document.querySelector('#waterfall .gtitle').textContent")
+        assert after != before
+        page.evaluate("document.querySelectorAll('#products th')[9].click()")  # profit
+        profits = page.evaluate("""Array.from(document.querySelectorAll('#products tbody tr'))
+            .map(r => Number(r.cells[9].dataset.v))""")
+        assert profits == sorted(profits) and len(profits) == 60
+        if shots:
+            page.screenshot(Path(shots) / "report.png")
+        page.open(hostile.as_uri())
+        assert page.evaluate("window.__pwned === undefined")
+        assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") == 2
+        if shots:
+            page.screenshot(Path(shots) / "report-hostile.png")
+        assert page.run.errors == [], "\n".join(str(e) for e in page.run.errors)
+        assert not [e for e in page.run.entries if e.kind == "console.warning"]
+
+
+@needs_chromium
+def test_the_browser_harness_does_report_console_errors(tmp_path: Path) -> None:
+    """The harness itself: a page that errs is caught (so a clean run means something)."""
+    assert CHROMIUM is not None
+    bad = tmp_path / "bad.html"
+    bad.write_text("<script>console.error('boom'); missing();</script>", encoding="utf-8")
+    with browser(CHROMIUM) as page:
+        page.open(bad.as_uri(), settle=0.2)
+        kinds = [entry.kind for entry in page.run.errors]
+    assert kinds == ["console.error", "exception"]
+
+
+def test_store_setup_matches_the_reports_check() -> None:
+    context = _context()
+    data = report_data(context)
+    setup = store_setup(PlanPrices.of_plan(context.plan), context.products, RULES)
+    assert [v.bound_fen for v in data.check.products] == [
+        v.bound_fen for v in check_store(setup).products
+    ]
