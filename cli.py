@@ -14,6 +14,7 @@ from typing import Annotated, ParamSpec
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from models.money import format_yuan, short_yuan
@@ -52,7 +53,9 @@ def report_warnings(error_or_warnings: InputError | list[str]) -> None:
         else error_or_warnings
     )
     for line in lines:
-        err_console.print(f"[yellow]warning:[/yellow] {line}", highlight=False)
+        err_console.print(
+            f"[yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True
+        )
 
 
 def handles_errors(command: Callable[P, None]) -> Callable[P, None]:
@@ -64,10 +67,12 @@ def handles_errors(command: Callable[P, None]) -> Callable[P, None]:
             command(*args, **kwargs)
         except InputError as error:
             report_warnings(error)
-            err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
         except PriceOptError as error:
-            err_console.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False,
+                              soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
     return run

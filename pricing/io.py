@@ -693,6 +693,8 @@ class _ProductColumns:
 def _check_skus(check: _ProductChecker) -> None:
     check.require_filled("sku", "the SKU code")
     skus = check.cells("sku")
+    if len(set(skus.tolist())) == len(skus):
+        return
     repeated = pd.Series(skus).duplicated(keep=False).to_numpy(dtype=np.bool_)
     repeated = repeated & check.filled("sku")
     if not repeated.any():
