@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, ParamSpec
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -127,8 +128,12 @@ def plan(
         int, typer.Option("--show", help="How many products to list in the table (0: none).")
     ] = 30,
 ) -> None:
-    """Pick each product's discount level, the store's coupon tiers and buy-two-get-one members
-    for the most expected profit that no cart can turn into a loss; write the verified plan."""
+    """Plan the event: discount levels, coupon tiers and buy-two-get-one, proved loss-free.
+
+    Picks each product's activity price, the store's coupon tiers and the buy-two-get-one
+    members for the most expected profit that no cart can turn into a loss, verifies the plan
+    with the exact checker and writes it.
+    """
     from datetime import UTC, datetime
 
     from models.plan import PlanInputs
@@ -204,14 +209,17 @@ def render_plan(result: Plan, timings: dict[str, float], show: int) -> None:
         return
     ranked = sorted(result.products, key=lambda d: -d.expected_profit_fen)
     table = Table(title=f"Products (top {min(show, len(ranked))} of {len(ranked)} by profit)"
-                  if len(ranked) > show else "Products")
+                  if len(ranked) > show else "Products", box=box.SIMPLE_HEAD,
+                  caption="Price: activity price; Worst: the least margin a unit keeps in any cart")
+    wide = console.width >= 110  # titles only where they fit beside the numbers
     table.add_column("SKU", no_wrap=True)
-    table.add_column("Title", no_wrap=True, max_width=16, overflow="ellipsis")
-    for column in ("Everyday", "Activity", "Level", "B2G1", "Units", "Profit", "Worst margin"):
+    if wide:
+        table.add_column("Title", no_wrap=True, max_width=18, overflow="ellipsis")
+    for column in ("List", "Price", "Level", "B2G1", "Units", "Profit", "Worst"):
         table.add_column(column, justify="right", no_wrap=True)
     for decision in ranked[:show]:
         table.add_row(
-            decision.sku, decision.title, format_yuan(decision.list_price_fen),
+            decision.sku, *([decision.title] if wide else []), format_yuan(decision.list_price_fen),
             format_yuan(decision.activity_price_fen) if decision.joins else "out",
             level_label(decision.level) if decision.joins else "—",
             "yes" if decision.b2g1 else "", f"{decision.expected_units:.0f}",
@@ -475,8 +483,10 @@ def check(
 @app.command()
 @handles_errors
 def validate(products: ProductsArg = None, rules: RulesOpt = None) -> None:
-    """Check a products file and a rules file: every problem in both, at once (exit 1), or a
-    short summary of what they hold (exit 0)."""
+    """Check a products file and a rules file, reporting every problem in both at once.
+
+    Exit 1 with every problem listed, or 0 with a short summary of what the files hold.
+    """
     from pricing.io import (
         input_error,
         load_products,
