@@ -31,6 +31,7 @@ app = typer.Typer(
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 console = Console()
 err_console = Console(stderr=True)
@@ -587,8 +588,8 @@ def export(
     rules: PlanRulesOpt = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="The sheet: .xlsx, or .csv (+ <name>.settings.csv). "
-                     "Default: 报名表.xlsx (submission.xlsx with --lang en)."),
+        typer.Option("--out", "-o", help="The sheet: .xlsx, or .csv (plus a NAME.settings.csv "
+                     "beside it). Default: 报名表.xlsx (submission.xlsx with --lang en)."),
     ] = None,
     lang: LangOpt = "zh",
     stock_factor: Annotated[
@@ -619,14 +620,15 @@ def export(
     out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
     context = plan_context(read_plan(plan), plan, products, rules)
     report_warnings(list(context.warnings))
-    result = export_plan(context, out, options)
+    with err_console.status("Checking every cart and writing the sheet…"):
+        result = export_plan(context, out, options)
     sheet = result.sheet
     for failure in sheet.dropped:
         err_console.print(f"[yellow]removed:[/yellow] {failure.render()}", highlight=False,
                           soft_wrap=True)
     _print_table(
         f"Submission sheet ({len(sheet.rows)} products)",
-        ["SKU", "Activity", "Discount", "Stock", "B2G1", "Lowest paid", "Worst margin"],
+        ["SKU", "Price", "Level", "Stock", "B2G1", "Lowest", "Worst"],
         [
             ([row.sku, format_yuan(row.activity_price_fen),
               discount_label(row.level, lang), str(row.activity_stock),
@@ -634,7 +636,8 @@ def export(
               format_yuan(row.worst_unit_margin_fen)], None)
             for row in sheet.rows[:30]
         ],
-        caption=f"first 30 of {len(sheet.rows)}" if len(sheet.rows) > 30 else None,
+        caption=(f"first 30 of {len(sheet.rows)}; " if len(sheet.rows) > 30 else "")
+        + "Price: activity price; Lowest: least paid per unit; Worst: least unit margin",
     )
     tiers = ", ".join(tier.label for tier in sheet.prices.coupon_tiers) or "none"
     members = len(sheet.prices.b2g1_members)
@@ -669,7 +672,8 @@ def report(
         raise InputError([Problem("--lang", "expected zh or en", value=lang)])
     context = plan_context(read_plan(plan), plan, products, rules)
     report_warnings(list(context.warnings))
-    data = write_report(context, out, lang)
+    with err_console.status("Checking every cart and drawing the report…"):
+        data = write_report(context, out, lang)
     failing = [v.sku for v in data.check.products if not v.proven_safe]
     losers = [v.sku for v in data.fifty.products if not v.proven_safe]
     console.print(

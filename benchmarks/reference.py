@@ -83,7 +83,7 @@ class ReferenceModel:
 
     @property
     def constraints(self) -> int:
-        return len(self.problem.constraints)
+        return int(self.problem.numConstraints())
 
 
 @dataclass(frozen=True)
@@ -147,9 +147,9 @@ def build_reference(products: Sequence[Product], rules: Rules) -> ReferenceModel
 
     problem = pulp.LpProblem("reference_plan", pulp.LpMaximize)
     candidates = rules.coupons.candidates
-    tier = [pulp.LpVariable(f"tier_{k}", cat=pulp.LpBinary) for k in range(len(candidates))]
+    tier = [problem.add_variable(f"tier_{k}", cat=pulp.LpBinary) for k in range(len(candidates))]
     ladder = {
-        index: pulp.LpVariable(f"ladder_{index}", cat=pulp.LpBinary)
+        index: problem.add_variable(f"ladder_{index}", cat=pulp.LpBinary)
         for index in range(len(ladders.members))
     }
     problem += pulp.lpSum(ladder.values()) == 1
@@ -169,7 +169,7 @@ def build_reference(products: Sequence[Product], rules: Rules) -> ReferenceModel
                 continue  # not a choice: the product cannot join buy-two-get-one
             # A row the rules forbid stays in the model, fixed at 0 by its bound; its links
             # to the tiers would say nothing more, so they are not written.
-            variable = pulp.LpVariable(
+            variable = problem.add_variable(
                 f"x_{j}_{r}", lowBound=0, upBound=0 if forbidden[j, r] else 1, cat=pulp.LpInteger
             )
             x[j, r] = variable

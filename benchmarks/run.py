@@ -81,6 +81,31 @@ class Measurement:
         return int(self.outcome["peak_rss"]) + int(self.outcome.get("solver_peak_rss", 0))
 
 
+def _peak_rss_so_far(pid: int) -> dict[str, int]:
+    """Peak RSS (``VmHWM``) of a running process and of its largest child, bytes (Linux /proc).
+
+    A run stopped at its time limit reports nothing itself; this is what it had used by then.
+    """
+
+    def high_water(process: int) -> int:
+        try:
+            for line in Path(f"/proc/{process}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        return 0
+
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return {
+        "peak_rss": high_water(pid),
+        "solver_peak_rss": max((high_water(int(c)) for c in children), default=0),
+    }
+
+
 def _run_child(arguments: list[str], timeout: float) -> tuple[dict[str, Any] | None, str]:
     """Run measure.py in its own process group; stop the group (and its solver) on timeout."""
     command = [sys.executable, str(HERE / "measure.py"), *arguments]
@@ -91,9 +116,10 @@ def _run_child(arguments: list[str], timeout: float) -> tuple[dict[str, Any] | N
     try:
         stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        peaks = _peak_rss_so_far(child.pid)
         os.killpg(child.pid, signal.SIGKILL)
         child.communicate()
-        return None, "timeout"
+        return {"status": "timeout", "seconds": {}, **peaks}, "timeout"
     if child.returncode != 0:
         last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit {child.returncode}"
         return None, f"failed: {last}"
@@ -108,6 +134,8 @@ def measure_price_opt(
     if time_limit is not None:
         arguments += ["--time-limit", str(time_limit)]
     outcome, problem = _run_child(arguments, (time_limit or 0) + BUILD_ALLOWANCE_SECONDS)
+    if problem == "timeout":
+        problem = f"no result in {(time_limit or 0) + BUILD_ALLOWANCE_SECONDS:g} s"
     if outcome is not None and outcome.get("status") == "error":
         return Measurement(case.count, variant, "price-opt", outcome, outcome["message"])
     return Measurement(case.count, variant, "price-opt", outcome, problem)
@@ -120,11 +148,15 @@ def measure_reference(
         return Measurement(case.count, variant, "reference", None, f"skipped (> {reference_max:,})")
     rules = case.rules_with_budget if variant == "budget" else case.rules
     arguments = ["reference", str(case.products), str(rules), "--time-limit", str(time_limit)]
-    outcome, problem = _run_child(arguments, time_limit + BUILD_ALLOWANCE_SECONDS)
+    hard_limit = time_limit + BUILD_ALLOWANCE_SECONDS
+    outcome, problem = _run_child(arguments, hard_limit)
     no_result = f"no result in {time_limit:g} s"
+    if problem == "timeout":
+        # CBC checks its time limit only between phases: on a large model it can overrun it.
+        stopped = f"{no_result} (CBC overran it; run stopped after {hard_limit:g} s)"
+        return Measurement(case.count, variant, "reference", outcome, stopped)
     if outcome is None:
-        return Measurement(case.count, variant, "reference", None,
-                           no_result if problem == "timeout" else problem)
+        return Measurement(case.count, variant, "reference", None, problem)
     if outcome.get("objective_fen") is None:
         note = no_result if outcome["status"] == "no_solution" else outcome["status"]
         return Measurement(case.count, variant, "reference", outcome, note)
@@ -172,7 +204,9 @@ COLUMNS = (
 
 
 def measurement_row(m: Measurement) -> list[str]:
-    ok = m.outcome is not None and "seconds" in m.outcome
+    memory = _memory(m.peak_rss)
+    if m.outcome is not None and m.outcome.get("status") == "timeout":
+        memory = f"≥ {memory}"  # what the run had used when it was stopped
     return [
         f"{m.size:,}",
         "yes" if m.variant == "budget" else "no",
@@ -182,8 +216,8 @@ def measurement_row(m: Measurement) -> list[str]:
         _seconds(m.seconds("build")),
         _seconds(m.seconds("solve")),
         _seconds(m.seconds("verify")) if m.engine == "price-opt" else "—",
-        _seconds(m.seconds("end_to_end")) if ok and m.ok else "—",
-        _memory(m.peak_rss) if ok else "—",
+        _seconds(m.seconds("end_to_end")) if m.ok else "—",
+        memory,
         _gap(m.outcome.get("gap")) if m.ok and m.outcome else "—",
         _yuan(m.outcome.get("objective_fen")) if m.outcome else "—",
         _status(m),
@@ -346,7 +380,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="catalogue seed")
     parser.add_argument("--data", type=Path, default=None,
                         help="keep the generated files in this folder (default: a temporary one)")
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results file (markdown)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"also write the results as markdown here (e.g. {RESULTS.name})")
     return parser.parse_args(argv)
 
 
@@ -384,8 +419,11 @@ def run(arguments: argparse.Namespace, data: Path) -> None:
     console.print(_rich_table("Speed-up and objective", COMPARISON_COLUMNS, comparisons))
     for note in notes:
         console.print(f"- {note}", highlight=False)
-    write_text_atomic(arguments.out, results_markdown(arguments, measurements, comparisons, notes))
-    console.print(f"wrote {arguments.out}")
+    if arguments.out is not None:
+        write_text_atomic(
+            arguments.out, results_markdown(arguments, measurements, comparisons, notes)
+        )
+        console.print(f"wrote {arguments.out}")
 
 
 def _notes(

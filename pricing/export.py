@@ -85,6 +85,8 @@ WHOLE_COLUMNS = {"activity_stock", "purchase_limit"}
 TEXT_ID_COLUMNS = {"item_id", "sku"}
 CENTRED_COLUMNS = {"discount", "b2g1", "meets_signup"}
 MAX_DROP_ROUNDS = 50
+WITNESS_ALL_UP_TO = 2_000
+WITNESSES_FOR_LARGE = 200
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,10 @@ def judge(
     dropped: list[Failure] = []
     for _ in range(MAX_DROP_ROUNDS):
         setup = store_setup(prices, products, rules)
-        check = check_store(setup)
+        # Witness carts only name the failures (the worst products come first); on a large
+        # catalogue the rest would cost seconds for nothing.
+        witnesses = None if len(products) <= WITNESS_ALL_UP_TO else WITNESSES_FOR_LARGE
+        check = check_store(setup, witnesses_for=witnesses)
         failures = _signup_failures(prices, products, plan, rules) + _loss_failures(check, prices)
         if not failures:
             return prices, check, tuple(dropped)
@@ -538,11 +543,11 @@ def _write_xlsx(sheet: SubmissionSheet, path: Path, lang: str) -> None:
     headers = [column.header(lang) for column in SHEET_COLUMNS]
     main.append(headers)
     widths = [_display_width(header) + 4 for header in headers]
-    for row in sheet.rows:
+    # Cells are addressed by row number: openpyxl's max_row scans the sheet (quadratic).
+    for number, row in enumerate(sheet.rows, start=2):
         values = sheet_values(row, lang)
-        main.append([None] * len(values))
         for position, (column, value) in enumerate(zip(SHEET_COLUMNS, values, strict=True)):
-            cell = main.cell(row=main.max_row, column=position + 1)
+            cell = main.cell(row=number, column=position + 1)
             if value is None:
                 continue
             if isinstance(value, str):
@@ -569,10 +574,9 @@ def _write_xlsx(sheet: SubmissionSheet, path: Path, lang: str) -> None:
     settings = workbook.create_sheet(SETTINGS_SHEET[lang])
     rows = settings_rows(sheet, lang)
     widths = [10, 10, 10]
-    for values in rows:
-        settings.append([None, None, None])
+    for number, values in enumerate(rows, start=1):
         for position, value in enumerate(values):
-            _text_cell(settings.cell(row=settings.max_row, column=position + 1), value)
+            _text_cell(settings.cell(row=number, column=position + 1), value)
             widths[position] = max(widths[position], _display_width(value) + 2)
     for values_row in settings.iter_rows(min_row=2):
         for cell in values_row:

@@ -64,7 +64,7 @@ class MilpModel:
 
     @property
     def constraints(self) -> int:
-        return len(self.problem.constraints)
+        return int(self.problem.numConstraints())
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def build_model(
     fixed_rows = {int(j): int(np.flatnonzero(table.valid[j])[0]) for j in fixed}
 
     ladder = {
-        index: pulp.LpVariable(f"ladder_{index}", cat=pulp.LpBinary)
+        index: problem.add_variable(f"ladder_{index}", cat=pulp.LpBinary)
         for index in range(len(ladders.members))
     }
     offered: list[list[pulp.LpVariable]] = [[] for _ in candidates]
@@ -139,7 +139,7 @@ def build_model(
     for j in active.tolist():
         rows = np.flatnonzero(table.valid[j]).tolist()
         for r in rows:
-            variable = pulp.LpVariable(f"choose_{j}_{r}", cat=pulp.LpBinary)
+            variable = problem.add_variable(f"choose_{j}_{r}", cat=pulp.LpBinary)
             choose[j, r] = variable
             objective_terms.append((variable, -float(table.profit[j, r])))
             spend_terms.append((variable, float(table.spend[j, r])))

@@ -557,9 +557,8 @@ def _write_plan_workbook(plan: Plan, path: Path) -> None:
     raw = workbook.create_sheet(PLAN_JSON_SHEET)
     raw.sheet_state = "hidden"
     text = json.dumps(document, ensure_ascii=True, allow_nan=False)  # ASCII: no control chars
-    for start in range(0, len(text), _CELL_CHARS):
-        raw.append([text[start:start + _CELL_CHARS]])
-        raw.cell(row=raw.max_row, column=1).data_type = "s"
+    for number, start in enumerate(range(0, len(text), _CELL_CHARS), start=1):
+        raw.cell(row=number, column=1, value=text[start:start + _CELL_CHARS]).data_type = "s"
     save_workbook_atomic(workbook, path)
 
 

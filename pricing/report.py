@@ -46,12 +46,14 @@ from pricing.stacking import quote
 WITNESSES_FOR_ALL_UP_TO = 2_000
 WATERFALLS_AT_MOST = 400
 FIFTY_PERCENT_OFF = Decimal("0.5")
+MANY_BARS = 150
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "双十一促销方案报告",
         "revenue": "预计销售额", "profit": "预计利润", "baseline": "日常价基线",
-        "ladder": "店铺优惠券", "no_coupon": "不设店铺优惠券", "joining": "参加活动",
+        "products": "个商品参加", "ladder": "店铺优惠券", "no_coupon": "不设店铺优惠券",
+        "joining": "参加活动",
         "out": "不参加", "b2g1": "买二送一", "b2g1_off": "不开启", "worst": "单件最低毛利",
         "worst_note": "已证明：任何购物车都不会让一件商品低于此毛利",
         "status": "求解", "made": "方案生成", "products_file": "商品文件",
@@ -62,6 +64,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fifty_note": "使用本方案的店铺优惠券与买二送一，精确校验器计算；红色为会亏本的商品。",
         "carts": "每个商品的最坏购物车", "fails": "本方案未通过精确校验，以下商品可能亏本：",
         "units": "件", "margin_axis": "单件最低毛利（元）",
+        "sorted_axis": "全部商品，按毛利从低到高（悬停查看 SKU）",
         "list": "日常价", "activity": "活动价让利", "activity_total": "活动价",
         "official": "官方立减",
         "store_activity": "买二送一", "coupon": "店铺优惠券", "cross": "跨店满减",
@@ -80,7 +83,8 @@ LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Promotion plan report",
         "revenue": "Expected revenue", "profit": "Expected profit", "baseline": "everyday baseline",
-        "ladder": "Store coupons", "no_coupon": "no store coupon", "joining": "join the event",
+        "products": "products", "ladder": "Store coupons", "no_coupon": "no store coupon",
+        "joining": "Joining the event",
         "out": "stay out", "b2g1": "Buy 2 get 1", "b2g1_off": "not run",
         "worst": "Worst unit margin",
         "worst_note": "proven: no cart leaves any unit less",
@@ -95,7 +99,8 @@ LABELS: dict[str, dict[str, str]] = {
                       "red bars lose money.",
         "carts": "Each product's worst cart", "fails": "This plan fails the exact checker; these "
                  "products can lose money:",
-        "units": "units", "margin_axis": "least margin per unit (yuan)",
+        "units": "unit", "margin_axis": "least margin per unit (yuan)",
+        "sorted_axis": "every product, by margin (hover for the SKU)",
         "list": "Everyday", "activity": "Activity cut", "activity_total": "Activity",
         "official": "Official",
         "store_activity": "Buy 2 get 1", "coupon": "Coupon", "cross": "Cross-store",
@@ -361,7 +366,8 @@ def _fifty_html(data: ReportData, text: dict[str, str]) -> str:
     figure = go.Figure(go.Bar(
         x=[verdicts[i].sku for i in order],
         y=[verdicts[i].bound_fen / 100 for i in order],
-        marker={"color": ["#c0392b" if lost else "#27ae60" for lost in loses]},
+        marker={"color": ["#c0392b" if lost else "#27ae60" for lost in loses],
+                "line": {"width": 0}},
         customdata=[
             [products[i].title[:40], format_yuan(verdicts[i].price_fen),
              format_yuan(verdicts[i].bound_fen),
@@ -374,10 +380,14 @@ def _fifty_html(data: ReportData, text: dict[str, str]) -> str:
             + text["witness"] + " ¥%{customdata[3]}<extra></extra>"
         ),
     ))
+    many = len(order) > MANY_BARS  # too many to label: the SKU is in the hover
     figure.update_layout(
-        margin={"l": 60, "r": 20, "t": 20, "b": 120}, height=420, showlegend=False,
-        yaxis={"title": {"text": text["margin_axis"]}}, xaxis={"tickangle": -60},
-        font={"family": _FONT}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff", bargap=0.15,
+        margin={"l": 60, "r": 20, "t": 20, "b": 50 if many else 120}, height=420,
+        showlegend=False, yaxis={"title": {"text": text["margin_axis"]}},
+        xaxis={"tickangle": -60, "showticklabels": not many,
+               "title": {"text": text["sorted_axis"] if many else ""}},
+        font={"family": _FONT}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
+        bargap=0 if many else 0.15,
     )
     figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#2c3e50", zerolinewidth=2)
     chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id="fifty",
@@ -415,10 +425,10 @@ def _headline_html(data: ReportData, text: dict[str, str]) -> str:
     worst = min((v.bound_fen for v in data.check.products), default=0)
     cards = [
         (text["revenue"], _money(plan.expected_revenue_fen),
-         f"{text['baseline']} {_money(plan.baseline_revenue_fen)} · "
+         f"{text['baseline']} {_money(plan.baseline_revenue_fen)}\n"
          f"{_delta(plan.expected_revenue_fen, plan.baseline_revenue_fen)}"),
         (text["profit"], _money(plan.objective_fen),
-         f"{text['baseline']} {_money(plan.baseline_profit_fen)} · "
+         f"{text['baseline']} {_money(plan.baseline_profit_fen)}\n"
          f"{_delta(plan.objective_fen, plan.baseline_profit_fen)}"),
         (text["joining"], f"{joining} / {len(plan.products)}",
          f"{len(plan.products) - joining} {text['out']}"),
@@ -426,7 +436,8 @@ def _headline_html(data: ReportData, text: dict[str, str]) -> str:
     ]
     card_html = "".join(
         f'<div class="card"><div class="label">{_esc(label)}</div>'
-        f'<div class="value">{_esc(value)}</div><div class="sub">{_esc(sub)}</div></div>'
+        f'<div class="value">{_esc(value)}</div>'
+        f'<div class="sub">{_esc(sub).replace(chr(10), "<br>")}</div></div>'
         for label, value, sub in cards
     )
     failing = [v.sku for v in data.check.products if not v.proven_safe]
@@ -434,7 +445,7 @@ def _headline_html(data: ReportData, text: dict[str, str]) -> str:
         f'<div class="banner">{_esc(text["fails"])} {_esc(", ".join(failing[:30]))}</div>'
         if failing else ""
     )
-    b2g1 = f"{members}" if members else text["b2g1_off"]
+    b2g1 = f"{members} {text['products']}" if members else text["b2g1_off"]
     solver = plan.solver
     gap = "—" if solver.gap is None else f"{solver.gap:.3%}"
     meta = [

@@ -113,6 +113,8 @@ def test_plan_then_export_then_report_on_the_samples(tmp_path: Path) -> None:
         assert exported.exit_code == 0, exported.output
         reported = runner.invoke(cli.app, ["report", "plan.json"])
         assert reported.exit_code == 0, reported.output
+        checked = runner.invoke(cli.app, ["check", "--plan", "报名表.xlsx", "--show", "0"])
+        assert checked.exit_code == 0, checked.output  # the sheet reads back and passes
     finally:
         os.chdir(cwd)
     plan = read_plan(tmp_path / "plan.json")

@@ -24,7 +24,12 @@ from models.rules import (
     Rules,
     StoreRules,
 )
-from pricing.bounds import margin_floor_fen, official_discount_fen, unit_margin_bound_fen, worst_rate
+from pricing.bounds import (
+    margin_floor_fen,
+    official_discount_fen,
+    unit_margin_bound_fen,
+    worst_rate,
+)
 from pricing.candidates import ProductArrays
 from pricing.checker import StoreSetup, cart_margins
 from pricing.demand import coupon_ladders, store_orders
@@ -76,7 +81,9 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
             continue
         price = product.list_price_fen
         if joins:
-            price = int((Decimal(product.list_price_fen) * level).quantize(Decimal(1), "ROUND_HALF_UP"))
+            price = int(
+                (Decimal(product.list_price_fen) * level).quantize(Decimal(1), "ROUND_HALF_UP")
+            )
             if not meets_signup(
                 _one(price), _one(product.list_price_fen), _one(product.lowest_price_fen), rules
             )[0]:
@@ -88,7 +95,8 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
         free = rules.b2g1.free_share if b2g1 else 0.0
         per_unit = (
             (1 - float(platform.commission_rate)) * price * (1 - official_rate - take - free)
-            - product.unit_cost_fen - store.handling_cost_fen
+            - product.unit_cost_fen
+            - store.handling_cost_fen
             - store.shipping_cost_fen / demand.units_per_order
         )
         spend = units * ((product.list_price_fen - price) + price * (official_rate + take + free))
@@ -107,7 +115,8 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
         if not safe(0, 0):
             continue
         unsafe = frozenset(
-            k for k, tier in enumerate(rules.coupons.candidates)
+            k
+            for k, tier in enumerate(rules.coupons.candidates)
             if not safe(tier.amount_fen, tier.threshold_fen)
         )
         rows.append(Row(joins, price, b2g1, units * per_unit, spend, unsafe))
@@ -144,20 +153,23 @@ def tiny_stores(draw: st.DrawFn, budget: bool = False) -> tuple[list[Product], R
     for i in range(count):
         list_yuan = draw(st.integers(20, 1500))
         cost_share = draw(st.floats(0.15, 0.75))
-        products.append(Product(
-            sku=f"P{i}",
-            role=draw(st.sampled_from([Role.REGULAR, Role.REGULAR, Role.TRAFFIC, Role.HERO])),
-            list_price_fen=list_yuan * 100,
-            lowest_price_fen=list_yuan * 100 - draw(st.sampled_from([0, 0, 100, 500])),
-            unit_cost_fen=int(list_yuan * 100 * cost_share),
-            stock=draw(st.integers(5, 500)),
-            base_units=draw(st.floats(1, 300)),
-            elasticity=draw(st.floats(-4.5, -0.5)),
-            purchase_limit=draw(st.sampled_from([None, 1, 2, 5])),
-            b2g1_eligible=draw(st.booleans()),
-        ))
-    thresholds = draw(st.lists(st.sampled_from([0, 99, 199, 299, 599, 999]), min_size=3,
-                               max_size=3, unique=True))
+        products.append(
+            Product(
+                sku=f"P{i}",
+                role=draw(st.sampled_from([Role.REGULAR, Role.REGULAR, Role.TRAFFIC, Role.HERO])),
+                list_price_fen=list_yuan * 100,
+                lowest_price_fen=list_yuan * 100 - draw(st.sampled_from([0, 0, 100, 500])),
+                unit_cost_fen=int(list_yuan * 100 * cost_share),
+                stock=draw(st.integers(5, 500)),
+                base_units=draw(st.floats(1, 300)),
+                elasticity=draw(st.floats(-4.5, -0.5)),
+                purchase_limit=draw(st.sampled_from([None, 1, 2, 5])),
+                b2g1_eligible=draw(st.booleans()),
+            )
+        )
+    thresholds = draw(
+        st.lists(st.sampled_from([0, 99, 199, 299, 599, 999]), min_size=3, max_size=3, unique=True)
+    )
     candidates = tuple(
         CouponTier(threshold_fen=t * 100, amount_fen=draw(st.sampled_from([5, 10, 20, 40])) * 100)
         for t in sorted(thresholds)
@@ -221,7 +233,9 @@ def test_milp_with_budget_finds_the_brute_force_optimum(store: tuple) -> None:
         # and the gap it reports is honest.
         assert decomposed.objective_fen <= expected + len(products) + 1
         gap = decomposed.solver.gap or 0.0
-        assert decomposed.objective_fen >= expected - gap * max(abs(expected), 1) - len(products) - 1
+        assert (
+            decomposed.objective_fen >= expected - gap * max(abs(expected), 1) - len(products) - 1
+        )
 
 
 @SOLVE_SETTINGS
@@ -230,7 +244,9 @@ def test_more_budget_never_lowers_the_optimum(store: tuple, extra: int) -> None:
     products, rules = store
     tight = _solve_or_none(products, rules, EXACT)
     looser = rules.model_copy(
-        update={"store": rules.store.model_copy(update={"budget_fen": rules.store.budget_fen + extra})}
+        update={
+            "store": rules.store.model_copy(update={"budget_fen": rules.store.budget_fen + extra})
+        }
     )
     unlimited = rules.model_copy(update={"store": rules.store.model_copy(update={"budget_fen": 0})})
     more = _solve_or_none(products, looser, EXACT)
@@ -248,8 +264,13 @@ def test_removing_a_coupon_candidate_never_raises_the_optimum(store: tuple, drop
     products, rules = store
     candidates = rules.coupons.candidates
     assume(drop < len(candidates))
-    fewer = rules.model_copy(update={"coupons": rules.coupons.model_copy(
-        update={"candidates": candidates[:drop] + candidates[drop + 1:]})})
+    fewer = rules.model_copy(
+        update={
+            "coupons": rules.coupons.model_copy(
+                update={"candidates": candidates[:drop] + candidates[drop + 1 :]}
+            )
+        }
+    )
     full = _solve_or_none(products, rules, EXACT)
     reduced = _solve_or_none(products, fewer, EXACT)
     if full is None:
@@ -268,8 +289,12 @@ def test_a_product_that_loses_at_every_level_never_joins(store: tuple) -> None:
     cost = 6_000
     list_price = math.ceil(break_even_price_fen(cost, rules) * 1.05)
     loser = Product(
-        sku="LOSER", list_price_fen=list_price, lowest_price_fen=list_price, unit_cost_fen=cost,
-        stock=100, base_units=50.0,
+        sku="LOSER",
+        list_price_fen=list_price,
+        lowest_price_fen=list_price,
+        unit_cost_fen=cost,
+        stock=100,
+        base_units=50.0,
     )
     try:
         plan = make_plan([*products, loser], rules, EXACT).plan
@@ -294,7 +319,9 @@ def test_the_plan_is_deterministic(store: tuple) -> None:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_stores(), st.data())
-def test_no_generated_cart_beats_the_plans_worst_unit_margin(store: tuple, data: st.DataObject) -> None:
+def test_no_generated_cart_beats_the_plans_worst_unit_margin(
+    store: tuple, data: st.DataObject
+) -> None:
     """GIVEN a plan WHEN a buyer builds any cart (quantities within limits, a top-up in another
     store of the cross-store pool) THEN no unit of it keeps less than the plan's worst unit
     margin, and none keeps less than its margin floor."""
@@ -306,32 +333,46 @@ def test_no_generated_cart_beats_the_plans_worst_unit_margin(store: tuple, data:
     plan = result.plan
     prices = {d.sku: d.activity_price_fen for d in plan.products}
     setup = StoreSetup(
-        products=tuple(products), prices_fen=tuple(prices[p.sku] for p in products),
+        products=tuple(products),
+        prices_fen=tuple(prices[p.sku] for p in products),
         coupon_tiers=plan.coupon_tiers,
-        b2g1_members=frozenset(d.sku for d in plan.products if d.b2g1), rules=rules,
+        b2g1_members=frozenset(d.sku for d in plan.products if d.b2g1),
+        rules=rules,
     )
     from models.cart import Cart, CartLine
 
     worst = {d.sku: d.worst_unit_margin_fen for d in plan.products}
-    floors = dict(zip(
-        (p.sku for p in products),
-        margin_floor_fen(np.array([prices[p.sku] for p in products]), rules).tolist(), strict=True,
-    ))
+    floors = dict(
+        zip(
+            (p.sku for p in products),
+            margin_floor_fen(np.array([prices[p.sku] for p in products]), rules).tolist(),
+            strict=True,
+        )
+    )
     for _ in range(10):
         lines = []
         for product in products:
             limit = product.purchase_limit or 6
             quantity = data.draw(st.integers(0, min(limit, 6)))
             if quantity:
-                lines.append(CartLine(sku=product.sku, store="S", unit_price_fen=prices[product.sku],
-                                      quantity=quantity, b2g1=product.sku in setup.b2g1_members))
+                lines.append(
+                    CartLine(
+                        sku=product.sku,
+                        store="S",
+                        unit_price_fen=prices[product.sku],
+                        quantity=quantity,
+                        b2g1=product.sku in setup.b2g1_members,
+                    )
+                )
         if not lines:
             continue
         stores = {"S": setup.offer()}
         top_up = data.draw(st.sampled_from([0, 0, 5_000, 20_000, 60_000]))
         if top_up and setup.offer().cross_store is not None:
             stores["OTHER"] = setup.other_store_offer()
-            lines.append(CartLine(sku="OTHER-ITEM", store="OTHER", unit_price_fen=top_up, quantity=1))
+            lines.append(
+                CartLine(sku="OTHER-ITEM", store="OTHER", unit_price_fen=top_up, quantity=1)
+            )
         cart = Cart(stores=stores, lines=tuple(lines))
         costs = {p.sku: p.unit_cost_fen for p in products}
         margins, order_margin = cart_margins(cart, quote(cart), costs, rules)
@@ -345,12 +386,21 @@ def test_no_generated_cart_beats_the_plans_worst_unit_margin(store: tuple, data:
 
 def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
     hero = Product(
-        sku="HERO-1", role=Role.HERO, list_price_fen=10_000, lowest_price_fen=10_000,
-        unit_cost_fen=8_800, stock=100, base_units=50.0,
+        sku="HERO-1",
+        role=Role.HERO,
+        list_price_fen=10_000,
+        lowest_price_fen=10_000,
+        unit_cost_fen=8_800,
+        stock=100,
+        base_units=50.0,
     )
     other = Product(
-        sku="OK-1", list_price_fen=20_000, lowest_price_fen=20_000, unit_cost_fen=6_000,
-        stock=100, base_units=50.0,
+        sku="OK-1",
+        list_price_fen=20_000,
+        lowest_price_fen=20_000,
+        unit_cost_fen=6_000,
+        stock=100,
+        base_units=50.0,
     )
     with pytest.raises(InfeasiblePlanError) as caught:
         make_plan([hero, other], Rules())
@@ -364,11 +414,16 @@ def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
 
 def test_a_budget_below_the_least_spend_is_explained() -> None:
     hero = Product(
-        sku="HERO-1", role=Role.HERO, list_price_fen=10_000, lowest_price_fen=10_000,
-        unit_cost_fen=2_000, stock=100, base_units=50.0,
+        sku="HERO-1",
+        role=Role.HERO,
+        list_price_fen=10_000,
+        lowest_price_fen=10_000,
+        unit_cost_fen=2_000,
+        stock=100,
+        base_units=50.0,
     )
     rules = Rules(store=StoreRules(budget_fen=100))
-    with pytest.raises(InfeasiblePlanError, match="budget 1.00 is below"):
+    with pytest.raises(InfeasiblePlanError, match=r"budget 1\.00 is below"):
         make_plan([hero], rules)
 
 
@@ -378,19 +433,28 @@ def test_the_model_names_its_margin_constraints_by_product_and_tier() -> None:
     from pricing.milp import build_model
 
     products = [
-        Product(sku=f"SKU{i}", list_price_fen=price, lowest_price_fen=price,
-                unit_cost_fen=int(price * 0.42), stock=500, base_units=100.0, elasticity=-3.5)
+        Product(
+            sku=f"SKU{i}",
+            list_price_fen=price,
+            lowest_price_fen=price,
+            unit_cost_fen=int(price * 0.42),
+            stock=500,
+            base_units=100.0,
+            elasticity=-3.5,
+        )
         for i, price in enumerate([3_900, 12_900, 29_900])
     ]
     rules = Rules()
     table = build_candidates(products, rules)
     arrays = ProductArrays.of(products, rules)
-    ladders = coupon_ladders(rules, store_orders(arrays.base_units, rules),
-                             store_margin_rate(arrays, rules))
+    ladders = coupon_ladders(
+        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
+    )
     model = build_model(table, ladders, rules.coupons.candidates, [p.sku for p in products])
     names = set(model.labels.values())
-    assert set(model.labels) == set(model.problem.constraints)
+    assert set(model.labels) == {c.name for c in model.problem.constraints()}
     assert "one_ladder" in names
     assert any(name.startswith("margin[SKU0,tier") for name in names), names
-    assert all(f"one_level[{p.sku}]" in names for p in products if table.valid[
-        products.index(p)].sum() > 1)
+    assert all(
+        f"one_level[{p.sku}]" in names for p in products if table.valid[products.index(p)].sum() > 1
+    )
