@@ -14,7 +14,9 @@ checker reports for every product
   ``witness_margin`` the unit margin that cart gives when quoted exactly by
   :func:`pricing.stacking.quote`. ``bound_fen ≤ witness_margin`` always; the difference is the
   rounding allowance and, for buy-two-get-one members, the free-unit share (the bound assumes a
-  full third).
+  full third). The witness is searched among the shapes a worst cart takes (see
+  :func:`_witness_carts`); outside buy-two-get-one, purchase limits and lines cut to zero it is
+  the worst cart up to the rounding of the splits.
 
 A plan passes when every product's bound is at or above its margin floor.
 """
@@ -219,54 +221,131 @@ def _build_reach(arrays: _StoreArrays) -> Reachability | None:
     return Reachability(arrays.prices, arrays.limits, horizon)
 
 
-def _witness_cart(
+def _b2g1_starts(arrays: _StoreArrays, index: int) -> list[dict[int, int]]:
+    """The buy-two-get-one triples a witness for product ``index`` starts from.
+
+    As many of its own units as its purchase limit allows, up to three (the free unit is then
+    its own), completed by the nearest-priced eligible partner; and one own unit with two of
+    the nearest cheaper partner: the free unit is then the partner, and the product's line,
+    the dearest, bears the largest share of it and of the coupon of a smaller subtotal.
+    """
+    limit = int(arrays.limits[index]) or 3
+    price = int(arrays.prices[index])
+    eligible = np.flatnonzero(arrays.in_b2g1)
+    eligible = eligible[eligible != index]
+    starts: list[dict[int, int]] = []
+    for own, cheaper in ((min(3, limit), False), (1, True)):
+        if own == 3:
+            starts.append({index: 3})
+            continue
+        needed = 3 - own
+        partners = eligible[(arrays.limits[eligible] == 0) | (arrays.limits[eligible] >= needed)]
+        if cheaper:
+            partners = partners[arrays.prices[partners] <= price]
+        if len(partners):
+            nearest = int(partners[np.argmin(np.abs(arrays.prices[partners] - price))])
+            start = {index: own, nearest: needed}
+            if start not in starts:
+                starts.append(start)
+    return starts
+
+
+def _fillers(
+    arrays: _StoreArrays,
+    reach: Reachability | None,
+    units: dict[int, int],
+    missing_fen: int,
+) -> list[dict[int, int]]:
+    """Baskets of further units worth at least ``missing_fen``: the smallest reachable one (or
+    the cheapest unlimited product, repeated); and when that breaks the purchase limit of a
+    product the cart already holds, the fewest units of one product with room that reach it
+    with the least overshoot."""
+    fillers: list[dict[int, int]] = []
+    if reach is not None:
+        reached = reach.smallest_at_least(missing_fen)
+        if reached is not None:
+            fillers.append(reach.basket(reached))
+    else:
+        greedy = _greedy_filler(arrays, missing_fen)
+        if greedy is not None:
+            fillers.append(greedy)
+    if fillers and _within_limits(arrays, _merged(units, fillers[0])):
+        return fillers
+    held = np.zeros(len(arrays.prices), dtype=np.int64)
+    held[list(units)] = list(units.values())
+    positive = arrays.prices > 0
+    needed = np.where(positive, -(-missing_fen // np.maximum(arrays.prices, 1)), 0)
+    fits = positive & ((arrays.limits == 0) | (arrays.limits >= held + needed))
+    if fits.any():
+        totals = np.where(fits, needed * arrays.prices, np.iinfo(np.int64).max)
+        best = int(np.argmin(totals))
+        single = {best: int(needed[best])}
+        if single not in fillers:
+            fillers.append(single)
+    return fillers
+
+
+def _merged(units: dict[int, int], more: dict[int, int]) -> dict[int, int]:
+    merged = dict(units)
+    for i, q in more.items():
+        merged[i] = merged.get(i, 0) + q
+    return merged
+
+
+def _within_limits(arrays: _StoreArrays, units: dict[int, int]) -> bool:
+    return all(not arrays.limits[i] or q <= arrays.limits[i] for i, q in units.items())
+
+
+def _witness_carts(
     arrays: _StoreArrays,
     reach: Reachability | None,
     index: int,
     scenario: _Scenario,
-) -> Cart | None:
-    """A real cart of this scenario's family for product ``index``, or None if none fits."""
-    setup = arrays.setup
-    products = setup.products
-    price = int(arrays.prices[index])
-    limit = int(arrays.limits[index]) or None
-    units: dict[int, int] = {index: 1}
+    cap_possible: bool,
+) -> list[Cart]:
+    """Real carts of this scenario's family for product ``index`` (none if none fits).
+
+    Each start (the product alone, or a buy-two-get-one triple) is filled up to the scenario's
+    least subtotal. When a line can be discounted to zero (``cap_possible``), the product is
+    also put beside a buy-two-get-one triple of the cheapest other eligible product: that line
+    is cut to zero first and what it cannot bear falls on the product's line.
+    """
     if scenario.b2g1:
         if not arrays.in_b2g1[index]:
-            return None
-        own_units = 3 if limit is None else min(3, limit)
-        units[index] = own_units
-        if own_units < 3:
-            partners = [
-                i for i in np.flatnonzero(arrays.in_b2g1) if i != index
-                and (arrays.limits[i] == 0 or arrays.limits[i] >= 3 - own_units)
-            ]
-            if not partners:
-                return None
-            nearest = min(partners, key=lambda i: abs(int(arrays.prices[i]) - price))
-            units[int(nearest)] = 3 - own_units
-    subtotal = sum(int(arrays.prices[i]) * q for i, q in units.items())
+            return []
+        starts = _b2g1_starts(arrays, index)
+    else:
+        starts = [{index: 1}]
+    if cap_possible:
+        others = [
+            int(i) for i in np.flatnonzero(arrays.in_b2g1)
+            if i != index and (arrays.limits[i] == 0 or arrays.limits[i] >= 3)
+        ]
+        if others:
+            cheapest = min(others, key=lambda i: int(arrays.prices[i]))
+            starts.extend([_merged(start, {cheapest: 3}) for start in starts])
     target = int(scenario.target_fen[index])
-    if subtotal < target:
-        missing = target - subtotal
-        if reach is not None:
-            reached = reach.smallest_at_least(missing)
-            if reached is None:
-                return None
-            filler = reach.basket(reached)
-        else:
-            greedy = _greedy_filler(arrays, missing)
-            if greedy is None:
-                return None
-            filler = greedy
-        for i, q in filler.items():
-            units[i] = units.get(i, 0) + q
-    for i, q in units.items():
-        if arrays.limits[i] and q > arrays.limits[i]:
-            return None
+    baskets: list[dict[int, int]] = []
+    for start in starts:
+        missing = target - sum(int(arrays.prices[i]) * q for i, q in start.items())
+        candidates = (
+            [_merged(start, filler) for filler in _fillers(arrays, reach, start, missing)]
+            if missing > 0 else [start]
+        )
+        baskets.extend(
+            units for units in candidates
+            if _within_limits(arrays, units) and units not in baskets
+        )
+    return [_cart_of(arrays, units) for units in baskets]
+
+
+def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
+    """The cart of these units (the witnessed product first), topped up in another store to
+    the next multiple of the cross-store step when the platform runs one."""
+    setup = arrays.setup
     lines = [
         CartLine(
-            sku=products[i].sku,
+            sku=setup.products[i].sku,
             store=STORE,
             unit_price_fen=int(arrays.prices[i]),
             quantity=q,
@@ -362,10 +441,11 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
         witness: Cart | None = None
         witness_margin: Fraction | None = None
         if index in chosen:
-            for family in families:
-                cart = _witness_cart(arrays, reach, index, family)
-                if cart is None:
-                    continue
+            carts = (
+                cart for family in families
+                for cart in _witness_carts(arrays, reach, index, family, cap_possible)
+            )
+            for cart in carts:
                 result = quote(cart)
                 margins, order_margin = cart_margins(cart, result, costs, rules)
                 line_margin = margins[0]

@@ -384,16 +384,21 @@ def test_no_generated_cart_beats_the_plans_worst_unit_margin(
         assert order_margin >= 0
 
 
-def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
-    hero = Product(
+def _hero(unit_cost_fen: int) -> Product:
+    """A hero product at ¥100 everyday (and lowest) price."""
+    return Product(
         sku="HERO-1",
         role=Role.HERO,
         list_price_fen=10_000,
         lowest_price_fen=10_000,
-        unit_cost_fen=8_800,
+        unit_cost_fen=unit_cost_fen,
         stock=100,
         base_units=50.0,
     )
+
+
+def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
+    hero = _hero(8_800)
     other = Product(
         sku="OK-1",
         list_price_fen=20_000,
@@ -413,15 +418,7 @@ def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
 
 
 def test_a_budget_below_the_least_spend_is_explained() -> None:
-    hero = Product(
-        sku="HERO-1",
-        role=Role.HERO,
-        list_price_fen=10_000,
-        lowest_price_fen=10_000,
-        unit_cost_fen=2_000,
-        stock=100,
-        base_units=50.0,
-    )
+    hero = _hero(2_000)
     rules = Rules(store=StoreRules(budget_fen=100))
     with pytest.raises(InfeasiblePlanError, match=r"budget 1\.00 is below"):
         make_plan([hero], rules)
