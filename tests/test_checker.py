@@ -19,7 +19,7 @@ purchase limit of its own, and sits in a store where no line can be discounted t
 witness is the worst cart up to the largest-remainder rounding of the splits (a line's share of
 each order discount and of the commission is rounded to the fen, so a different line order or
 top-up can move up to three fen a line). Outside that domain the search tries the likely worst
-shapes (see :func:`pricing.checker._witness_carts`) and very rarely misses the worst cart by
+shapes (see :func:`pricing.checker._witness_carts`) and sometimes misses the worst cart by
 more; the bound, which the plan and the verdicts rest on, holds everywhere.
 """
 
