@@ -18,11 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pricing.errors import PriceOptError
-
-
-class AtomicWriteError(PriceOptError):
-    """The file could not be written; the previous file, if any, is untouched."""
+from pricing.errors import AtomicWriteError
 
 
 def _default_mode() -> int:

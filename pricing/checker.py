@@ -229,24 +229,28 @@ def _b2g1_starts(arrays: _StoreArrays, index: int) -> list[dict[int, int]]:
     the nearest cheaper partner: the free unit is then the partner, and the product's line,
     the dearest, bears the largest share of it and of the coupon of a smaller subtotal.
     """
-    limit = int(arrays.limits[index]) or 3
+    own = min(3, int(arrays.limits[index]) or 3)
     price = int(arrays.prices[index])
     eligible = np.flatnonzero(arrays.in_b2g1)
     eligible = eligible[eligible != index]
-    starts: list[dict[int, int]] = []
-    for own, cheaper in ((min(3, limit), False), (1, True)):
-        if own == 3:
-            starts.append({index: 3})
-            continue
+
+    def with_nearest(own: int, cheaper_only: bool) -> dict[int, int] | None:
         needed = 3 - own
-        partners = eligible[(arrays.limits[eligible] == 0) | (arrays.limits[eligible] >= needed)]
-        if cheaper:
+        if not needed:
+            return {index: own}
+        limits = arrays.limits[eligible]
+        partners = eligible[(limits == 0) | (limits >= needed)]
+        if cheaper_only:
             partners = partners[arrays.prices[partners] <= price]
-        if len(partners):
-            nearest = int(partners[np.argmin(np.abs(arrays.prices[partners] - price))])
-            start = {index: own, nearest: needed}
-            if start not in starts:
-                starts.append(start)
+        if not len(partners):
+            return None
+        nearest = int(partners[np.argmin(np.abs(arrays.prices[partners] - price))])
+        return {index: own, nearest: needed}
+
+    starts: list[dict[int, int]] = []
+    for start in (with_nearest(own, cheaper_only=False), with_nearest(1, cheaper_only=True)):
+        if start is not None and start not in starts:
+            starts.append(start)
     return starts
 
 
@@ -279,9 +283,7 @@ def _fillers(
     if fits.any():
         totals = np.where(fits, needed * arrays.prices, np.iinfo(np.int64).max)
         best = int(np.argmin(totals))
-        single = {best: int(needed[best])}
-        if single not in fillers:
-            fillers.append(single)
+        fillers.append({best: int(needed[best])})
     return fillers
 
 

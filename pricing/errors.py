@@ -9,7 +9,8 @@ prints ``error: <message>`` and exits non-zero; nothing else in the library prin
     ├── InfeasiblePlanError        no plan meets the rules; names the products and rules
     ├── SolverError                the solver failed or returned nothing usable
     ├── VerificationError          a plan failed the exact stacking checker (a bug: never written)
-    └── ExportRefusedError         a plan that loses money or breaks sign-up rules is not exported
+    ├── ExportRefusedError         a plan that loses money or breaks sign-up rules is not exported
+    └── AtomicWriteError           an output could not be written; the old file is untouched
 
 Each error builds its message first and is raised with it; ``problems`` (input) and
 ``conflicts`` (infeasible) keep the structured details for tests and reports.
@@ -110,3 +111,7 @@ class ExportRefusedError(PriceOptError):
     """A plan that loses money or breaks the sign-up rules is refused for export."""
 
     exit_code = 6
+
+
+class AtomicWriteError(PriceOptError):
+    """An output file could not be written; the previous file, if any, is untouched."""

@@ -1160,7 +1160,12 @@ def _read_toml(path: Path, file: str) -> dict[str, Any]:
 def load_rules(path: Path) -> Rules:
     """Read a rules file (TOML): every key optional, every problem reported at once."""
     file = str(path)
-    document = _read_toml(path, file)
+    return rules_from_document(_read_toml(path, file), file)
+
+
+def rules_from_document(document: Mapping[str, Any], file: str) -> Rules:
+    """The rules of a parsed rules document (sections of keys, as in the rules file), checked
+    like a rules file; problems name ``file``."""
     problems: list[Problem] = []
     sections: dict[str, BaseModel] = {}
     unknown_sections = [name for name in document if name not in RULES_KEYS]
@@ -1220,7 +1225,8 @@ def load_rules(path: Path) -> Rules:
 def rules_to_dict(rules: Rules) -> dict[str, dict[str, Any]]:
     """The rules in the file's own keys and units: yuan and rates as strings, for the record.
 
-    ``load_rules`` reads this back to the same rules (written out as TOML).
+    :func:`rules_from_document` (and ``load_rules``, written out as TOML) reads this back to the
+    same rules.
     """
     document: dict[str, dict[str, Any]] = {}
     for section, keys in RULES_KEYS.items():

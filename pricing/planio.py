@@ -36,12 +36,10 @@ Spreadsheet text
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import math
 import re
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -922,55 +920,15 @@ class PlanContext:
     warnings: tuple[str, ...] = ()
 
 
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key, ensure_ascii=False)
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        if isinstance(value, float) and not math.isfinite(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        items = ", ".join(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in value.items())
-        return "{" + items + "}"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
 def rules_from_record(record: Mapping[str, Any], source: str) -> Rules:
     """The rules a plan recorded (``inputs.rules``, in the rules file's keys), read back.
 
-    The record is written out as TOML and read by :func:`pricing.io.load_rules`, so it is
-    checked exactly like a rules file; problems name ``<plan> inputs.rules``.
+    Checked exactly like a rules file (:func:`pricing.io.rules_from_document`); problems name
+    ``<plan> inputs.rules``.
     """
-    from pricing.io import load_rules
+    from pricing.io import rules_from_document
 
-    lines: list[str] = []
-    try:
-        for section, table in record.items():
-            if not isinstance(table, dict):
-                lines.append(f"{_toml_key(str(section))} = {_toml_value(table)}")
-                continue
-            lines.append(f"[{_toml_key(str(section))}]")
-            lines.extend(f"{_toml_key(str(k))} = {_toml_value(v)}" for k, v in table.items())
-    except TypeError as error:
-        raise InputError([Problem(source, f"inputs.rules: {error}")]) from None
-    with tempfile.TemporaryDirectory(prefix="price-opt-rules-") as directory:
-        path = Path(directory) / "rules.toml"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        try:
-            return load_rules(path)
-        except InputError as error:
-            where = f"{source} inputs.rules"
-            raise InputError(
-                [dataclasses.replace(p, file=where) for p in error.problems + error.warnings]
-            ) from None
+    return rules_from_document(record, f"{source} inputs.rules")
 
 
 def _find_recorded(recorded: str, plan_path: Path | None) -> Path | None:

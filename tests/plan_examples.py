@@ -7,9 +7,11 @@ B2G1 are given, prices come from the ladder, and the worst unit margin from the 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,7 +21,6 @@ from models.product import Product, Role
 from models.rules import CouponTier, PlatformRules, Rules, StoreRules
 from pricing.checker import CheckReport, StoreSetup, check_store
 from pricing.io import file_sha256, rules_to_dict
-from pricing.planio import _toml_key, _toml_value
 from pricing.signup import ladder_price_fen, meets_signup
 
 RULES = Rules(
@@ -138,13 +139,27 @@ def write_products_csv(path: Path, products: Sequence[Product]) -> Path:
     return path
 
 
+def toml_text(document: dict[str, dict[str, Any]]) -> str:
+    """A minimal TOML writer for what rules_to_dict returns (strings, numbers, lists)."""
+
+    def value(item: Any) -> str:
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, str):
+            return json.dumps(item)
+        if isinstance(item, list):
+            return "[" + ", ".join(value(part) for part in item) + "]"
+        return repr(item)
+
+    return "".join(
+        f"[{section}]\n" + "".join(f"{key} = {value(item)}\n" for key, item in entries.items())
+        for section, entries in document.items()
+    )
+
+
 def write_rules_toml(path: Path, rules: Rules) -> Path:
     """The rules as a rules file."""
-    lines = []
-    for section, table in rules_to_dict(rules).items():
-        lines.append(f"[{section}]")
-        lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items())
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(toml_text(rules_to_dict(rules)), encoding="utf-8")
     return path
 
 

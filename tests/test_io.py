@@ -9,13 +9,13 @@ import zipfile
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan_examples import toml_text
 from strategies import catalogues
 from strategies import rules as generated_rules
 
@@ -645,24 +645,6 @@ def test_order_bands_take_inf_for_the_open_top_band(tmp_path: Path) -> None:
         OrderBand(upto_fen=8000, share=0.23, typical_fen=5900),
         OrderBand(upto_fen=15000, share=0.30, typical_fen=9900),
         OrderBand(upto_fen=None, share=0.47, typical_fen=19900),
-    )
-
-
-def toml_text(document: dict[str, dict[str, Any]]) -> str:
-    """A minimal TOML writer for what rules_to_dict returns (strings, numbers, lists)."""
-
-    def value(item: Any) -> str:
-        if isinstance(item, bool):
-            return "true" if item else "false"
-        if isinstance(item, str):
-            return json.dumps(item)
-        if isinstance(item, list):
-            return "[" + ", ".join(value(part) for part in item) + "]"
-        return repr(item)
-
-    return "".join(
-        f"[{section}]\n" + "".join(f"{key} = {value(item)}\n" for key, item in entries.items())
-        for section, entries in document.items()
     )
 
 

@@ -16,8 +16,8 @@ from plan_examples import RULES, TIERS, build_plan, catalogue, plan_with_files
 
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.rules import CouponTier
-from pricing.atomic import AtomicWriteError, write_atomic, write_text_atomic
-from pricing.errors import InputError
+from pricing.atomic import write_atomic, write_text_atomic
+from pricing.errors import AtomicWriteError, InputError
 from pricing.planio import (
     PlanPrices,
     csv_safe_text,
