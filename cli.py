@@ -87,7 +87,12 @@ def _load_inputs(
     products_path: Path | None, rules_path: Path | None
 ) -> tuple[Path, Path, tuple[Product, ...], Rules]:
     """Load the products and rules files (the bundled samples by default), printing warnings."""
-    from pricing.io import load_products, load_rules, sample_products_path, sample_rules_path
+    from pricing.formats.inputs import (
+        load_products,
+        load_rules,
+        sample_products_path,
+        sample_rules_path,
+    )
 
     products_path = products_path or sample_products_path()
     rules_path = rules_path or sample_rules_path()
@@ -138,9 +143,9 @@ def plan(
     from datetime import UTC, datetime
 
     from models.plan import PlanInputs
-    from pricing.io import file_sha256, rules_to_dict
-    from pricing.planio import write_plan
-    from pricing.planner import PlanOptions, make_plan
+    from pricing.formats.inputs import file_sha256, rules_to_dict
+    from pricing.formats.plans import write_plan
+    from pricing.optimize.planner import PlanOptions, make_plan
 
     if solver not in ("cbc", "highs"):
         raise InputError([Problem("--solver", "expected cbc or highs", value=solver)])
@@ -179,7 +184,7 @@ def _version() -> str:
 
 def render_plan(result: Plan, timings: dict[str, float], show: int) -> None:
     """Print the plan's summary and the table of its products."""
-    from pricing.planner import level_label
+    from pricing.optimize.planner import level_label
 
     solver = result.solver
     joining = [d for d in result.products if d.joins]
@@ -280,8 +285,8 @@ def quote(
     """Quote a cart to the fen: every discount a buyer stacks, what is paid and received."""
     import json
 
-    from pricing.cartio import load_cart, quote_to_json
-    from pricing.stacking import quote as quote_cart
+    from pricing.engine.stacking import quote as quote_cart
+    from pricing.formats.carts import load_cart, quote_to_json
 
     result = quote_cart(load_cart(cart))
     if as_json:
@@ -379,7 +384,8 @@ def check(
     """
     import json
 
-    from pricing.margin_check import (
+    from pricing.formats.plans import load_plan_prices
+    from pricing.verify.margin_check import (
         DEFAULT_DISCOUNT,
         discount_prices_fen,
         margin_check,
@@ -388,7 +394,6 @@ def check(
         parse_discount,
         write_witnesses,
     )
-    from pricing.planio import load_plan_prices
 
     if discount is not None and plan is not None:
         raise typer.BadParameter(
@@ -488,7 +493,7 @@ def validate(products: ProductsArg = None, rules: RulesOpt = None) -> None:
 
     Exit 1 with every problem listed, or 0 with a short summary of what the files hold.
     """
-    from pricing.io import (
+    from pricing.formats.inputs import (
         input_error,
         load_products,
         load_rules,
@@ -608,8 +613,8 @@ def export(
     """
     from decimal import Decimal, InvalidOperation
 
-    from pricing.export import ExportOptions, discount_label, export_plan
-    from pricing.planio import plan_context, read_plan
+    from pricing.formats.plans import plan_context, read_plan
+    from pricing.outputs.export import ExportOptions, discount_label, export_plan
 
     try:
         factor = Decimal(stock_factor.strip())
@@ -665,8 +670,8 @@ def report(
 
     One HTML file with everything inlined: it opens in any browser without a network.
     """
-    from pricing.planio import plan_context, read_plan
-    from pricing.report import write_report
+    from pricing.formats.plans import plan_context, read_plan
+    from pricing.outputs.report import write_report
 
     if lang not in ("zh", "en"):
         raise InputError([Problem("--lang", "expected zh or en", value=lang)])

@@ -1,7 +1,8 @@
 """One benchmark measurement, run in a fresh process so that its peak memory is its own.
 
 ``python benchmarks/measure.py price-opt PRODUCTS RULES [--solver cbc] [--time-limit S]`` reads
-the files with :mod:`pricing.io` and plans with :func:`pricing.planner.make_plan`;
+the files with :mod:`pricing.formats.inputs` and plans with
+:func:`pricing.optimize.planner.make_plan`;
 ``python benchmarks/measure.py reference PRODUCTS RULES [--time-limit S]`` reads the same files
 and solves the plain PuLP model of :mod:`reference`. Either prints one JSON object on stdout:
 the timings in seconds, the status, objective (fen), proven gap, model size and the peak
@@ -34,7 +35,7 @@ def peak_memory() -> dict[str, int]:
 
 
 def _read(products_path: Path, rules_path: Path) -> tuple[Any, Any, float]:
-    from pricing.io import load_products, load_rules
+    from pricing.formats.inputs import load_products, load_rules
 
     started = time.perf_counter()
     products, _ = load_products(products_path)
@@ -47,7 +48,7 @@ def measure_price_opt(
 ) -> dict[str, Any]:
     """Read and plan, as ``price-opt plan`` does; the planner's own timings per step."""
     from pricing.errors import PriceOptError
-    from pricing.planner import PlanOptions, make_plan
+    from pricing.optimize.planner import PlanOptions, make_plan
 
     products, rules, read_seconds = _read(products_path, rules_path)
     try:

@@ -18,9 +18,10 @@ coupon candidate and ``L`` a coupon ladder (a set of at most ``max_tiers`` candi
     max  Σ profit[j,r]·x[j,r] + Σ value(L)·z[L]
 
 The coefficients (expected profit and discount spend per product-row, each ladder's value and
-spend) are the optimizer's own, read from :func:`pricing.candidates.build_candidates` and
-:func:`pricing.demand.coupon_ladders`, so both maximise the same objective. Safety is computed
-here again from :func:`pricing.bounds.unit_margin_bound_fen` with the least subtotal
+spend) are the optimizer's own, read from :func:`pricing.optimize.candidates.build_candidates` and
+:func:`pricing.optimize.demand.coupon_ladders`, so both maximise the same objective. Safety is
+computed
+here again from :func:`pricing.engine.bounds.unit_margin_bound_fen` with the least subtotal
 ``S = max(threshold, price)`` (shipping, handling, commission and the cross-store rate counted;
 a row whose discounts can reach the whole price is unsafe too), the same conditions the
 optimizer uses; ``safety_mismatches`` counts the product-rows where the two disagree (0 expected).
@@ -50,15 +51,15 @@ import pulp
 
 from models.product import Product
 from models.rules import CouponTier, Rules
-from pricing.bounds import (
+from pricing.engine.bounds import (
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
     worst_rate,
 )
-from pricing.candidates import CandidateTable, ProductArrays, build_candidates
-from pricing.demand import Ladders, coupon_ladders, store_orders
-from pricing.planner import store_margin_rate
+from pricing.optimize.candidates import CandidateTable, ProductArrays, build_candidates
+from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
+from pricing.optimize.planner import store_margin_rate
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

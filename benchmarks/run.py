@@ -7,8 +7,9 @@ For each size a seeded synthetic catalogue is generated (:mod:`synthetic`: 10 la
 8 coupon candidates, rules without and with a budget). Each variant is then measured twice,
 each time in a fresh process (:mod:`measure`) so that the peak memory is that run's own:
 
-* **price-opt**: read the CSV and rules (:mod:`pricing.io`), then
-  :func:`pricing.planner.make_plan`: candidate table, model build, solve, exact verification;
+* **price-opt**: read the CSV and rules (:mod:`pricing.formats.inputs`), then
+  :func:`pricing.optimize.planner.make_plan`: candidate table, model build, solve, exact
+  verification;
 * **reference**: read the same files, then the plain PuLP model of :mod:`reference` (one binary
   per product-row, pairwise tier links, CBC), skipped above ``--reference-max`` SKUs.
 
@@ -38,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 from synthetic import BenchmarkCase, write_case
 
-from pricing.atomic import write_text_atomic
+from pricing.formats.atomic import write_text_atomic
 
 HERE = Path(__file__).resolve().parent
 
@@ -324,7 +325,7 @@ def results_markdown(
         f"Command: `{command}` (seed {arguments.seed}; 10 ladder levels, 8 coupon candidates,"
         " at most 3 tiers, buy-two-get-one allowed).",
         "",
-        "Seconds are wall-clock. *read*: products CSV and rules TOML (`pricing.io`);"
+        "Seconds are wall-clock. *read*: products CSV and rules TOML (`pricing.formats.inputs`);"
         " *candidates*: the candidate table and coupon ladders; *build*: the PuLP model"
         " (0 when the ladder decomposition solves without one); *solve*: everything from the"
         " stated model to the plan read back (for the MILP this includes PuLP writing the MPS"

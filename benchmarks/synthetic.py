@@ -20,7 +20,7 @@ The catalogue reads like a Double 11 store that sells women's clothing and die-c
 * about 85% of the SKUs eligible for buy-two-get-one.
 
 Everything is vectorized (numpy → pandas → one ``to_csv``): 300k SKUs take about a second.
-Files are written atomically (:func:`pricing.atomic.write_text_atomic`).
+Files are written atomically (:func:`pricing.formats.atomic.write_text_atomic`).
 
 Run ``python benchmarks/synthetic.py 10000 --out /tmp/bench`` to write a catalogue and its two
 rules files (without and with a budget).
@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from pricing.atomic import write_text_atomic
+from pricing.formats.atomic import write_text_atomic
 
 DEFAULT_SEED = 20241111
 COLUMNS = (
@@ -85,7 +85,7 @@ def everyday_cost_cap_fen(list_fen: IntArray) -> IntArray:
     """The highest unit cost that still leaves ``EVERYDAY_CUSHION`` at the everyday price.
 
     A one-unit order at price ``p`` keeps ``(1 − c)·p·(1 − Y/X) − handling − shipping`` before
-    cost (the bound of :mod:`pricing.bounds` without coupons, plus a few fen of rounding).
+    cost (the bound of :mod:`pricing.engine.bounds` without coupons, plus a few fen of rounding).
     """
     keeps = (1 - COMMISSION_RATE) * (1 - CROSS_STORE_SAVE_YUAN / CROSS_STORE_EVERY_YUAN)
     cap = list_fen * (keeps - EVERYDAY_CUSHION) - SHIPPING_FEN - HANDLING_FEN - 10

@@ -2,7 +2,7 @@
 
 A cart holds lines from one or more stores; each store states the discounts a buyer can stack
 there. All money is integer fen; the public JSON form (yuan strings) is read and written by
-``pricing.cartio``.
+``pricing.formats.carts``.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ from models.money import format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.product import Product, Role
 from models.rules import CouponTier, PlatformRules, Rules, StoreRules
-from pricing.checker import CheckReport, StoreSetup, check_store
-from pricing.io import file_sha256, rules_to_dict
-from pricing.signup import ladder_price_fen, meets_signup
+from pricing.engine.signup import ladder_price_fen, meets_signup
+from pricing.formats.inputs import file_sha256, rules_to_dict
+from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 RULES = Rules(
     platform=PlatformRules(commission_rate=Decimal("0.05")),
@@ -171,7 +171,7 @@ def plan_with_files(
     tiers: tuple[CouponTier, ...] = TIERS,
 ) -> tuple[Plan, CheckReport, Path]:
     """A plan whose inputs are real files in ``directory``; returns the plan file's path too."""
-    from pricing.planio import write_plan
+    from pricing.formats.plans import write_plan
 
     products = tuple(products if products is not None else catalogue())
     products_path = write_products_csv(directory / "products.csv", products)

@@ -38,7 +38,7 @@ from models.rules import (
     Rules,
     StoreRules,
 )
-from pricing.checker import OTHER_SKU, OTHER_STORE, STORE, StoreSetup
+from pricing.verify.checker import OTHER_SKU, OTHER_STORE, STORE, StoreSetup
 
 settings.register_profile(
     "dev", deadline=None, suppress_health_check=[HealthCheck.too_slow]

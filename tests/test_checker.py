@@ -19,7 +19,7 @@ purchase limit of its own, and sits in a store where no line can be discounted t
 witness is the worst cart up to the largest-remainder rounding of the splits (a line's share of
 each order discount and of the commission is rounded to the fen, so a different line order or
 top-up can move up to three fen a line). Outside that domain the search tries the likely worst
-shapes (see :func:`pricing.checker._witness_carts`) and sometimes misses the worst cart by
+shapes (see :func:`pricing.verify.checker._witness_carts`) and sometimes misses the worst cart by
 more; the bound, which the plan and the verdicts rest on, holds everywhere.
 """
 
@@ -48,10 +48,11 @@ from models.rules import (
     Rules,
     StoreRules,
 )
-from pricing.cartio import cart_from_json, cart_to_json, load_cart
-from pricing.checker import STORE, StoreSetup, cart_margins, check_store, unit_margin_of
+from pricing.engine.stacking import quote
 from pricing.errors import InputError
-from pricing.margin_check import (
+from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
+from pricing.verify.checker import STORE, StoreSetup, cart_margins, check_store, unit_margin_of
+from pricing.verify.margin_check import (
     discount_prices_fen,
     discounted_price_fen,
     margin_check,
@@ -61,7 +62,6 @@ from pricing.margin_check import (
     witness_file_name,
     write_witnesses,
 )
-from pricing.stacking import quote
 
 # --- helpers ----------------------------------------------------------------------------------
 

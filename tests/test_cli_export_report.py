@@ -13,7 +13,7 @@ from plan_examples import LOSING_CHOICES, plan_with_files
 from typer.testing import CliRunner
 
 import cli
-from pricing.planio import PlanPrices, load_plan_prices, read_plan
+from pricing.formats.plans import PlanPrices, load_plan_prices, read_plan
 
 runner = CliRunner()
 

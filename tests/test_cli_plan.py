@@ -10,9 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from pricing.checker import StoreSetup, check_store
-from pricing.io import load_products, load_rules, sample_products_path, sample_rules_path
-from pricing.planio import load_plan_prices, store_setup
+from pricing.formats.inputs import (
+    load_products,
+    load_rules,
+    sample_products_path,
+    sample_rules_path,
+)
+from pricing.formats.plans import load_plan_prices, store_setup
+from pricing.verify.checker import StoreSetup, check_store
 
 runner = CliRunner()
 MONEY_FIELDS = ("objective", "expected_revenue")

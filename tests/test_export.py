@@ -24,16 +24,9 @@ from plan_examples import (
 from models.cart import Cart
 from models.product import Product
 from models.rules import CouponTier
-from pricing.checker import STORE
+from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError
-from pricing.export import (
-    ExportOptions,
-    activity_stock,
-    discount_label,
-    export_plan,
-    lowest_paid_fen,
-)
-from pricing.planio import (
+from pricing.formats.plans import (
     PlanContext,
     PlanPrices,
     companion_settings_path,
@@ -41,7 +34,14 @@ from pricing.planio import (
     store_setup,
     xlsx_text,
 )
-from pricing.stacking import quote
+from pricing.outputs.export import (
+    ExportOptions,
+    activity_stock,
+    discount_label,
+    export_plan,
+    lowest_paid_fen,
+)
+from pricing.verify.checker import STORE
 
 ZH_HEADERS = ["商品ID", "SKU", "商品标题", "日常价", "活动价", "折扣", "活动库存", "每人限购",
               "买二送一", "最低到手价", "单件最低毛利", "是否满足报名规则"]
@@ -180,7 +180,7 @@ def test_the_lowest_paid_price_is_paid_by_a_real_cart() -> None:
     context = _context()
     prices = PlanPrices.of_plan(context.plan)
     setup = store_setup(prices, context.products, RULES)
-    from pricing.checker import check_store
+    from pricing.verify.checker import check_store
 
     check = check_store(setup)
     lowest = lowest_paid_fen(setup, check, prices.joins)
@@ -290,7 +290,7 @@ def test_export_then_import_is_the_identity(store: tuple, name: str, lang: str,
         for row in sheet.iter_rows(min_row=2, values_only=True):
             assert (row[2] or "") == xlsx_text(titles[row[1]])
     else:
-        from pricing.planio import csv_text_back
+        from pricing.formats.plans import csv_text_back
 
         text = out.read_bytes().decode("utf-8-sig")
         for row in list(csv.reader(io.StringIO(text, newline="")))[1:]:

@@ -19,7 +19,7 @@ from plan_examples import toml_text
 from strategies import catalogues
 from strategies import rules as generated_rules
 
-import pricing.io as product_io
+import pricing.formats.inputs as product_io
 from models.money import format_yuan, short_yuan, to_fen
 from models.product import Product, Role
 from models.rules import (
@@ -34,9 +34,9 @@ from models.rules import (
     Rules,
     StoreRules,
 )
-from pricing.checker import StoreSetup, check_store
+from pricing.engine.signup import ladder_price_fen, meets_signup
 from pricing.errors import InputError, Problem
-from pricing.io import (
+from pricing.formats.inputs import (
     RULES_KEYS,
     file_sha256,
     load_products,
@@ -45,7 +45,7 @@ from pricing.io import (
     sample_products_path,
     sample_rules_path,
 )
-from pricing.signup import ladder_price_fen, meets_signup
+from pricing.verify.checker import StoreSetup, check_store
 
 DATA = Path(__file__).parent / "data"
 MINIMAL_HEADER = "sku,list_price,unit_cost,stock,base_units"

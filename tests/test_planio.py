@@ -16,9 +16,9 @@ from plan_examples import RULES, TIERS, build_plan, catalogue, plan_with_files
 
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.rules import CouponTier
-from pricing.atomic import write_atomic, write_text_atomic
 from pricing.errors import AtomicWriteError, InputError
-from pricing.planio import (
+from pricing.formats.atomic import write_atomic, write_text_atomic
+from pricing.formats.plans import (
     PlanPrices,
     csv_safe_text,
     csv_text_back,

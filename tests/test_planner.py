@@ -24,19 +24,19 @@ from models.rules import (
     Rules,
     StoreRules,
 )
-from pricing.bounds import (
+from pricing.engine.bounds import (
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
     worst_rate,
 )
-from pricing.candidates import ProductArrays
-from pricing.checker import StoreSetup, cart_margins
-from pricing.demand import coupon_ladders, store_orders
+from pricing.engine.signup import meets_signup
+from pricing.engine.stacking import quote
 from pricing.errors import InfeasiblePlanError
-from pricing.planner import PlanOptions, break_even_price_fen, make_plan, store_margin_rate
-from pricing.signup import meets_signup
-from pricing.stacking import quote
+from pricing.optimize.candidates import ProductArrays
+from pricing.optimize.demand import coupon_ladders, store_orders
+from pricing.optimize.planner import PlanOptions, break_even_price_fen, make_plan, store_margin_rate
+from pricing.verify.checker import StoreSetup, cart_margins
 
 EXACT = PlanOptions(method="milp", gap=0.0)
 SOLVE_SETTINGS = settings(
@@ -426,8 +426,8 @@ def test_a_budget_below_the_least_spend_is_explained() -> None:
 
 def test_the_model_names_its_margin_constraints_by_product_and_tier() -> None:
     """The MILP is built without solving; its constraint names say which product and tier."""
-    from pricing.candidates import build_candidates
-    from pricing.milp import build_model
+    from pricing.optimize.candidates import build_candidates
+    from pricing.optimize.milp import build_model
 
     products = [
         Product(

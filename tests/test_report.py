@@ -12,9 +12,9 @@ from headless import browser, find_chromium
 from plan_examples import LOSING_CHOICES, RULES, build_plan, catalogue
 
 from models.product import Product
-from pricing.checker import StoreSetup, check_store
-from pricing.planio import PlanContext, PlanPrices, store_setup
-from pricing.report import build_report, losers_at_half, report_data, write_report
+from pricing.formats.plans import PlanContext, PlanPrices, store_setup
+from pricing.outputs.report import build_report, losers_at_half, report_data, write_report
+from pricing.verify.checker import StoreSetup, check_store
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -33,8 +33,13 @@ def _context(choices: dict | None = None, products: tuple[Product, ...] | None =
 
 
 def _sample_context() -> PlanContext:
-    from pricing.io import load_products, load_rules, sample_products_path, sample_rules_path
-    from pricing.planner import make_plan
+    from pricing.formats.inputs import (
+        load_products,
+        load_rules,
+        sample_products_path,
+        sample_rules_path,
+    )
+    from pricing.optimize.planner import make_plan
 
     products, _ = load_products(sample_products_path())
     rules = load_rules(sample_rules_path())

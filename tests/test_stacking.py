@@ -28,8 +28,8 @@ from models.cart import (
 )
 from models.money import allocate_proportional, round_half_up
 from models.rules import CouponTier
-from pricing.cartio import cart_from_json, cart_to_json, load_cart
-from pricing.stacking import b2g1_free_value, best_tier_reached, quote
+from pricing.engine.stacking import b2g1_free_value, best_tier_reached, quote
+from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
 
 CARTS = Path(__file__).parent / "data" / "carts"
 

@@ -6,13 +6,16 @@ checker reports for every product
 
 * ``bound_fen``: a proven lower bound on the margin one unit keeps in *any* cart a buyer can
   build (any quantities within purchase limits, any other-store amounts to reach cross-store
-  thresholds, the best coupon the cart reaches); see :mod:`pricing.bounds` for the formula. The
+  thresholds, the best coupon the cart reaches); see :mod:`pricing.engine.bounds` for the formula.
+  The
   worst sub-order for a coupon of threshold ``T`` is the smallest subtotal ``≥ T`` that the
-  store's own prices and limits can really build (:mod:`pricing.reach`); above a size limit the
+  store's own prices and limits can really build (:mod:`pricing.engine.reach`); above a size limit
+  the
   checker assumes every amount is reachable, which is sound and slightly more cautious;
 * ``witness``: the worst cart it found, a real cart in the public cart format, and
   ``witness_margin`` the unit margin that cart gives when quoted exactly by
-  :func:`pricing.stacking.quote`. ``bound_fen ≤ witness_margin`` always; the difference is the
+  :func:`pricing.engine.stacking.quote`. ``bound_fen ≤ witness_margin`` always; the difference is
+  the
   rounding allowance and, for buy-two-get-one members, the free-unit share (the bound assumes a
   full third). The witness is searched among the shapes a worst cart takes (see
   :func:`_witness_carts`); outside buy-two-get-one, purchase limits and lines cut to zero it is
@@ -34,15 +37,15 @@ from models.cart import B2G1Activity, Cart, CartLine, CartQuote, CrossStore, Sto
 from models.money import allocate_proportional, fen_times_rate
 from models.product import Product
 from models.rules import CouponTier, Mechanism, Rules
-from pricing.bounds import (
+from pricing.engine.bounds import (
     ROUNDING_ALLOWANCE_FEN,
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
     worst_rate,
 )
-from pricing.reach import Reachability
-from pricing.stacking import quote
+from pricing.engine.reach import Reachability
+from pricing.engine.stacking import quote
 
 STORE = "S"
 OTHER_STORE = "OTHER"

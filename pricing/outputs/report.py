@@ -36,12 +36,12 @@ from models.cart import Cart
 from models.money import fen_times_rate, format_yuan, fraction_floor_fen, short_yuan
 from models.product import Product
 from models.rules import Rules
-from pricing.atomic import write_text_atomic
-from pricing.cartio import cart_to_json
-from pricing.checker import STORE, CheckReport, ProductCheck, cart_margins, check_store
-from pricing.planio import PlanContext, PlanPrices, store_setup
-from pricing.signup import ladder_price_fen
-from pricing.stacking import quote
+from pricing.engine.signup import ladder_price_fen
+from pricing.engine.stacking import quote
+from pricing.formats.atomic import write_text_atomic
+from pricing.formats.carts import cart_to_json
+from pricing.formats.plans import PlanContext, PlanPrices, store_setup
+from pricing.verify.checker import STORE, CheckReport, ProductCheck, cart_margins, check_store
 
 WITNESSES_FOR_ALL_UP_TO = 2_000
 WATERFALLS_AT_MOST = 400
@@ -478,7 +478,7 @@ def _tier_label(threshold: int, amount: int, text: dict[str, str]) -> str:
 
 
 def _discount_text(level: Decimal, lang: str) -> str:
-    from pricing.export import discount_label
+    from pricing.outputs.export import discount_label
 
     return discount_label(level, lang)
 

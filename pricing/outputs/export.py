@@ -29,7 +29,7 @@ One row per joining SKU; the columns (Chinese headers, or English with ``lang="e
 
 The second sheet, ``店铺设置`` (``Store settings``), lists the coupon tiers, buy-two-get-one, the
 platform mechanism, the rules used and where the plan came from; a CSV sheet carries the same
-rows in its companion ``<name>.settings.csv`` (see :mod:`pricing.planio`). Files are written
+rows in its companion ``<name>.settings.csv`` (see :mod:`pricing.formats.plans`). Files are written
 atomically; text is neutralised against formula injection.
 """
 
@@ -53,10 +53,11 @@ from models.money import format_yuan, fraction_floor_fen, short_yuan
 from models.plan import Plan
 from models.product import Product
 from models.rules import CouponTier, Mechanism, Rules
-from pricing.atomic import save_workbook_atomic
-from pricing.checker import STORE, CheckReport, StoreSetup, check_store
+from pricing.engine.signup import meets_signup, signup_price_cap_fen
+from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError, Problem
-from pricing.planio import (
+from pricing.formats.atomic import save_workbook_atomic
+from pricing.formats.plans import (
     NO,
     NONE,
     SETTING_KEYS,
@@ -75,8 +76,7 @@ from pricing.planio import (
     write_rows_csv,
     xlsx_text,
 )
-from pricing.signup import meets_signup, signup_price_cap_fen
-from pricing.stacking import quote
+from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
 
 LANGS = ("zh", "en")
 SHEET_TITLE = {"zh": "商品报名表", "en": "Submission"}
@@ -298,7 +298,8 @@ def lowest_paid_fen(
     The carts are the exact checker's witnesses: for the store as planned (the cart that leaves
     the unit the least margin), and for the store with each one of its coupon tiers alone and
     with none (so that every coupon tier, and buy-two-get-one where the SKU is a member, gets its
-    own smallest cart). Each cart is quoted exactly by :func:`pricing.stacking.quote` in the real
+    own smallest cart). Each cart is quoted exactly by :func:`pricing.engine.stacking.quote` in the
+    real
     store (all tiers on offer: the buyer gets the best coupon the cart reaches); the figure is
     the SKU line's paid amount ÷ its units, rounded down to the fen. A real cart pays it; red
     packets (platform-funded) are left out.
@@ -453,7 +454,7 @@ def _tier_note(tier: CouponTier, lang: str) -> str:
 
 def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
     """The 店铺设置 rows: key, value, note (the same rows in .xlsx and the CSV companion)."""
-    from pricing.io import rules_to_dict
+    from pricing.formats.inputs import rules_to_dict
 
     zh = lang == "zh"
     plan, inputs = sheet.plan, sheet.plan.inputs

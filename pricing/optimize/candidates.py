@@ -9,7 +9,7 @@ Rows of the table (the same for every product, ``R`` in all)::
 For each product × row: the activity price (fen), whether it meets the sign-up rules, expected
 units, revenue, discount spend and profit (forecasts, fen as floats), and ``unsafe``: a bitmask
 over the coupon candidates, bit ``k`` set when a cart reaching candidate ``k`` could take a unit
-below its margin floor (:func:`pricing.bounds.unit_margin_bound_fen` with the least subtotal
+below its margin floor (:func:`pricing.engine.bounds.unit_margin_bound_fen` with the least subtotal
 ``S = max(threshold, price)``, never larger than the checker's, so the optimizer is at least as
 cautious as the checker).
 
@@ -38,15 +38,15 @@ import numpy.typing as npt
 
 from models.product import Product, Role
 from models.rules import Mechanism, Rules
-from pricing.bounds import (
+from pricing.engine.bounds import (
     cross_store_rate,
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
     worst_rate,
 )
-from pricing.demand import expected_units
-from pricing.signup import ladder_price_fen, meets_signup
+from pricing.engine.signup import ladder_price_fen, meets_signup
+from pricing.optimize.demand import expected_units
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -52,9 +52,9 @@ from models.money import MoneyFormatError, format_yuan, to_fen
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.product import Product
 from models.rules import CouponTier, Rules
-from pricing.atomic import save_workbook_atomic, write_text_atomic
-from pricing.checker import StoreSetup
 from pricing.errors import InputError, Problem
+from pricing.formats.atomic import save_workbook_atomic, write_text_atomic
+from pricing.verify.checker import StoreSetup
 
 PLAN_FORMAT_VERSION = 1
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -93,7 +93,7 @@ def sheet_safe(text: str) -> bool:
     return xlsx_text(text) == text
 
 
-# --- the submission sheet's columns and settings (shared with pricing.export) ---------------
+# --- the submission sheet's columns and settings (shared with pricing.outputs.export) -------------
 
 
 @dataclass(frozen=True)
@@ -923,10 +923,11 @@ class PlanContext:
 def rules_from_record(record: Mapping[str, Any], source: str) -> Rules:
     """The rules a plan recorded (``inputs.rules``, in the rules file's keys), read back.
 
-    Checked exactly like a rules file (:func:`pricing.io.rules_from_document`); problems name
+    Checked exactly like a rules file (:func:`pricing.formats.inputs.rules_from_document`);
+    problems name
     ``<plan> inputs.rules``.
     """
-    from pricing.io import rules_from_document
+    from pricing.formats.inputs import rules_from_document
 
     return rules_from_document(record, f"{source} inputs.rules")
 
@@ -955,7 +956,7 @@ def plan_context(
     differs) is a warning. Rules: ``rules_path`` if given, else the rules the plan records.
     Every joining SKU must be in the products; a changed everyday price is a warning.
     """
-    from pricing.io import file_sha256, load_products, load_rules
+    from pricing.formats.inputs import file_sha256, load_products, load_rules
 
     source = str(plan_path) if plan_path is not None else "plan"
     warnings: list[str] = []

@@ -2,17 +2,20 @@
 
 :func:`make_plan` is a short list of named steps; each can be called on its own:
 
-1. :func:`pricing.candidates.build_candidates`, and the coupon ladders of
-   :mod:`pricing.demand`;
+1. :func:`pricing.optimize.candidates.build_candidates`, and the coupon ladders of
+   :mod:`pricing.optimize.demand`;
 2. :func:`explain_infeasible` raises :class:`InfeasiblePlanError` naming each product and rule in
    conflict (a hero that cannot sign up without a loss, a product that loses at its everyday
    price, a budget below the least spend the rules force);
-3. solve: the ladder decomposition (:mod:`pricing.decompose`) always runs, it is fast and gives
-   a proven bound; the MILP (:mod:`pricing.milp`) states and solves the model where it is fast
+3. solve: the ladder decomposition (:mod:`pricing.optimize.decompose`) always runs, it is fast and
+gives
+   a proven bound; the MILP (:mod:`pricing.optimize.milp`) states and solves the model where it is
+   fast
    (``method="auto"``: up to ``milp_max_products`` products with a choice), warm-started from
    the decomposition's plan;
 4. extract the :class:`models.plan.Plan`;
-5. verify it with the exact checker (:func:`pricing.checker.check_store`): a plan that fails is
+5. verify it with the exact checker (:func:`pricing.verify.checker.check_store`): a plan that fails
+is
    a bug and raises :class:`VerificationError`, it is never returned.
 """
 
@@ -30,13 +33,13 @@ from models.money import format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.product import Product
 from models.rules import Mechanism, Rules
-from pricing.bounds import ROUNDING_ALLOWANCE_FEN, cross_store_rate
-from pricing.candidates import CandidateTable, ProductArrays, build_candidates
-from pricing.checker import CheckReport, StoreSetup, check_store
-from pricing.decompose import Selection, solve_by_ladders
-from pricing.demand import Ladders, coupon_ladders, store_orders
+from pricing.engine.bounds import ROUNDING_ALLOWANCE_FEN, cross_store_rate
+from pricing.engine.signup import signup_price_cap_fen
 from pricing.errors import Conflict, InfeasiblePlanError, SolverError, VerificationError
-from pricing.signup import signup_price_cap_fen
+from pricing.optimize.candidates import CandidateTable, ProductArrays, build_candidates
+from pricing.optimize.decompose import Selection, solve_by_ladders
+from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
+from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 Progress = Callable[[str], None]
 WITNESS_ALL_UP_TO = 500
@@ -189,7 +192,7 @@ def _solve(
     if method != "milp":
         raise ValueError(f"unknown method {method!r}")
     # Imported here so that the decomposition path never pays for loading PuLP.
-    from pricing.milp import SolveStatus, build_model, solve_model
+    from pricing.optimize.milp import SolveStatus, build_model, solve_model
 
     progress(f"Building the MILP ({active} products with a choice)")
     skus = [p.sku for p in products]

@@ -30,9 +30,9 @@ import numpy.typing as npt
 import pulp
 
 from models.rules import CouponTier
-from pricing.candidates import CandidateTable
-from pricing.decompose import Selection
-from pricing.demand import Ladders
+from pricing.optimize.candidates import CandidateTable
+from pricing.optimize.decompose import Selection
+from pricing.optimize.demand import Ladders
 
 IntArray = npt.NDArray[np.int64]
 

@@ -2,7 +2,7 @@
 
 This is what ``price-opt check`` runs. It prices the catalogue (every product at
 ``list_price × (1 − discount)``, or at a plan's prices), states what a buyer may stack, asks the
-exact checker (:func:`pricing.checker.check_store`) for the worst cart of every product, and
+exact checker (:func:`pricing.verify.checker.check_store`) for the worst cart of every product, and
 reports per product the activity price, the worst unit margin a real cart gives (the witness
 cart, quoted exactly), the proven lower bound next to it, and whether the price meets the
 platform's sign-up rules.
@@ -46,11 +46,11 @@ from models.cart import Cart
 from models.money import MoneyFormatError, format_yuan, fraction_floor_fen, to_fen
 from models.product import Product
 from models.rules import CouponTier, Rules
-from pricing.atomic import write_text_atomic
-from pricing.cartio import cart_to_json
-from pricing.checker import CheckReport, StoreSetup, check_store
+from pricing.engine.signup import meets_signup
 from pricing.errors import InputError, Problem
-from pricing.signup import meets_signup
+from pricing.formats.atomic import write_text_atomic
+from pricing.formats.carts import cart_to_json
+from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 DEFAULT_DISCOUNT = Decimal("0.5")
 

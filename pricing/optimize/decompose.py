@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from pricing.candidates import CandidateTable
-from pricing.demand import Ladders
+from pricing.optimize.candidates import CandidateTable
+from pricing.optimize.demand import Ladders
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
