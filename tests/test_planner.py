@@ -198,6 +198,8 @@ def _solve_or_none(products: list[Product], rules: Rules, options: PlanOptions) 
         plan = make_plan(products, rules, options).plan
     except InfeasiblePlanError:
         return None
+    # The MILP alone: neither warm-started nor rescued by the decomposition.
+    assert plan.solver.method == options.method
     return float(plan.objective_fen)
 
 

@@ -30,6 +30,7 @@ import numpy.typing as npt
 
 from pricing.optimize.candidates import CandidateTable
 from pricing.optimize.demand import Ladders
+from pricing.optimize.result import Selection, selection_totals
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -40,41 +41,23 @@ REPAIR_LADDERS = 4
 
 
 @dataclass(frozen=True)
-class Selection:
-    """A plan as the solvers see it: a ladder and a row per product, with its value and bound."""
-
-    ladder: int
-    rows: IntArray
-    objective: float  # expected profit, fen (a forecast)
-    spend: float  # expected discount spend, fen
-    bound: float  # proven upper bound on the optimum, fen
-
-    @property
-    def gap(self) -> float:
-        """Relative gap between the plan and the proven bound."""
-        return max(0.0, self.bound - self.objective) / max(abs(self.objective), 1.0)
-
-
-@dataclass(frozen=True)
 class _Split:
-    """Products whose choice never depends on the ladder, and the others."""
+    """Products whose choice never depends on the ladder, the others, and the products left
+    out of the plan (no valid row: their row is -1)."""
 
     free: IntArray
     constrained: IntArray
+    excluded: IntArray
 
 
 def _split(table: CandidateTable) -> _Split:
+    included = table.valid.any(axis=1)
     touches = (table.valid & (table.unsafe != 0)).any(axis=1)
-    return _Split(free=np.flatnonzero(~touches), constrained=np.flatnonzero(touches))
-
-
-def ladder_allowed(table: CandidateTable, ladders: Ladders) -> BoolArray:
-    """Which ladders every product can live with (some valid row safe with all its tiers)."""
-    allowed = np.ones(len(ladders.members), dtype=bool)
-    for index, mask in enumerate(ladders.masks):
-        rows_ok = table.valid & ((table.unsafe & mask) == 0)
-        allowed[index] = bool(rows_ok.any(axis=1).all())
-    return allowed
+    return _Split(
+        free=np.flatnonzero(included & ~touches),
+        constrained=np.flatnonzero(included & touches),
+        excluded=np.flatnonzero(~included),
+    )
 
 
 class _Evaluator:
@@ -86,6 +69,7 @@ class _Evaluator:
         split = _split(table)
         self.free = split.free
         self.constrained = split.constrained
+        self.excluded = split.excluded
         self.valid_c = table.valid[self.constrained]
         self.unsafe_c = table.unsafe[self.constrained]
         self.allowed_c = [
@@ -121,17 +105,9 @@ class _Evaluator:
             rows = np.empty(table.size, dtype=np.int64)
             rows[self.free] = free_rows
             rows[self.constrained] = rows_c
+            rows[self.excluded] = -1
             choices.append(rows)
         return values, choices
-
-
-def _totals(
-    table: CandidateTable, ladders: Ladders, ladder: int, rows: IntArray
-) -> tuple[float, float]:
-    picked = np.arange(table.size)
-    profit = float(table.profit[picked, rows].sum()) + float(ladders.value[ladder])
-    spend = float(table.spend[picked, rows].sum()) + float(ladders.spend[ladder])
-    return profit, spend
 
 
 def solve_by_ladders(
@@ -145,7 +121,7 @@ def solve_by_ladders(
     best = int(np.argmax(values))  # ties: the first ladder, which has the fewest tiers
     rows = choices[best]
     assert rows is not None
-    profit, spend = _totals(table, ladders, best, rows)
+    profit, spend = selection_totals(table, ladders, best, rows)
     if budget_fen <= 0 or spend <= budget_fen:
         # Unconstrained optimum; with a budget it also fits, so it is optimal there too.
         return Selection(ladder=best, rows=rows, objective=profit, spend=spend, bound=profit)
@@ -172,7 +148,7 @@ def _solve_with_budget(
         for ladder, rows in enumerate(choices):
             if rows is None:
                 continue
-            profit, spend = _totals(table, ladders, ladder, rows)
+            profit, spend = selection_totals(table, ladders, ladder, rows)
             if ladder == top:
                 top_spend = spend
             if spend <= budget and (best is None or profit > best.objective):
@@ -217,7 +193,7 @@ def _repair(
         if base_rows is None or target_rows is None:
             continue
         rows = base_rows.copy()
-        profit, spend = _totals(table, ladders, int(ladder), rows)
+        profit, spend = selection_totals(table, ladders, int(ladder), rows)
         if spend > budget:
             continue
         gain = table.profit[picked, target_rows] - table.profit[picked, rows]
@@ -230,6 +206,6 @@ def _repair(
                 spend += float(cost[product])
                 profit += float(gain[product])
         if best is None or profit > best.objective:
-            profit, spend = _totals(table, ladders, int(ladder), rows)
+            profit, spend = selection_totals(table, ladders, int(ladder), rows)
             best = Selection(int(ladder), rows, profit, spend, best.bound if best else profit)
     return best

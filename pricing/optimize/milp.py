@@ -1,29 +1,31 @@
 """The plan as a mixed-integer linear program in PuLP: build (never solves), solve, extract.
 
-This is the only module that imports PuLP. Variables and constraints, with ``j`` a product
-that still has a choice after pruning (products left with one row are constants), ``r`` its
-valid rows, ``L`` the coupon ladders and ``k`` the coupon candidates:
+This is the only module that imports PuLP. :func:`build_model` is a short list of named steps,
+one ``define_*`` function per family of variables or constraints, each with its maths in its
+docstring and constraint names that say which product and rule (``margin[SKU123,tier299-20]``),
+so that a binding or infeasible rule can be explained in the merchandiser's words:
 
-* ``choose[j,r] ∈ {0,1}``, ``ladder[L] ∈ {0,1}``;
-* ``one_level[SKU]``: ``Σ_r choose[j,r] = 1`` (one level per product, or out);
-* ``one_ladder``: ``Σ_L ladder[L] = 1``; the tier ``k`` is offered when ``y_k = Σ_{L∋k}
-  ladder[L] = 1``, so at most ``max_tiers`` tiers are offered;
-* ``margin[SKU,tierT-A]``: ``Σ_{r unsafe with k} choose[j,r] + y_k ≤ 1`` (a product's level
-  and a coupon tier it cannot bear are never chosen together); a ladder holding a tier that a
-  fixed product cannot bear is fixed at 0;
-* ``budget``: ``Σ spend[j,r]·choose[j,r] + Σ spend(L)·ladder[L] ≤ budget − fixed spend``;
-* objective: maximise ``Σ profit[j,r]·choose[j,r] + Σ value(L)·ladder[L]``, stated as the
-  minimisation of its negative (CBC ignores a warm start on a maximisation).
+1. :func:`define_ladder`: the store's coupon ladder, ``ladder[L]``, ``one_ladder``;
+2. :func:`define_choices`: one row per product, ``choose[j,r]``, ``one_level[SKU]``;
+3. :func:`define_margin_safety`: no product row beside a coupon tier it cannot bear,
+   ``margin[SKU,tierT-A]``;
+4. :func:`define_budget`: the store's discount budget, ``budget``;
+5. :func:`define_objective`: expected profit.
 
-Stock needs no row (a forecast is capped at stock), hero products have no "out" row, and sign-up
-rules and safety without coupons are met by every row the candidate table keeps.
+Here ``j`` is a product that still has a choice after pruning (a product left with one row is a
+constant; a product with no row at all is out of the plan and absent from the model), ``r`` its
+valid rows, ``L`` the coupon ladders and ``k`` the coupon candidates. Stock needs no row (a
+forecast is capped at stock), hero products have no "out" row, and sign-up rules and safety
+without coupons are met by every row the candidate table keeps.
 """
 
 from __future__ import annotations
 
+import re
+import tempfile
 import time
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -31,32 +33,40 @@ import pulp
 
 from models.rules import CouponTier
 from pricing.optimize.candidates import CandidateTable
-from pricing.optimize.decompose import Selection
 from pricing.optimize.demand import Ladders
+from pricing.optimize.result import (
+    Selection,
+    SolveStatus,
+    products_with_a_choice,
+    selection_totals,
+)
 
 IntArray = npt.NDArray[np.int64]
 
+__all__ = [
+    "MilpModel", "MilpResult", "SolveStatus", "build_model", "define_budget", "define_choices",
+    "define_ladder", "define_margin_safety", "define_objective", "solve_model",
+]
 
-class SolveStatus(StrEnum):
-    """What the solver returned."""
 
-    OPTIMAL = "optimal"  # optimal within the gap asked for
-    FEASIBLE = "feasible"  # stopped by the time limit with a plan, not proven optimal
-    INFEASIBLE = "infeasible"
-    NO_SOLUTION = "no_solution"  # stopped with nothing usable
+def constraint_name(kind: str, *parts: object) -> str:
+    """A constraint name that says which product and rule, e.g. ``margin[SKU1,tier299-20]``."""
+    return f"{kind}[{','.join(str(p) for p in parts)}]"
 
 
 @dataclass
 class MilpModel:
-    """A built model and how to read its solution back."""
+    """A model being built or built, and how to read its solution back."""
 
     problem: pulp.LpProblem
-    choose: dict[tuple[int, int], pulp.LpVariable]
-    ladder: dict[int, pulp.LpVariable]
+    skus: list[str]
     fixed_rows: dict[int, int]  # product -> its only row
     active: IntArray  # products with a choice
-    seconds: float
-    labels: dict[str, str]  # PuLP's constraint name -> readable name (margin[SKU,tier299-20])
+    choose: dict[tuple[int, int], pulp.LpVariable] = field(default_factory=dict)
+    ladder: dict[int, pulp.LpVariable] = field(default_factory=dict)
+    offered: list[list[pulp.LpVariable]] = field(default_factory=list)  # per coupon candidate
+    labels: dict[str, str] = field(default_factory=dict)  # PuLP's name -> readable name
+    seconds: float = 0.0
 
     @property
     def variables(self) -> int:
@@ -65,6 +75,16 @@ class MilpModel:
     @property
     def constraints(self) -> int:
         return int(self.problem.numConstraints())
+
+    def add(self, constraint: pulp.LpConstraint, name: str) -> None:
+        """Add a named constraint and remember its readable name (PuLP rewrites ``[``, ``]``,
+        ``-`` and spaces in names to ``_``)."""
+        self.problem += (constraint, name)
+        self.labels[constraint.name] = name
+
+    def tier_offered(self, k: int) -> pulp.LpAffineExpression:
+        """``y_k = Σ_{L∋k} ladder[L]``: 1 when coupon candidate ``k`` is offered."""
+        return pulp.LpAffineExpression([(v, 1.0) for v in self.offered[k]])
 
 
 @dataclass(frozen=True)
@@ -78,22 +98,119 @@ class MilpResult:
     gap: float | None
 
 
-def _name(kind: str, *parts: object) -> str:
-    """A constraint name that says which product and rule, e.g. ``margin[SKU1,tier299-20]``."""
-    return f"{kind}[{','.join(str(p) for p in parts)}]"
+def _empty_model(table: CandidateTable, skus: list[str]) -> MilpModel:
+    active = products_with_a_choice(table)
+    fixed = np.flatnonzero(table.valid.sum(axis=1) == 1)
+    return MilpModel(
+        problem=pulp.LpProblem("price_opt_plan", pulp.LpMinimize),
+        skus=skus,
+        fixed_rows={int(j): int(np.flatnonzero(table.valid[j])[0]) for j in fixed},
+        active=active,
+    )
 
 
-class _Constraints:
-    """Adds named constraints and remembers the readable name of each (PuLP rewrites
-    ``[``, ``]``, ``-`` and spaces in names to ``_``)."""
+def define_ladder(model: MilpModel, ladders: Ladders, candidates: tuple[CouponTier, ...]) -> None:
+    """The coupon ladder: exactly one of the enumerated ladders is offered::
 
-    def __init__(self, problem: pulp.LpProblem) -> None:
-        self.problem = problem
-        self.labels: dict[str, str] = {}
+        ladder[L] ∈ {0,1},    Σ_L ladder[L] = 1                        one_ladder
 
-    def add(self, constraint: pulp.LpConstraint, name: str) -> None:
-        self.problem += (constraint, name)
-        self.labels[constraint.name] = name
+    and the tier ``k`` is offered when ``y_k = Σ_{L∋k} ladder_L = 1``, so at most ``max_tiers``
+    tiers are offered (every ladder has at most that many).
+    """
+    model.ladder = {
+        index: model.problem.add_variable(f"ladder_{index}", cat=pulp.LpBinary)
+        for index in range(len(ladders.members))
+    }
+    model.offered = [[] for _ in candidates]
+    for index, members in enumerate(ladders.members):
+        for k in members:
+            model.offered[k].append(model.ladder[index])
+    model.add(
+        pulp.LpAffineExpression([(v, 1.0) for v in model.ladder.values()]) == 1, "one_ladder"
+    )
+
+
+def define_choices(model: MilpModel, table: CandidateTable) -> None:
+    """One row (a level, with or without buy-two-get-one, or out) per product with a choice::
+
+        choose[j,r] ∈ {0,1},    Σ_{r valid} choose[j,r] = 1              one_level[SKU]
+    """
+    for j in model.active.tolist():
+        rows = np.flatnonzero(table.valid[j]).tolist()
+        for r in rows:
+            model.choose[j, r] = model.problem.add_variable(f"choose_{j}_{r}", cat=pulp.LpBinary)
+        model.add(
+            pulp.LpAffineExpression([(model.choose[j, r], 1.0) for r in rows]) == 1,
+            constraint_name("one_level", model.skus[j]),
+        )
+
+
+def define_margin_safety(
+    model: MilpModel, table: CandidateTable, candidates: tuple[CouponTier, ...]
+) -> None:
+    """No product sits at a row beside a coupon tier that could take its unit below the floor.
+
+    For each product ``j`` and candidate ``k`` with rows unsafe under ``k``::
+
+        Σ_{r unsafe with k} choose[j,r] + y_k ≤ 1          margin[SKU,tierT-A]
+
+    A product left with one row that cannot bear ``k`` forbids the tier outright, ``y_k ≤ 0``
+    (named after the first such product, so a reader sees why the tier is never offered).
+    """
+    blocked: set[int] = set()
+    for j, r in model.fixed_rows.items():
+        mask = int(table.unsafe[j, r])
+        for k, tier in enumerate(candidates):
+            if mask >> k & 1 and k not in blocked and model.offered[k]:
+                blocked.add(k)
+                model.add(
+                    model.tier_offered(k) <= 0,
+                    constraint_name("margin", model.skus[j], f"tier{tier.label}"),
+                )
+    for j in model.active.tolist():
+        rows = np.flatnonzero(table.valid[j]).tolist()
+        masks = [int(table.unsafe[j, r]) for r in rows]
+        for k, tier in enumerate(candidates):
+            if k in blocked or not model.offered[k]:
+                continue
+            unsafe_rows = [r for r, mask in zip(rows, masks, strict=True) if mask >> k & 1]
+            if not unsafe_rows:
+                continue
+            terms = [(model.choose[j, r], 1.0) for r in unsafe_rows]
+            terms += [(v, 1.0) for v in model.offered[k]]
+            model.add(
+                pulp.LpAffineExpression(terms) <= 1,
+                constraint_name("margin", model.skus[j], f"tier{tier.label}"),
+            )
+
+
+def define_budget(
+    model: MilpModel, table: CandidateTable, ladders: Ladders, budget_fen: int
+) -> None:
+    """The store's expected discount spend stays within its budget (none when 0)::
+
+        Σ_{j,r} spend[j,r]·choose[j,r] + Σ_L spend(L)·ladder[L]
+            ≤ budget − Σ_{j fixed} spend[j,r_j]                               budget
+    """
+    if budget_fen <= 0:
+        return
+    fixed_spend = sum(float(table.spend[j, r]) for j, r in model.fixed_rows.items())
+    terms = [(v, float(table.spend[j, r])) for (j, r), v in model.choose.items()]
+    terms += [(v, float(ladders.spend[i])) for i, v in model.ladder.items()]
+    model.add(pulp.LpAffineExpression(terms) <= budget_fen - fixed_spend, "budget")
+
+
+def define_objective(model: MilpModel, table: CandidateTable, ladders: Ladders) -> None:
+    """Maximise expected profit, stated as the minimisation of its negative (CBC ignores a warm
+    start on a maximisation)::
+
+        min −( Σ_{j,r} profit[j,r]·choose[j,r] + Σ_L value(L)·ladder[L] )
+
+    (the fixed products' profit is a constant and is left out).
+    """
+    terms = [(v, -float(table.profit[j, r])) for (j, r), v in model.choose.items()]
+    terms += [(v, -float(ladders.value[i])) for i, v in model.ladder.items()]
+    model.problem.setObjective(pulp.LpAffineExpression(terms))
 
 
 def build_model(
@@ -103,77 +220,17 @@ def build_model(
     skus: list[str],
     budget_fen: int = 0,
 ) -> MilpModel:
-    """State the plan as a MILP (see the module docstring). Never solves."""
+    """State the plan as a MILP, one named step per family (see the module docstring). Never
+    solves."""
     started = time.perf_counter()
-    problem = pulp.LpProblem("price_opt_plan", pulp.LpMinimize)
-    rows_added = _Constraints(problem)
-    rows_per_product = table.valid.sum(axis=1)
-    active = np.flatnonzero(rows_per_product > 1)
-    fixed = np.flatnonzero(rows_per_product == 1)
-    fixed_rows = {int(j): int(np.flatnonzero(table.valid[j])[0]) for j in fixed}
-
-    ladder = {
-        index: problem.add_variable(f"ladder_{index}", cat=pulp.LpBinary)
-        for index in range(len(ladders.members))
-    }
-    offered: list[list[pulp.LpVariable]] = [[] for _ in candidates]
-    for index, members in enumerate(ladders.members):
-        for k in members:
-            offered[k].append(ladder[index])
-    # A product left with one row forbids every tier that row cannot bear (named after the
-    # first such product, so a reader of the model sees why the tier is never offered).
-    blocked: set[int] = set()
-    for j, r in fixed_rows.items():
-        mask = int(table.unsafe[j, r])
-        for k, tier in enumerate(candidates):
-            if mask >> k & 1 and k not in blocked and offered[k]:
-                blocked.add(k)
-                rows_added.add(
-                    pulp.LpAffineExpression([(v, 1.0) for v in offered[k]]) <= 0,
-                    _name("margin", skus[j], f"tier{tier.label}"),
-                )
-
-    choose: dict[tuple[int, int], pulp.LpVariable] = {}
-    objective_terms: list[tuple[pulp.LpVariable, float]] = []
-    spend_terms: list[tuple[pulp.LpVariable, float]] = []
-    for j in active.tolist():
-        rows = np.flatnonzero(table.valid[j]).tolist()
-        for r in rows:
-            variable = problem.add_variable(f"choose_{j}_{r}", cat=pulp.LpBinary)
-            choose[j, r] = variable
-            objective_terms.append((variable, -float(table.profit[j, r])))
-            spend_terms.append((variable, float(table.spend[j, r])))
-        rows_added.add(
-            pulp.LpAffineExpression([(choose[j, r], 1.0) for r in rows]) == 1,
-            _name("one_level", skus[j]),
-        )
-        masks = [int(table.unsafe[j, r]) for r in rows]
-        for k, tier in enumerate(candidates):
-            unsafe_rows = [r for r, mask in zip(rows, masks, strict=True) if mask >> k & 1]
-            if not unsafe_rows or not offered[k]:
-                continue
-            terms = [(choose[j, r], 1.0) for r in unsafe_rows] + [(v, 1.0) for v in offered[k]]
-            rows_added.add(
-                pulp.LpAffineExpression(terms) <= 1,
-                _name("margin", skus[j], f"tier{tier.label}"),
-            )
-    rows_added.add(
-        pulp.LpAffineExpression([(v, 1.0) for v in ladder.values()]) == 1,
-        "one_ladder",
-    )
-    objective_terms += [(ladder[i], -float(ladders.value[i])) for i in ladder]
-    if budget_fen > 0:
-        fixed_spend = sum(float(table.spend[j, r]) for j, r in fixed_rows.items())
-        spend_terms += [(ladder[i], float(ladders.spend[i])) for i in ladder]
-        rows_added.add(
-            pulp.LpAffineExpression(spend_terms) <= budget_fen - fixed_spend,
-            "budget",
-        )
-    problem.setObjective(pulp.LpAffineExpression(objective_terms))
-    return MilpModel(
-        problem=problem, choose=choose, ladder=ladder, fixed_rows=fixed_rows, active=active,
-        seconds=time.perf_counter() - started, labels=rows_added.labels,
-    )
+    model = _empty_model(table, skus)
+    define_ladder(model, ladders, candidates)
+    define_choices(model, table)
+    define_margin_safety(model, table, candidates)
+    define_budget(model, table, ladders, budget_fen)
+    define_objective(model, table, ladders)
+    model.seconds = time.perf_counter() - started
+    return model
 
 
 def solve_model(
@@ -185,23 +242,32 @@ def solve_model(
     gap: float = 1e-4,
     warm_start: Selection | None = None,
 ) -> MilpResult:
-    """Solve with CBC (bundled with PuLP) or HiGHS; read the plan back when there is one."""
+    """Solve with CBC (bundled with PuLP) or HiGHS; read the plan back when there is one.
+
+    The returned selection carries the solver's proven bound on expected profit: the best
+    possible objective it reports (CBC's log, HiGHS' dual bound), or, when the solver proves
+    optimality within ``gap`` without reporting it, the plan's objective plus that gap.
+    """
     if warm_start is not None:
         for (j, r), variable in model.choose.items():
             variable.setInitialValue(1 if warm_start.rows[j] == r else 0)
         for index, variable in model.ladder.items():
             variable.setInitialValue(1 if warm_start.ladder == index else 0)
-    if solver == "cbc":
-        command: pulp.LpSolver = pulp.PULP_CBC_CMD(
-            msg=False, timeLimit=time_limit, gapRel=gap, warmStart=warm_start is not None
-        )
-    elif solver == "highs":
-        command = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap)
-    else:
-        raise ValueError(f"unknown solver {solver!r}")
-    started = time.perf_counter()
-    model.problem.solve(command)
-    seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory(prefix="price-opt-cbc-") as folder:
+        log_path = Path(folder) / "cbc.log"
+        if solver == "cbc":
+            command: pulp.LpSolver = pulp.PULP_CBC_CMD(
+                msg=False, timeLimit=time_limit, gapRel=gap, warmStart=warm_start is not None,
+                logPath=str(log_path),
+            )
+        elif solver == "highs":
+            command = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap)
+        else:
+            raise ValueError(f"unknown solver {solver!r}")
+        started = time.perf_counter()
+        model.problem.solve(command)
+        seconds = time.perf_counter() - started
+        log = log_path.read_text(errors="replace") if log_path.exists() else ""
     status_text = pulp.LpStatus.get(model.problem.status, str(model.problem.status))
     solution = model.problem.sol_status
     if model.problem.status == pulp.LpStatusInfeasible:
@@ -214,13 +280,38 @@ def solve_model(
     status = (
         SolveStatus.OPTIMAL if solution == pulp.LpSolutionOptimal else SolveStatus.FEASIBLE
     )
-    solver_gap: float | None = None
+    # The model minimises −(profit − constants); a bound b on it is a bound
+    # profit ≤ objective + (model objective − b).
+    model_objective = float(pulp.value(model.problem.objective) or 0.0)
+    best_possible = _best_possible(model, solver, log)
+    if best_possible is not None:
+        bound = selection.objective + max(0.0, model_objective - best_possible)
+    elif status is SolveStatus.OPTIMAL:
+        bound = selection.objective + gap * max(abs(model_objective), 1.0)
+    else:
+        bound = np.inf
+    selection = selection.with_bound(bound)
+    return MilpResult(status, status_text, selection, seconds, selection.gap)
+
+
+_CBC_BEST_POSSIBLE = re.compile(r"best possible (-?[0-9.eE+-]+)")
+_CBC_LOWER_BOUND = re.compile(r"Lower bound:\s+(-?[0-9.eE+-]+)")
+
+
+def _best_possible(model: MilpModel, solver: str, log: str) -> float | None:
+    """The solver's best possible (least) value of the minimised objective, when reported."""
     if solver == "highs":
         try:
-            solver_gap = float(model.problem.solverModel.getInfo().mip_gap)
+            return float(model.problem.solverModel.getInfo().mip_dual_bound)
         except AttributeError:  # pragma: no cover - depends on the highspy build
-            solver_gap = None
-    return MilpResult(status, status_text, selection, seconds, solver_gap)
+            return None
+    found = _CBC_BEST_POSSIBLE.findall(log) or _CBC_LOWER_BOUND.findall(log)
+    if not found:
+        return None
+    try:
+        return float(found[-1])
+    except ValueError:
+        return None
 
 
 def _extract(model: MilpModel, table: CandidateTable, ladders: Ladders) -> Selection | None:
@@ -231,10 +322,8 @@ def _extract(model: MilpModel, table: CandidateTable, ladders: Ladders) -> Selec
         if (variable.value() or 0.0) > 0.5:
             rows[j] = r
     chosen = [i for i, v in model.ladder.items() if (v.value() or 0.0) > 0.5]
-    if (rows < 0).any() or len(chosen) != 1:
+    included = table.valid.any(axis=1)
+    if (rows[included] < 0).any() or len(chosen) != 1:
         return None
-    picked = np.arange(table.size)
-    ladder = chosen[0]
-    profit = float(table.profit[picked, rows].sum()) + float(ladders.value[ladder])
-    spend = float(table.spend[picked, rows].sum()) + float(ladders.spend[ladder])
-    return Selection(ladder=ladder, rows=rows, objective=profit, spend=spend, bound=np.inf)
+    profit, spend = selection_totals(table, ladders, chosen[0], rows)
+    return Selection(ladder=chosen[0], rows=rows, objective=profit, spend=spend, bound=np.inf)

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -37,8 +38,9 @@ from pricing.engine.bounds import ROUNDING_ALLOWANCE_FEN, cross_store_rate
 from pricing.engine.signup import signup_price_cap_fen
 from pricing.errors import Conflict, InfeasiblePlanError, SolverError, VerificationError
 from pricing.optimize.candidates import CandidateTable, ProductArrays, build_candidates
-from pricing.optimize.decompose import Selection, solve_by_ladders
+from pricing.optimize.decompose import solve_by_ladders
 from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
+from pricing.optimize.result import Selection, SolveStatus, products_with_a_choice
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 Progress = Callable[[str], None]
@@ -163,36 +165,41 @@ def _solve(
     timings: dict[str, float],
     progress: Progress,
 ) -> tuple[Selection, SolverInfo]:
-    started = time.perf_counter()
-    progress("Solving by coupon ladders")
-    decomposed = solve_by_ladders(table, ladders, rules.store.budget_fen)
-    timings["decompose"] = time.perf_counter() - started
-    if decomposed is None:
-        raise SolverError("no coupon ladder leaves every product a safe price (a bug: the"
-                          " no-coupon ladder always should)")
-    active = int((table.valid.sum(axis=1) > 1).sum())
-    method = options.method
-    if method == "auto":
-        small = active <= options.milp_max_products
-        method = "milp" if small else "decompose"
+    """Solve by the method asked for; the plan's label names the method that produced it.
+
+    ``decompose``: the ladder decomposition alone. ``milp``: the MILP alone (no warm start, no
+    decomposition). ``auto``: the decomposition, then the MILP warm-started from it where the
+    model is small enough; the better plan is kept and labelled by where it came from, with the
+    least of the two proven bounds.
+    """
+    if options.method not in ("auto", "milp", "decompose"):
+        raise ValueError(f"unknown method {options.method!r}")
     counts = table.drops
-    info = dict(
+    info: dict[str, Any] = dict(
         time_limit=options.time_limit, gap_limit=options.gap,
         candidates_total=counts.total, candidates_pruned=counts.dropped,
     )
-    if method == "decompose":
+    decomposed: Selection | None = None
+    if options.method in ("auto", "decompose"):
+        started = time.perf_counter()
+        progress("Solving by coupon ladders")
+        decomposed = solve_by_ladders(table, ladders, rules.store.budget_fen)
+        timings["decompose"] = time.perf_counter() - started
+        if decomposed is None:
+            raise SolverError("no coupon ladder leaves every product a safe price (a bug: the"
+                              " no-coupon ladder always should)")
+    active = len(products_with_a_choice(table))
+    use_milp = options.method == "milp" or (
+        options.method == "auto" and active <= options.milp_max_products
+    )
+    if not use_milp:
+        assert decomposed is not None
         timings["build"] = 0.0
         timings["solve"] = timings["decompose"]
-        status = "optimal" if decomposed.gap <= options.gap else "feasible"
-        return decomposed, SolverInfo(
-            name="ladder-decomposition", method="decompose", status=status,
-            gap=decomposed.gap, seconds=timings["decompose"], variables=int(table.valid.sum()),
-            constraints=len(ladders.members), **info,
-        )
-    if method != "milp":
-        raise ValueError(f"unknown method {method!r}")
+        return decomposed, _decomposition_info(decomposed, table, ladders, options, info,
+                                   timings["decompose"])
     # Imported here so that the decomposition path never pays for loading PuLP.
-    from pricing.optimize.milp import SolveStatus, build_model, solve_model
+    from pricing.optimize.milp import build_model, solve_model
 
     progress(f"Building the MILP ({active} products with a choice)")
     skus = [p.sku for p in products]
@@ -204,25 +211,44 @@ def _solve(
         gap=options.gap, warm_start=decomposed,
     )
     timings["solve"] = result.seconds
-    if result.selection is None:
+    selection = result.selection
+    if selection is None:
+        if decomposed is not None:
+            # The MILP found nothing in its time: the decomposition's plan is what is written.
+            return decomposed, _decomposition_info(decomposed, table, ladders, options, info,
+                                   timings["decompose"])
         if result.status is SolveStatus.INFEASIBLE:
-            raise SolverError(f"{options.solver} reports the model infeasible, but the ladder"
-                              " decomposition found a plan: a bug in the model")
+            raise SolverError(f"{options.solver} reports the model infeasible although the"
+                              " candidate table leaves every product a row: a bug in the model")
         raise SolverError(f"{options.solver} stopped ({result.solver_status}) without a plan;"
                           " try a longer --time-limit")
-    selection = result.selection
-    # The decomposition's bound is a proven upper bound on this same problem.
-    bound = max(decomposed.bound, selection.objective)
-    selection = Selection(selection.ladder, selection.rows, selection.objective,
-                          selection.spend, bound)
-    if decomposed.objective > selection.objective + 1e-6 * max(1.0, abs(decomposed.objective)):
-        selection = Selection(decomposed.ladder, decomposed.rows, decomposed.objective,
-                              decomposed.spend, bound)
-    gap = selection.gap if result.gap is None else min(selection.gap, max(result.gap, 0.0))
-    status = "optimal" if result.status is SolveStatus.OPTIMAL or gap <= options.gap else "feasible"
+    if decomposed is not None:
+        # Both bounds are proven upper bounds on the same problem: the least holds.
+        bound = min(decomposed.bound, selection.bound)
+        if decomposed.objective > selection.objective + 1e-6 * max(1.0, abs(selection.objective)):
+            chosen = decomposed.with_bound(bound)
+            return chosen, _decomposition_info(chosen, table, ladders, options, info,
+                                   timings["decompose"])
+        selection = selection.with_bound(bound)
+    gap = selection.gap
+    status = "optimal" if gap <= options.gap + 1e-9 else "feasible"
     return selection, SolverInfo(
-        name=options.solver, method="milp", status=status, gap=gap, seconds=result.seconds,
+        name=options.solver, method="milp", status=status,
+        gap=None if not math.isfinite(gap) else gap, seconds=result.seconds,
         variables=model.variables, constraints=model.constraints, **info,
+    )
+
+
+def _decomposition_info(
+    selection: Selection, table: CandidateTable, ladders: Ladders, options: PlanOptions,
+    info: dict[str, Any], seconds: float,
+) -> SolverInfo:
+    """The label of a plan the ladder decomposition produced."""
+    status = "optimal" if selection.gap <= options.gap + 1e-9 else "feasible"
+    return SolverInfo(
+        name="ladder-decomposition", method="decompose", status=status,
+        gap=selection.gap, seconds=seconds, variables=int(table.valid.sum()),
+        constraints=len(ladders.members), **info,
     )
 
 
