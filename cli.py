@@ -87,12 +87,9 @@ def _load_inputs(
     products_path: Path | None, rules_path: Path | None
 ) -> tuple[Path, Path, tuple[Product, ...], Rules]:
     """Load the products and rules files (the bundled samples by default), printing warnings."""
-    from pricing.formats.inputs import (
-        load_products,
-        load_rules,
-        sample_products_path,
-        sample_rules_path,
-    )
+    from pricing.formats.products import load_products
+    from pricing.formats.rules import load_rules
+    from pricing.formats.samples import sample_products_path, sample_rules_path
 
     products_path = products_path or sample_products_path()
     rules_path = rules_path or sample_rules_path()
@@ -143,8 +140,9 @@ def plan(
     from datetime import UTC, datetime
 
     from models.plan import PlanInputs
-    from pricing.formats.inputs import file_sha256, rules_to_dict
     from pricing.formats.plans import write_plan
+    from pricing.formats.rules import rules_to_dict
+    from pricing.formats.tables import file_sha256
     from pricing.optimize.planner import PlanOptions, make_plan
 
     if solver not in ("cbc", "highs"):
@@ -493,13 +491,10 @@ def validate(products: ProductsArg = None, rules: RulesOpt = None) -> None:
 
     Exit 1 with every problem listed, or 0 with a short summary of what the files hold.
     """
-    from pricing.formats.inputs import (
-        input_error,
-        load_products,
-        load_rules,
-        sample_products_path,
-        sample_rules_path,
-    )
+    from pricing.formats.products import load_products
+    from pricing.formats.rules import load_rules
+    from pricing.formats.samples import sample_products_path, sample_rules_path
+    from pricing.formats.tables import input_error
 
     products_path = products or sample_products_path()
     rules_path = rules or sample_rules_path()
@@ -613,7 +608,8 @@ def export(
     """
     from decimal import Decimal, InvalidOperation
 
-    from pricing.formats.plans import plan_context, read_plan
+    from pricing.formats.plan_context import plan_context
+    from pricing.formats.plans import read_plan
     from pricing.outputs.export import ExportOptions, discount_label, export_plan
 
     try:
@@ -670,7 +666,8 @@ def report(
 
     One HTML file with everything inlined: it opens in any browser without a network.
     """
-    from pricing.formats.plans import plan_context, read_plan
+    from pricing.formats.plan_context import plan_context
+    from pricing.formats.plans import read_plan
     from pricing.outputs.report import write_report
 
     if lang not in ("zh", "en"):

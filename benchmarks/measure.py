@@ -1,7 +1,7 @@
 """One benchmark measurement, run in a fresh process so that its peak memory is its own.
 
 ``python benchmarks/measure.py price-opt PRODUCTS RULES [--solver cbc] [--time-limit S]`` reads
-the files with :mod:`pricing.formats.inputs` and plans with
+the files with :mod:`pricing.formats.products` and :mod:`pricing.formats.rules` and plans with
 :func:`pricing.optimize.planner.make_plan`;
 ``python benchmarks/measure.py reference PRODUCTS RULES [--time-limit S]`` reads the same files
 and solves the plain PuLP model of :mod:`reference`. Either prints one JSON object on stdout:
@@ -35,7 +35,8 @@ def peak_memory() -> dict[str, int]:
 
 
 def _read(products_path: Path, rules_path: Path) -> tuple[Any, Any, float]:
-    from pricing.formats.inputs import load_products, load_rules
+    from pricing.formats.products import load_products
+    from pricing.formats.rules import load_rules
 
     started = time.perf_counter()
     products, _ = load_products(products_path)

@@ -7,7 +7,8 @@ For each size a seeded synthetic catalogue is generated (:mod:`synthetic`: 10 la
 8 coupon candidates, rules without and with a budget). Each variant is then measured twice,
 each time in a fresh process (:mod:`measure`) so that the peak memory is that run's own:
 
-* **price-opt**: read the CSV and rules (:mod:`pricing.formats.inputs`), then
+* **price-opt**: read the CSV and rules (:mod:`pricing.formats.products`,
+  :mod:`pricing.formats.rules`), then
   :func:`pricing.optimize.planner.make_plan`: candidate table, model build, solve, exact
   verification;
 * **reference**: read the same files, then the plain PuLP model of :mod:`reference` (one binary
@@ -325,7 +326,8 @@ def results_markdown(
         f"Command: `{command}` (seed {arguments.seed}; 10 ladder levels, 8 coupon candidates,"
         " at most 3 tiers, buy-two-get-one allowed).",
         "",
-        "Seconds are wall-clock. *read*: products CSV and rules TOML (`pricing.formats.inputs`);"
+        "Seconds are wall-clock. *read*: products CSV and rules TOML"
+        " (`pricing.formats.products`, `.rules`);"
         " *candidates*: the candidate table and coupon ladders; *build*: the PuLP model"
         " (0 when the ladder decomposition solves without one); *solve*: everything from the"
         " stated model to the plan read back (for the MILP this includes PuLP writing the MPS"

@@ -1,7 +1,7 @@
 """A promotion plan: the store-level choices and one decision per product.
 
 Money is integer fen; expected units are forecasts (floats). The public JSON form (money as
-two-decimal strings) is written and read by ``pricing.formats.plans``.
+two-decimal strings) is written and read by ``pricing.formats.plan_json``.
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInf
 from models.product import Product, Role
 from models.rules import CouponTier, PlatformRules, Rules, StoreRules
 from pricing.engine.signup import ladder_price_fen, meets_signup
-from pricing.formats.inputs import file_sha256, rules_to_dict
+from pricing.formats.rules import rules_to_dict
+from pricing.formats.tables import file_sha256
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 RULES = Rules(

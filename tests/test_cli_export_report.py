@@ -13,7 +13,8 @@ from plan_examples import LOSING_CHOICES, plan_with_files
 from typer.testing import CliRunner
 
 import cli
-from pricing.formats.plans import PlanPrices, load_plan_prices, read_plan
+from pricing.formats.plans import load_plan_prices, read_plan
+from pricing.formats.sheets import PlanPrices
 
 runner = CliRunner()
 

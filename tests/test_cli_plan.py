@@ -10,14 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from pricing.formats.inputs import (
-    load_products,
-    load_rules,
-    sample_products_path,
-    sample_rules_path,
-)
-from pricing.formats.plans import load_plan_prices, store_setup
+from pricing.formats.plans import load_plan_prices
+from pricing.formats.products import load_products
+from pricing.formats.rules import load_rules
+from pricing.formats.samples import sample_products_path, sample_rules_path
 from pricing.verify.checker import StoreSetup, check_store
+from pricing.verify.store import store_setup
 
 runner = CliRunner()
 MONEY_FIELDS = ("objective", "expected_revenue")

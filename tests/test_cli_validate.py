@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from pricing.formats.inputs import sample_products_path
+from pricing.formats.samples import sample_products_path
 
 DATA = Path(__file__).parent / "data"
 runner = CliRunner()

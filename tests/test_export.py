@@ -26,14 +26,9 @@ from models.product import Product
 from models.rules import CouponTier
 from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError
-from pricing.formats.plans import (
-    PlanContext,
-    PlanPrices,
-    companion_settings_path,
-    load_plan_prices,
-    store_setup,
-    xlsx_text,
-)
+from pricing.formats.plan_context import PlanContext
+from pricing.formats.plans import load_plan_prices
+from pricing.formats.sheets import PlanPrices, companion_settings_path, xlsx_text
 from pricing.outputs.export import (
     ExportOptions,
     activity_stock,
@@ -42,6 +37,7 @@ from pricing.outputs.export import (
     lowest_paid_fen,
 )
 from pricing.verify.checker import STORE
+from pricing.verify.store import store_setup
 
 ZH_HEADERS = ["商品ID", "SKU", "商品标题", "日常价", "活动价", "折扣", "活动库存", "每人限购",
               "买二送一", "最低到手价", "单件最低毛利", "是否满足报名规则"]
@@ -290,7 +286,7 @@ def test_export_then_import_is_the_identity(store: tuple, name: str, lang: str,
         for row in sheet.iter_rows(min_row=2, values_only=True):
             assert (row[2] or "") == xlsx_text(titles[row[1]])
     else:
-        from pricing.formats.plans import csv_text_back
+        from pricing.formats.sheets import csv_text_back
 
         text = out.read_bytes().decode("utf-8-sig")
         for row in list(csv.reader(io.StringIO(text, newline="")))[1:]:

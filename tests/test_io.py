@@ -19,7 +19,8 @@ from plan_examples import toml_text
 from strategies import catalogues
 from strategies import rules as generated_rules
 
-import pricing.formats.inputs as product_io
+import pricing.formats.products as product_io
+import pricing.formats.tables as tables
 from models.money import format_yuan, short_yuan, to_fen
 from models.product import Product, Role
 from models.rules import (
@@ -36,15 +37,10 @@ from models.rules import (
 )
 from pricing.engine.signup import ladder_price_fen, meets_signup
 from pricing.errors import InputError, Problem
-from pricing.formats.inputs import (
-    RULES_KEYS,
-    file_sha256,
-    load_products,
-    load_rules,
-    rules_to_dict,
-    sample_products_path,
-    sample_rules_path,
-)
+from pricing.formats.products import load_products
+from pricing.formats.rules import RULES_KEYS, load_rules, rules_to_dict
+from pricing.formats.samples import sample_products_path, sample_rules_path
+from pricing.formats.tables import file_sha256
 from pricing.verify.checker import StoreSetup, check_store
 
 DATA = Path(__file__).parent / "data"
@@ -436,9 +432,9 @@ def test_many_bad_cells_in_one_column_are_counted(
 
 def test_absurd_sizes_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, f"{MINIMAL_HEADER}\nA,9,1,1,1\nB,9,1,1,1\nC,9,1,1,1\n")
-    monkeypatch.setattr(product_io, "MAX_ROWS", 2)
+    monkeypatch.setattr(tables, "MAX_ROWS", 2)
     assert "more than 2 products" in one_problem(path).message
-    monkeypatch.setattr(product_io, "MAX_FILE_BYTES", 40)
+    monkeypatch.setattr(tables, "MAX_FILE_BYTES", 40)
     assert "at most 0 MB" in one_problem(path).message
 
 

@@ -18,18 +18,11 @@ from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInf
 from models.rules import CouponTier
 from pricing.errors import AtomicWriteError, InputError
 from pricing.formats.atomic import write_atomic, write_text_atomic
-from pricing.formats.plans import (
-    PlanPrices,
-    csv_safe_text,
-    csv_text_back,
-    load_plan_prices,
-    plan_context,
-    plan_from_json,
-    plan_to_json,
-    read_plan,
-    store_setup,
-    write_plan,
-)
+from pricing.formats.plan_context import plan_context
+from pricing.formats.plan_json import plan_from_json, plan_to_json
+from pricing.formats.plans import load_plan_prices, read_plan, write_plan
+from pricing.formats.sheets import PlanPrices, csv_safe_text, csv_text_back
+from pricing.verify.store import store_setup
 
 FILE_SETTINGS = settings(
     max_examples=40, deadline=None,

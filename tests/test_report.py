@@ -12,9 +12,11 @@ from headless import browser, find_chromium
 from plan_examples import LOSING_CHOICES, RULES, build_plan, catalogue
 
 from models.product import Product
-from pricing.formats.plans import PlanContext, PlanPrices, store_setup
+from pricing.formats.plan_context import PlanContext
+from pricing.formats.sheets import PlanPrices
 from pricing.outputs.report import build_report, losers_at_half, report_data, write_report
 from pricing.verify.checker import StoreSetup, check_store
+from pricing.verify.store import store_setup
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -33,12 +35,9 @@ def _context(choices: dict | None = None, products: tuple[Product, ...] | None =
 
 
 def _sample_context() -> PlanContext:
-    from pricing.formats.inputs import (
-        load_products,
-        load_rules,
-        sample_products_path,
-        sample_rules_path,
-    )
+    from pricing.formats.products import load_products
+    from pricing.formats.rules import load_rules
+    from pricing.formats.samples import sample_products_path, sample_rules_path
     from pricing.optimize.planner import make_plan
 
     products, _ = load_products(sample_products_path())

@@ -29,8 +29,8 @@ One row per joining SKU; the columns (Chinese headers, or English with ``lang="e
 
 The second sheet, ``店铺设置`` (``Store settings``), lists the coupon tiers, buy-two-get-one, the
 platform mechanism, the rules used and where the plan came from; a CSV sheet carries the same
-rows in its companion ``<name>.settings.csv`` (see :mod:`pricing.formats.plans`). Files are written
-atomically; text is neutralised against formula injection.
+rows in its companion ``<name>.settings.csv`` (see :mod:`pricing.formats.sheets`). Files are
+written atomically; text is neutralised against formula injection.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ from pricing.engine.signup import meets_signup, signup_price_cap_fen
 from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError, Problem
 from pricing.formats.atomic import save_workbook_atomic
-from pricing.formats.plans import (
+from pricing.formats.plan_context import PlanContext
+from pricing.formats.sheets import (
     NO,
     NONE,
     SETTING_KEYS,
@@ -65,18 +66,17 @@ from pricing.formats.plans import (
     SETTINGS_SHEET,
     SHEET_COLUMNS,
     YES,
-    PlanContext,
     PlanPrices,
     companion_settings_path,
     csv_safe_text,
     sheet_safe,
     starts_like_formula,
-    store_setup,
     tier_text,
     write_rows_csv,
     xlsx_text,
 )
 from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
+from pricing.verify.store import store_setup
 
 LANGS = ("zh", "en")
 SHEET_TITLE = {"zh": "商品报名表", "en": "Submission"}
@@ -454,7 +454,7 @@ def _tier_note(tier: CouponTier, lang: str) -> str:
 
 def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
     """The 店铺设置 rows: key, value, note (the same rows in .xlsx and the CSV companion)."""
-    from pricing.formats.inputs import rules_to_dict
+    from pricing.formats.rules import rules_to_dict
 
     zh = lang == "zh"
     plan, inputs = sheet.plan, sheet.plan.inputs

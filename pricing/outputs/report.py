@@ -40,8 +40,10 @@ from pricing.engine.signup import ladder_price_fen
 from pricing.engine.stacking import quote
 from pricing.formats.atomic import write_text_atomic
 from pricing.formats.carts import cart_to_json
-from pricing.formats.plans import PlanContext, PlanPrices, store_setup
+from pricing.formats.plan_context import PlanContext
+from pricing.formats.sheets import PlanPrices
 from pricing.verify.checker import STORE, CheckReport, ProductCheck, cart_margins, check_store
+from pricing.verify.store import store_setup
 
 WITNESSES_FOR_ALL_UP_TO = 2_000
 WATERFALLS_AT_MOST = 400

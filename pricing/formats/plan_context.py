@@ -1,0 +1,108 @@
+"""A plan's context: the products and rules to judge it by, found from what the plan records."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from models.plan import Plan
+from models.product import Product
+from models.rules import Rules
+from pricing.errors import InputError, Problem
+from pricing.formats.products import load_products
+from pricing.formats.rules import load_rules, rules_from_document
+from pricing.formats.tables import file_sha256
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """A plan with the products and rules to judge it by, and warnings for the user."""
+
+    plan: Plan
+    products: tuple[Product, ...]
+    rules: Rules
+    warnings: tuple[str, ...] = ()
+
+
+def rules_from_record(record: Mapping[str, Any], source: str) -> Rules:
+    """The rules a plan recorded (``inputs.rules``, in the rules file's keys), read back.
+
+    Checked exactly like a rules file (:func:`pricing.formats.rules.rules_from_document`);
+    problems name ``<plan> inputs.rules``.
+    """
+    return rules_from_document(record, f"{source} inputs.rules")
+
+
+def _find_recorded(recorded: str, plan_path: Path | None) -> Path | None:
+    candidate = Path(recorded)
+    if candidate.is_file():
+        return candidate
+    if plan_path is not None and not candidate.is_absolute():
+        beside = plan_path.parent / candidate
+        if beside.is_file():
+            return beside
+    return None
+
+
+def plan_context(
+    plan: Plan,
+    plan_path: Path | None = None,
+    products_path: Path | None = None,
+    rules_path: Path | None = None,
+) -> PlanContext:
+    """The products and rules to judge a plan by.
+
+    Products: ``products_path`` if given, else the file the plan records
+    (``inputs.products_file``, as given or beside the plan file); a changed file (its SHA-256
+    differs) is a warning. Rules: ``rules_path`` if given, else the rules the plan records.
+    Every joining SKU must be in the products; a changed everyday price is a warning.
+    """
+    source = str(plan_path) if plan_path is not None else "plan"
+    warnings: list[str] = []
+    inputs = plan.inputs
+    if products_path is None:
+        if inputs is None or not inputs.products_file:
+            raise InputError([Problem(
+                source, "the plan does not record its products file; pass --products",
+            )])
+        found = _find_recorded(inputs.products_file, plan_path)
+        if found is None:
+            raise InputError([Problem(
+                source,
+                f"the plan was made from {inputs.products_file}, which is not there any more;"
+                " pass --products",
+            )])
+        products_path = found
+        if inputs.products_sha256 and file_sha256(found) != inputs.products_sha256:
+            warnings.append(
+                f"{found} has changed since the plan was made (its SHA-256 differs)"
+            )
+    products, problems = load_products(products_path)
+    warnings.extend(problem.render() for problem in problems)
+    if rules_path is not None:
+        rules = load_rules(rules_path)
+    elif inputs is not None and inputs.rules:
+        rules = rules_from_record(inputs.rules, source)
+    else:
+        raise InputError([Problem(source, "the plan does not record its rules; pass --rules")])
+    by_sku = {product.sku: product for product in products}
+    missing = [d.sku for d in plan.products if d.joins and d.sku not in by_sku]
+    if missing:
+        shown = ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")
+        raise InputError([Problem(
+            source,
+            f"{len(missing)} joining SKU(s) of the plan are not in {products_path}: {shown}",
+        )])
+    changed = [
+        d.sku for d in plan.products
+        if d.sku in by_sku and by_sku[d.sku].list_price_fen != d.list_price_fen
+    ]
+    if changed:
+        warnings.append(
+            f"the everyday price of {len(changed)} SKU(s) differs from the plan's: "
+            + ", ".join(changed[:10]) + (" …" if len(changed) > 10 else "")
+        )
+    return PlanContext(plan=plan, products=tuple(products), rules=rules,
+                       warnings=tuple(warnings))

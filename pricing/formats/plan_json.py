@@ -1,0 +1,408 @@
+"""The plan's JSON form (the public format ``price-opt plan`` writes; see the README).
+
+One object; money as yuan strings with two decimals (``"199.90"``, negative where a margin or
+profit is negative), rates and levels as decimal strings, forecasts as JSON numbers.
+:func:`plan_to_json` and :func:`plan_from_json` are inverse: plan → JSON → plan is the identity.
+:func:`plan_from_json` reports every bad field at once, by its JSON path
+(``products[3].activity_price``), as one :class:`~pricing.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from models.money import MoneyFormatError, format_yuan, to_fen
+from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
+from models.rules import CouponTier
+from pricing.errors import InputError, Problem
+
+PLAN_FORMAT_VERSION = 1
+_Model = TypeVar("_Model", bound=BaseModel)
+_MONEY_HINT = 'an amount in yuan with at most two decimals, e.g. "199.00"'
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _tier_json(tier: CouponTier) -> dict[str, str]:
+    return {"threshold": format_yuan(tier.threshold_fen), "amount": format_yuan(tier.amount_fen)}
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN or infinity: an unknown or unbounded gap is written as null."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def decision_json(decision: ProductDecision) -> dict[str, Any]:
+    return {
+        "sku": decision.sku,
+        "item_id": decision.item_id,
+        "title": decision.title,
+        "joins": decision.joins,
+        "list_price": format_yuan(decision.list_price_fen),
+        "activity_price": format_yuan(decision.activity_price_fen),
+        "discount": str(decision.discount),
+        "level": str(decision.level),
+        "b2g1": decision.b2g1,
+        "expected_units": decision.expected_units,
+        "expected_revenue": format_yuan(decision.expected_revenue_fen),
+        "expected_profit": format_yuan(decision.expected_profit_fen),
+        "worst_unit_margin": format_yuan(decision.worst_unit_margin_fen),
+        "meets_signup": decision.meets_signup,
+    }
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """The public JSON form of a plan (what :func:`plan_from_json` reads back)."""
+    solver = plan.solver
+    inputs = plan.inputs
+    return {
+        "format_version": PLAN_FORMAT_VERSION,
+        "status": plan.status.value,
+        "objective": format_yuan(plan.objective_fen),
+        "expected_revenue": format_yuan(plan.expected_revenue_fen),
+        "baseline_profit": format_yuan(plan.baseline_profit_fen),
+        "baseline_revenue": format_yuan(plan.baseline_revenue_fen),
+        "expected_discount_spend": format_yuan(plan.expected_discount_spend_fen),
+        "solver": {
+            "name": solver.name,
+            "method": solver.method,
+            "status": solver.status,
+            "gap": _finite_or_none(solver.gap),
+            "seconds": solver.seconds,
+            "variables": solver.variables,
+            "constraints": solver.constraints,
+            "time_limit": _finite_or_none(solver.time_limit),
+            "gap_limit": _finite_or_none(solver.gap_limit),
+            "candidates_total": solver.candidates_total,
+            "candidates_pruned": solver.candidates_pruned,
+        },
+        "coupon_tiers": [_tier_json(tier) for tier in plan.coupon_tiers],
+        "b2g1": plan.b2g1,
+        "worst_unit_margin": format_yuan(plan.worst_unit_margin_fen),
+        "products": [decision_json(decision) for decision in plan.products],
+        "inputs": None
+        if inputs is None
+        else {
+            "products_file": inputs.products_file,
+            "products_sha256": inputs.products_sha256,
+            "rules_file": inputs.rules_file,
+            "rules_sha256": inputs.rules_sha256,
+            "rules": inputs.rules,
+            "created_at": inputs.created_at,
+            "price_opt_version": inputs.price_opt_version,
+        },
+    }
+
+
+def plan_json_text(plan: Plan) -> str:
+    """The plan file's text: indented JSON, Chinese kept readable, one trailing newline."""
+    return json.dumps(plan_to_json(plan), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Converts the JSON form into model arguments, collecting every problem on the way."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str, value: object = None) -> None:
+        shown = None if value is None else json.dumps(value, ensure_ascii=False)[:80]
+        self.problems.append(Problem(self.source, message, column=path, value=shown))
+
+    def obj(self, value: object, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.fail(path, "expected an object", value)
+            return {}
+        return value
+
+    def keys(
+        self, data: Mapping[str, Any], path: str, required: Iterable[str], optional: Iterable[str]
+    ) -> None:
+        required, optional = set(required), set(optional)
+        for key in sorted(required - set(data)):
+            self.fail(_join(path, key), "missing")
+        for key in sorted(set(data) - required - optional):
+            known = ", ".join(sorted(required | optional))
+            self.fail(_join(path, key), f"unknown field (known: {known})")
+
+    def money(self, data: Mapping[str, Any], key: str, path: str, minimum: int | None) -> int:
+        if key not in data:
+            return 0  # reported by keys()
+        value = data[key]
+        where = _join(path, key)
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            self.fail(where, f"expected {_MONEY_HINT}", value)
+            return 0
+        try:
+            fen = to_fen(value)
+        except MoneyFormatError as error:
+            self.fail(where, f"{error}; expected {_MONEY_HINT}", value)
+            return 0
+        if minimum is not None and fen < minimum:
+            self.fail(where, "must be positive" if minimum > 0 else "must not be negative", value)
+        return fen
+
+    def text(self, data: Mapping[str, Any], key: str, path: str, nullable: bool = False) -> Any:
+        value = data.get(key)
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str):
+            if key in data:
+                self.fail(_join(path, key), "expected text", value)
+            return ""
+        return value
+
+    def flag(self, data: Mapping[str, Any], key: str, path: str) -> bool:
+        value = data.get(key, False)
+        if not isinstance(value, bool):
+            self.fail(_join(path, key), "expected true or false", value)
+            return False
+        return value
+
+    def number(
+        self, data: Mapping[str, Any], key: str, path: str, nullable: bool = False
+    ) -> float | None:
+        value = data.get(key)
+        if value is None and nullable:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value
+        ):
+            if key in data or not nullable:
+                self.fail(_join(path, key), "expected a number", value)
+            return 0.0
+        return float(value)
+
+    def whole(self, data: Mapping[str, Any], key: str, path: str) -> int:
+        value = data.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.fail(_join(path, key), "expected a whole number ≥ 0", value)
+            return 0
+        return value
+
+    def rate(self, data: Mapping[str, Any], key: str, path: str) -> Decimal | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        try:
+            if isinstance(value, bool) or not isinstance(value, str | int | float):
+                raise InvalidOperation
+            rate = Decimal(str(value).strip())
+            if not rate.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            self.fail(_join(path, key), 'expected a decimal share, e.g. "0.75"', value)
+            return None
+        return rate
+
+    def build(self, model: type[_Model], fields: dict[str, Any], path: str) -> _Model | None:
+        """``model(**fields)``, or None with the model's complaints recorded under ``path``."""
+        try:
+            return model(**fields)
+        except ValidationError as error:
+            for issue in error.errors():
+                where = ".".join([path, *(str(part) for part in issue["loc"])]).strip(".")
+                message = str(issue["msg"]).removeprefix("Value error, ")
+                self.problems.append(Problem(self.source, message, column=where or None))
+            return None
+
+    def tier(self, value: object, path: str) -> dict[str, int]:
+        data = self.obj(value, path)
+        self.keys(data, path, ("threshold", "amount"), ())
+        return {
+            "threshold_fen": self.money(data, "threshold", path, minimum=0),
+            "amount_fen": self.money(data, "amount", path, minimum=1),
+        }
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+_PLAN_KEYS = (
+    "status", "objective", "expected_revenue", "baseline_profit", "baseline_revenue",
+    "expected_discount_spend", "solver", "coupon_tiers", "b2g1", "worst_unit_margin", "products",
+)
+_SOLVER_KEYS = ("name", "method", "status", "gap", "seconds")
+_SOLVER_OPTIONAL = (
+    "variables", "constraints", "time_limit", "gap_limit", "candidates_total", "candidates_pruned",
+)
+_PRODUCT_KEYS = (
+    "sku", "joins", "list_price", "activity_price", "level", "expected_units",
+    "expected_revenue", "expected_profit", "worst_unit_margin",
+)
+_PRODUCT_OPTIONAL = ("item_id", "title", "discount", "b2g1", "meets_signup")
+_INPUT_KEYS = (
+    "products_file", "products_sha256", "rules_file", "rules_sha256", "rules", "created_at",
+    "price_opt_version",
+)
+
+
+def _solver(reader: _Reader, value: object) -> dict[str, Any]:
+    data = reader.obj(value, "solver")
+    reader.keys(data, "solver", _SOLVER_KEYS, _SOLVER_OPTIONAL)
+    return {
+        "name": reader.text(data, "name", "solver"),
+        "method": reader.text(data, "method", "solver"),
+        "status": reader.text(data, "status", "solver"),
+        "gap": reader.number(data, "gap", "solver", nullable=True),
+        "seconds": reader.number(data, "seconds", "solver"),
+        "variables": reader.whole(data, "variables", "solver"),
+        "constraints": reader.whole(data, "constraints", "solver"),
+        "time_limit": reader.number(data, "time_limit", "solver", nullable=True),
+        "gap_limit": reader.number(data, "gap_limit", "solver", nullable=True),
+        "candidates_total": reader.whole(data, "candidates_total", "solver"),
+        "candidates_pruned": reader.whole(data, "candidates_pruned", "solver"),
+    }
+
+
+def _decision(reader: _Reader, value: object, path: str) -> dict[str, Any]:
+    data = reader.obj(value, path)
+    reader.keys(data, path, _PRODUCT_KEYS, _PRODUCT_OPTIONAL)
+    sku = reader.text(data, "sku", path)
+    if "sku" in data and not sku:
+        reader.fail(_join(path, "sku"), "must not be empty")
+    level = reader.rate(data, "level", path)
+    if level is not None and not (0 < level <= 1):
+        reader.fail(_join(path, "level"), "expected a share of the everyday price in (0, 1]",
+                    data["level"])
+        level = None
+    discount = reader.rate(data, "discount", path)
+    if discount is not None and level is not None and discount != 1 - level:
+        reader.fail(_join(path, "discount"), f"must be 1 − level = {1 - level}", data["discount"])
+    units = reader.number(data, "expected_units", path)
+    if units is not None and units < 0:
+        reader.fail(_join(path, "expected_units"), "must not be negative", units)
+    return {
+        "sku": sku,
+        "item_id": reader.text(data, "item_id", path),
+        "title": reader.text(data, "title", path),
+        "joins": reader.flag(data, "joins", path),
+        "list_price_fen": reader.money(data, "list_price", path, minimum=1),
+        "activity_price_fen": reader.money(data, "activity_price", path, minimum=0),
+        "level": level if level is not None else Decimal(1),
+        "b2g1": reader.flag(data, "b2g1", path),
+        "expected_units": max(units or 0.0, 0.0),
+        "expected_revenue_fen": reader.money(data, "expected_revenue", path, minimum=None),
+        "expected_profit_fen": reader.money(data, "expected_profit", path, minimum=None),
+        "worst_unit_margin_fen": reader.money(data, "worst_unit_margin", path, minimum=None),
+        "meets_signup": reader.flag(data, "meets_signup", path) if "meets_signup" in data
+        else True,
+    }
+
+
+def _inputs(reader: _Reader, value: object) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    data = reader.obj(value, "inputs")
+    reader.keys(data, "inputs", _INPUT_KEYS, ())
+    rules = data.get("rules", {})
+    if not isinstance(rules, dict):
+        reader.fail("inputs.rules", "expected an object (the rules file's sections)", rules)
+        rules = {}
+    return {
+        "products_file": reader.text(data, "products_file", "inputs"),
+        "products_sha256": reader.text(data, "products_sha256", "inputs"),
+        "rules_file": reader.text(data, "rules_file", "inputs", nullable=True),
+        "rules_sha256": reader.text(data, "rules_sha256", "inputs", nullable=True),
+        "rules": rules,
+        "created_at": reader.text(data, "created_at", "inputs"),
+        "price_opt_version": reader.text(data, "price_opt_version", "inputs"),
+    }
+
+
+def plan_from_json(data: object, source: str = "plan") -> Plan:
+    """Build a plan from its JSON form, reporting every bad field at once (by JSON path)."""
+    reader = _Reader(source)
+    root = reader.obj(data, "")
+    reader.keys(root, "", _PLAN_KEYS, ("format_version", "inputs"))
+    version = root.get("format_version", PLAN_FORMAT_VERSION)
+    if version != PLAN_FORMAT_VERSION:
+        reader.fail("format_version", f"this price-opt reads plan format {PLAN_FORMAT_VERSION}",
+                    version)
+    status = root.get("status")
+    if "status" in root and status not in {s.value for s in PlanStatus}:
+        reader.fail("status", f"expected one of {', '.join(s.value for s in PlanStatus)}", status)
+    tiers_raw = root.get("coupon_tiers", [])
+    if not isinstance(tiers_raw, list):
+        reader.fail("coupon_tiers", "expected a list of {threshold, amount}", tiers_raw)
+        tiers_raw = []
+    tiers = [reader.tier(t, f"coupon_tiers[{i}]") for i, t in enumerate(tiers_raw)]
+    products_raw = root.get("products", [])
+    if not isinstance(products_raw, list):
+        reader.fail("products", "expected a list of products", products_raw)
+        products_raw = []
+    decisions = [_decision(reader, p, f"products[{i}]") for i, p in enumerate(products_raw)]
+    seen: set[str] = set()
+    for i, decision in enumerate(decisions):
+        if decision["sku"] in seen:
+            reader.fail(f"products[{i}].sku", "the same SKU appears twice", decision["sku"])
+        seen.add(decision["sku"])
+    fields: dict[str, Any] = {
+        "status": PlanStatus(status) if status in {s.value for s in PlanStatus}
+        else PlanStatus.OPTIMAL,
+        "objective_fen": reader.money(root, "objective", "", minimum=None),
+        "expected_revenue_fen": reader.money(root, "expected_revenue", "", minimum=None),
+        "baseline_profit_fen": reader.money(root, "baseline_profit", "", minimum=None),
+        "baseline_revenue_fen": reader.money(root, "baseline_revenue", "", minimum=None),
+        "expected_discount_spend_fen": reader.money(
+            root, "expected_discount_spend", "", minimum=None
+        ),
+        "solver": _solver(reader, root.get("solver", {})),
+        "coupon_tiers": tiers,
+        "b2g1": reader.flag(root, "b2g1", ""),
+        "worst_unit_margin_fen": reader.money(root, "worst_unit_margin", "", minimum=None),
+        "products": decisions,
+        "inputs": _inputs(reader, root.get("inputs")),
+    }
+    if reader.problems:
+        raise InputError(reader.problems)
+    solver = reader.build(SolverInfo, fields["solver"], "solver")
+    tiers_built = [
+        reader.build(CouponTier, tier, f"coupon_tiers[{i}]")
+        for i, tier in enumerate(fields["coupon_tiers"])
+    ]
+    products_built = [
+        reader.build(ProductDecision, d, f"products[{i}]") for i, d in enumerate(decisions)
+    ]
+    inputs_built = (
+        None if fields["inputs"] is None else reader.build(PlanInputs, fields["inputs"], "inputs")
+    )
+    if reader.problems:
+        raise InputError(reader.problems)
+    plan = reader.build(Plan, {
+        **fields, "solver": solver, "coupon_tiers": tuple(tiers_built),
+        "products": tuple(products_built), "inputs": inputs_built,
+    }, "")
+    if reader.problems or not isinstance(plan, Plan):
+        raise InputError(reader.problems)
+    return plan
+
+
+def read_json_file(path: Path) -> object:
+    """A JSON file's value (UTF-8, a BOM allowed); a missing, unreadable or malformed file is an
+    input error naming the line."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "file not found")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError([Problem(str(path), f"cannot read the file: {error}")]) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(
+            [Problem(str(path), f"not valid JSON: {error.msg}", row=error.lineno)]
+        ) from None

@@ -1,0 +1,326 @@
+"""Tables from outside: the raw cells of a CSV or ``.xlsx`` file, read safely, and the
+problems every table reader reports the same way.
+
+Every table price-opt reads (the products file, a submission sheet and its settings) comes
+through here, so a file is refused for the same reasons and in the same words whichever
+command reads it:
+
+* :func:`check_file` refuses what is missing, not a file, or over :data:`MAX_FILE_BYTES`;
+* :func:`csv_encoding` is the one CSV decoder: UTF-8 (with or without a BOM), else GB18030 (a
+  superset of GBK, what Excel writes on Chinese Windows); UTF-16 is refused with a hint;
+* :func:`read_csv_table` / :func:`read_xlsx_table` give a :class:`Table` of text cells, column
+  by column, for large files (pandas' C reader; openpyxl read-only with defusedxml);
+* :func:`read_csv_rows` / :func:`workbook_rows` give small tables as lists of rows.
+
+Rows are numbered as in a spreadsheet: the header is row 1 (:data:`ROW_CONVENTION`).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import hashlib
+import io
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from pricing.errors import InputError, Problem
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
+# An .xlsx is a zip of XML; more than this once unpacked is a zip bomb or not a product list.
+MAX_XLSX_UNPACKED_BYTES = 1024 * 1024 * 1024
+
+ROW_CONVENTION = (
+    "rows are numbered as in a spreadsheet: the header is row 1, the first product row 2"
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+ObjectArray = npt.NDArray[np.object_]
+
+_EMPTY = "the file is empty; expected a header row and one row per product"
+
+
+@dataclass
+class Table:
+    """A file's cells as text: the header, each column's body cells, their row numbers."""
+
+    header: list[str]
+    columns: list[ObjectArray]  # the body's cells (str), column by column
+    rows: IntArray  # the spreadsheet row number of each body row
+
+
+def check_file(path: Path, file: str) -> int:
+    """The file's size, after refusing what is missing, not a file, or absurdly large."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise fail(file, "file not found") from None
+    except OSError as error:
+        raise fail(file, f"cannot read the file: {error.strerror or error}") from None
+    if not path.is_file():
+        raise fail(file, "not a file")
+    if size > MAX_FILE_BYTES:
+        raise fail(
+            file,
+            f"the file is {size / 2**20:,.0f} MB; price-opt reads at most "
+            f"{MAX_FILE_BYTES // 2**20} MB (about {MAX_ROWS:,} products)",
+        )
+    return size
+
+
+def csv_encoding(raw: bytes, file: str) -> str:
+    """The encoding of a CSV file: UTF-8 (BOM or not), else GB18030 (a superset of GBK)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise fail(
+            file,
+            'the file is UTF-16 text (Excel\'s "Unicode text"); save it as "CSV UTF-8" or as .xlsx',
+        )
+    try:
+        raw.decode("utf-8-sig")
+        return "utf-8-sig"
+    except UnicodeDecodeError as utf8_error:
+        try:
+            raw.decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError:
+            line = raw.count(b"\n", 0, utf8_error.start) + 1
+            raise fail(
+                file,
+                f"cannot read the text: it is neither UTF-8 nor GBK (byte "
+                f"0x{raw[utf8_error.start]:02x} on line {line} is not valid in either); "
+                'save it from Excel as "CSV UTF-8" or as .xlsx',
+            ) from None
+
+
+def _separator(first_line: str) -> str:
+    """Commas, unless the header line is plainly tab- or semicolon-separated."""
+    counts = {sep: first_line.count(sep) for sep in (",", "\t", ";")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def read_csv_table(path: Path, file: str) -> Table:
+    raw = path.read_bytes()
+    encoding = csv_encoding(raw, file)
+    if not raw.strip().strip(codecs.BOM_UTF8).strip():
+        raise fail(file, _EMPTY)
+    first_line = raw[: raw.find(b"\n") if b"\n" in raw else len(raw)].decode(
+        encoding, errors="replace"
+    )
+    try:
+        table = pd.read_csv(
+            io.BytesIO(raw),
+            encoding=encoding,
+            sep=_separator(first_line),
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            nrows=MAX_ROWS + 2,
+        )
+    except pd.errors.EmptyDataError:
+        raise fail(file, _EMPTY) from None
+    except pd.errors.ParserError as error:
+        raise fail(file, _csv_structure_message(str(error))) from None
+    # With na_filter off, every cell (a missing trailing one too) is a str.
+    return _split_header(table.to_numpy(dtype=object), file)
+
+
+def _csv_structure_message(detail: str) -> str:
+    ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
+    if ragged:
+        expected, line, seen = ragged.groups()
+        return (
+            f"line {line} has {seen} cells but the first row has {expected}; "
+            "a stray separator, or a value with a comma that needs quotes?"
+        )
+    return f"not a readable CSV table: {detail.removeprefix('Error tokenizing data. C error: ')}"
+
+
+def _xlsx_cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV would hold (whole numbers without ``.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    isoformat = getattr(value, "isoformat", None)
+    return str(isoformat()) if callable(isoformat) else str(value)
+
+
+def read_xlsx_table(path: Path, file: str) -> Table:
+    import openpyxl
+    import openpyxl.xml
+
+    if not openpyxl.xml.DEFUSEDXML:
+        raise fail(file, "cannot read .xlsx safely: the defusedxml package is not installed")
+    if not zipfile.is_zipfile(path):
+        raise fail(file, "not an .xlsx workbook (not a zip archive); an old .xls? Save as .xlsx")
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(member.file_size for member in archive.infolist())
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise fail(
+            file,
+            f"the workbook unpacks to {unpacked / 2**30:,.1f} GB; price-opt reads at most "
+            f"{MAX_XLSX_UNPACKED_BYTES // 2**30} GB",
+        )
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds on a damaged or hostile file
+        raise fail(file, f"not a readable .xlsx workbook: {error}") from None
+    try:
+        if not workbook.worksheets:
+            raise fail(file, "the workbook has no sheet")
+        sheet = workbook.worksheets[0]
+        declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+        if declared_rows > MAX_ROWS + 1 or declared_columns > MAX_COLUMNS:
+            raise fail(
+                file,
+                f"sheet {sheet.title!r} declares {declared_rows:,} rows × {declared_columns:,} "
+                f"columns; price-opt reads at most {MAX_ROWS:,} products and {MAX_COLUMNS} "
+                "columns",
+            )
+        # The declared size can also be wrong the other way (too small): read what is there.
+        sheet.reset_dimensions()
+        rows: list[list[str]] = []
+        try:
+            for values in sheet.iter_rows(values_only=True):
+                if len(rows) > MAX_ROWS + 1 or len(values) > MAX_COLUMNS:
+                    raise fail(
+                        file,
+                        f"sheet {sheet.title!r} has more than {MAX_ROWS:,} rows or "
+                        f"{MAX_COLUMNS} columns",
+                    )
+                rows.append([_xlsx_cell_text(value) for value in values])
+        except InputError:
+            raise
+        except Exception as error:  # a damaged or hostile sheet: report, never crash
+            raise fail(file, f"not a readable .xlsx workbook: {error}") from None
+    finally:
+        workbook.close()
+    width = max((len(row) for row in rows), default=0)
+    table = np.empty((len(rows), width), dtype=object)
+    for index, row in enumerate(rows):
+        table[index] = row + [""] * (width - len(row))
+    return _split_header(table, file)
+
+
+def _split_header(table: ObjectArray, file: str) -> Table:
+    """Find the header (the first non-empty row) and drop rows with nothing in them."""
+    if table.ndim != 2 or not table.size:
+        raise fail(file, _EMPTY)
+    filled = np.asarray(table[:, 0] != "", dtype=np.bool_)
+    doubtful = np.flatnonzero(~filled)
+    if len(doubtful):
+        filled[doubtful] = (table[doubtful] != "").any(axis=1)
+    non_empty = np.flatnonzero(filled)
+    if not len(non_empty):
+        raise fail(file, _EMPTY)
+    header_index = int(non_empty[0])
+    body_index = non_empty[non_empty > header_index]
+    if len(body_index) > MAX_ROWS:
+        raise fail(file, f"more than {MAX_ROWS:,} products; split the catalogue")
+    header = [str(cell).strip() for cell in table[header_index].tolist()]
+    contiguous = len(body_index) == table.shape[0] - header_index - 1
+    body = table[header_index + 1 :] if contiguous else table[body_index]
+    return Table(
+        header=header,
+        columns=[body[:, position] for position in range(table.shape[1])],
+        rows=(body_index + 1).astype(np.int64),
+    )
+
+
+# --- small tables as rows ------------------------------------------------------------------
+
+
+def read_csv_rows(path: Path) -> list[list[object]]:
+    """A small CSV file's rows (a submission sheet, its settings), decoded by
+    :func:`csv_encoding`."""
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise fail(file, "file not found") from None
+    except OSError as error:
+        raise fail(file, f"cannot read the file: {error}") from None
+    text = raw.decode(csv_encoding(raw, file))
+    return [list(row) for row in csv.reader(io.StringIO(text, newline=""))]
+
+
+def open_workbook(path: Path) -> Any:
+    """An ``.xlsx`` workbook opened read-only (values, not formulas); close it when done."""
+    from openpyxl import load_workbook
+
+    if not path.is_file():
+        raise InputError([Problem(str(path), "file not found")])
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for a file that is not a workbook
+        raise InputError(
+            [Problem(str(path), f"not a readable .xlsx workbook: {error}")]
+        ) from None
+
+
+def workbook_rows(sheet: Any) -> list[list[object]]:
+    """A worksheet's rows as lists of cell values."""
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+# --- problems ------------------------------------------------------------------------------
+
+
+def fail(file: str, message: str, **where: Any) -> InputError:
+    """One :class:`InputError` with one problem: the file is refused outright."""
+    return InputError([Problem(file, message, **where)])
+
+
+def input_error(problems: Sequence[Problem]) -> InputError:
+    """One :class:`InputError` for these problems, saying how rows are numbered if it names any.
+
+    For callers that gather the problems of several files (``price-opt validate``) into one.
+    """
+    error = InputError(problems)
+    if any(p.row is not None and p.column is not None for p in error.problems):
+        error.args = (f"{error.args[0]}\n  ({ROW_CONVENTION})",)
+    return error
+
+
+def with_hints(names: Sequence[str], accepted: Mapping[str, str], cutoff: float) -> str:
+    """Quoted names, each with a "did you mean" when one accepted name is close.
+
+    ``accepted`` maps what may be written (case-folded) to the name to suggest.
+    """
+    shown = []
+    for name in names:
+        close = difflib.get_close_matches(name.casefold(), list(accepted), n=1, cutoff=cutoff)
+        hint = f" (did you mean {accepted[close[0]]!r}?)" if close else ""
+        shown.append(f"{name!r}{hint}")
+    return ", ".join(shown)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, hex: records exactly which input a plan was made from."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
