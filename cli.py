@@ -71,13 +71,50 @@ def handles_errors(command: Callable[P, None]) -> Callable[P, None]:
             report_warnings(error)
             err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False,
                               soft_wrap=True)
-            raise typer.Exit(error.exit_code) from None
+            raise typer.Exit(_exit_code_of(error)) from None
         except PriceOptError as error:
             err_console.print(f"[red]error:[/red] {escape(str(error))}", highlight=False,
                               soft_wrap=True)
             raise typer.Exit(error.exit_code) from None
 
     return run
+
+
+USAGE_EXIT_CODE = 2
+
+
+def _exit_code_of(error: InputError) -> int:
+    """Usage errors (every problem is about a command-line option, ``--solver`` …) exit 2."""
+    about_options = error.problems and all(p.file.startswith("--") for p in error.problems)
+    return USAGE_EXIT_CODE if about_options else error.exit_code
+
+
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Replace an output file price-opt did not write (or that was "
+                 "edited since); the current file is kept as NAME.bak."),
+]
+
+
+def _guard_outputs(
+    outputs: dict[str, Path], inputs: dict[str, Path | None], force: bool
+) -> list[Path]:
+    """Before any work: refuse outputs that are inputs, and files price-opt did not write
+    unless ``force`` (returns those, to be kept as ``.bak`` just before writing)."""
+    from pricing.outputs.guard import check_overwrites, refuse_inputs_as_outputs
+
+    refuse_inputs_as_outputs(outputs, inputs)
+    return check_overwrites(outputs, force)
+
+
+def _written(paths: list[Path], replaced: list[Path]) -> None:
+    """Record the outputs as price-opt's own; say which files were kept as ``.bak``."""
+    from pricing.outputs.guard import backup_path, record_written
+
+    record_written(paths)
+    for path in replaced:
+        err_console.print(f"kept the previous {escape(str(path))} as "
+                          f"{escape(str(backup_path(path)))}", highlight=False, soft_wrap=True)
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -130,6 +167,7 @@ def plan(
     show: Annotated[
         int, typer.Option("--show", help="How many products to list in the table (0: none).")
     ] = 30,
+    force: ForceOpt = False,
 ) -> None:
     """Plan the event: discount levels, coupon tiers and buy-two-get-one, proved loss-free.
 
@@ -153,6 +191,15 @@ def plan(
         raise InputError([Problem("--gap", "expected a share in [0, 1)", value=str(gap))])
     if time_limit is not None and time_limit <= 0:
         raise InputError([Problem("--time-limit", "expected seconds > 0", value=str(time_limit))])
+    from pricing.formats.inputs import sample_products_path, sample_rules_path
+    from pricing.outputs.guard import keep_backups
+
+    replaced = _guard_outputs(
+        {"--out": out},
+        {"the products file": products or sample_products_path(),
+         "the rules file": rules or sample_rules_path()},
+        force,
+    )
     products_path, rules_path, catalogue, rule_set = _load_inputs(products, rules)
     inputs = PlanInputs(
         products_file=str(products_path.resolve()),
@@ -166,7 +213,9 @@ def plan(
     options = PlanOptions(solver=solver, method=method, time_limit=time_limit, gap=gap)
     with err_console.status("Planning…") as status:
         result = make_plan(catalogue, rule_set, options, inputs, progress=status.update)
+    keep_backups(replaced)
     write_plan(result.plan, out)
+    _written([out], replaced)
     render_plan(result.plan, result.timings, show)
     console.print(f"Plan written to [bold]{out}[/bold] (verified: no cart loses money).")
 
@@ -373,6 +422,7 @@ def check(
     show: Annotated[
         int, typer.Option(help="How many products the table lists, losers first (0: all).")
     ] = 50,
+    force: ForceOpt = False,
 ) -> None:
     """Find every product's worst cart at a discount or under a plan: can any unit lose money?
 
@@ -411,6 +461,9 @@ def check(
     # Parse the options before reading any file, so that a typo fails fast.
     share = DEFAULT_DISCOUNT if discount is None else parse_discount(discount)
     tiers = () if no_coupons or coupons is None else parse_coupon_tiers(coupons)
+    if witness_dir is not None and witness_dir.exists() and not witness_dir.is_dir():
+        raise InputError([Problem("--witness-dir", "expected a folder, not a file",
+                                  value=str(witness_dir))])
     _, _, catalogue, rule_set = _load_inputs(products, rules)
     if plan is not None:
         plan_prices = load_plan_prices(plan)
@@ -426,7 +479,22 @@ def check(
         basis = f"every product {(share * 100).normalize():f}% off its everyday price"
     witnesses_for = None if len(catalogue) <= CHECK_WITNESS_ALL_UP_TO else CHECK_WITNESSES_FOR
     result = margin_check(catalogue, rule_set, prices, tiers, members, witnesses_for, source)
-    written = write_witnesses(result, witness_dir) if witness_dir is not None else []
+    written: list[Path] = []
+    if witness_dir is not None:
+        from pricing.outputs.guard import keep_backups
+
+        replaced: list[Path] = []
+
+        def guard_witnesses(paths: list[Path]) -> None:
+            replaced.extend(_guard_outputs(
+                {f"--witness-dir {path.name}": path for path in paths},
+                {"the products file": products, "the rules file": rules, "the plan": plan},
+                force,
+            ))
+            keep_backups(replaced)
+
+        written = write_witnesses(result, witness_dir, guard_witnesses)
+        _written(written, replaced)
     if as_json:
         typer.echo(json.dumps(margin_check_to_json(result), ensure_ascii=False, indent=2))
         raise typer.Exit(0 if result.passes else 1)
@@ -580,6 +648,22 @@ PlanRulesOpt = Annotated[
 LangOpt = Annotated[str, typer.Option("--lang", help="Language of the output: zh or en.")]
 
 
+def _plan_inputs(
+    plan_path: Path, plan: Plan, products: Path | None, rules: Path | None
+) -> dict[str, Path | None]:
+    """Every file a plan command reads or the plan records (an output must be none of them)."""
+    inputs: dict[str, Path | None] = {
+        "the plan": plan_path, "the products file": products, "the rules file": rules,
+    }
+    if plan.inputs is not None:
+        for what, recorded in (("the products file the plan records", plan.inputs.products_file),
+                               ("the rules file the plan records", plan.inputs.rules_file)):
+            if recorded:
+                inputs[what] = Path(recorded)
+                inputs[what + " (beside it)"] = plan_path.parent / recorded
+    return inputs
+
+
 @app.command()
 @handles_errors
 def export(
@@ -600,6 +684,7 @@ def export(
         bool, typer.Option("--drop-failing", help="Leave products that would lose money or "
                            "break the sign-up rules out of the event instead of refusing.")
     ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Write the product submission sheet (商品报名表) of a plan, after checking it again.
 
@@ -618,11 +703,21 @@ def export(
         raise InputError([Problem("--stock-factor", "expected a number above 0, e.g. 1.2",
                                   value=stock_factor)]) from None
     options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing)
+    from pricing.formats.plans import companion_settings_path
+    from pricing.outputs.guard import keep_backups
+
     out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
-    context = plan_context(read_plan(plan), plan, products, rules)
+    plan_read = read_plan(plan)
+    outputs = {"--out": out}
+    if out.suffix.lower() == ".csv":
+        outputs["--out (its settings file)"] = companion_settings_path(out)
+    replaced = _guard_outputs(outputs, _plan_inputs(plan, plan_read, products, rules), force)
+    context = plan_context(plan_read, plan, products, rules)
     report_warnings(list(context.warnings))
+    keep_backups(replaced)
     with err_console.status("Checking every cart and writing the sheet…"):
         result = export_plan(context, out, options)
+    _written(list(result.paths), replaced)
     sheet = result.sheet
     for failure in sheet.dropped:
         err_console.print(f"[yellow]removed:[/yellow] {failure.render()}", highlight=False,
@@ -661,6 +756,7 @@ def report(
         Path, typer.Option("--out", "-o", help="The report, one self-contained .html file.")
     ] = Path("report.html"),
     lang: LangOpt = "zh",
+    force: ForceOpt = False,
 ) -> None:
     """Write the plan's report: headline, price waterfalls, products, 50%-off test, worst carts.
 
@@ -672,10 +768,18 @@ def report(
 
     if lang not in ("zh", "en"):
         raise InputError([Problem("--lang", "expected zh or en", value=lang)])
-    context = plan_context(read_plan(plan), plan, products, rules)
+    from pricing.outputs.guard import keep_backups
+
+    plan_read = read_plan(plan)
+    replaced = _guard_outputs(
+        {"--out": out}, _plan_inputs(plan, plan_read, products, rules), force
+    )
+    context = plan_context(plan_read, plan, products, rules)
     report_warnings(list(context.warnings))
+    keep_backups(replaced)
     with err_console.status("Checking every cart and drawing the report…"):
         data = write_report(context, out, lang)
+    _written([out], replaced)
     failing = [v.sku for v in data.check.products if not v.proven_safe]
     losers = [v.sku for v in data.fifty.products if not v.proven_safe]
     console.print(
@@ -695,8 +799,18 @@ def report(
 
 
 def main() -> None:
-    """Entry point of the ``price-opt`` command."""
-    app()
+    """Entry point of the ``price-opt`` command: Ctrl-C and SIGTERM end it with one line, and
+    no temporary file is left behind (:mod:`pricing.runtime`)."""
+    import sys
+
+    from pricing.runtime import Interrupted, guarded_run
+
+    try:
+        guarded_run(app)
+    except Interrupted as stop:
+        err_console.print(f"[red]interrupted:[/red] {stop}; no output was left half-written",
+                          highlight=False)
+        sys.exit(stop.exit_code)
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def test_export_rejects_bad_options(tmp_path: Path, option: str, value: str) -> 
     _, _, plan_path = plan_with_files(tmp_path)
     result = runner.invoke(cli.app, ["export", str(plan_path), "--out",
                                      str(tmp_path / "s.xlsx"), option, value])
-    assert result.exit_code == 1 and option in result.output
+    assert result.exit_code == 2 and option in result.output
 
 
 def test_export_stock_factor_scales_activity_stock(tmp_path: Path) -> None:

@@ -95,18 +95,19 @@ def test_an_infeasible_plan_exits_3_naming_the_product_and_rules(tmp_path: Path)
     ])
     out = tmp_path / "plan.json"
     out.write_text("the user's earlier plan", encoding="utf-8")
-    result = runner.invoke(app, ["plan", str(products), "--out", str(out)])
+    result = runner.invoke(app, ["plan", str(products), "--out", str(out), "--force"])
     assert result.exit_code == 3, result.output
     assert "HERO-THIN" in result.output
     assert "needs price ≤ 90.00 to sign up" in result.output
     assert "FINE-1" not in result.output
     assert "Traceback" not in result.output
     assert out.read_text(encoding="utf-8") == "the user's earlier plan"
+    assert not (tmp_path / "plan.json.bak").exists()
 
 
-def test_bad_options_are_input_errors(tmp_path: Path) -> None:
+def test_bad_option_values_are_usage_errors_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", "--solver", "gurobi", "--out", str(tmp_path / "p.json")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error
     assert "expected cbc or highs" in result.output
     assert not (tmp_path / "p.json").exists()
 

@@ -272,12 +272,12 @@ def test_check_refuses_options_that_contradict_each_other(
         (["--coupons", "299-20,abc"], "tier 2: expected threshold-amount"),
     ],
 )
-def test_check_reports_bad_option_values_as_input_errors(
+def test_check_reports_bad_option_values_as_usage_errors(
     store_files: tuple[Path, Path], args: list[str], message: str
 ) -> None:
     products, rules = store_files
     result = run("check", products, "--rules", rules, *args)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error:" in result.stderr and message in result.stderr
 
 

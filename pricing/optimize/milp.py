@@ -32,6 +32,7 @@ import numpy.typing as npt
 import pulp
 
 from models.rules import CouponTier
+from pricing.errors import SolverError
 from pricing.optimize.candidates import CandidateTable
 from pricing.optimize.demand import Ladders
 from pricing.optimize.result import (
@@ -265,7 +266,10 @@ def solve_model(
         else:
             raise ValueError(f"unknown solver {solver!r}")
         started = time.perf_counter()
-        model.problem.solve(command)
+        try:
+            model.problem.solve(command)
+        except pulp.PulpSolverError as error:  # a crashed or missing solver binary
+            raise SolverError(f"the {solver} solver failed: {error}") from None
         seconds = time.perf_counter() - started
         log = log_path.read_text(errors="replace") if log_path.exists() else ""
     status_text = pulp.LpStatus.get(model.problem.status, str(model.problem.status))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -369,13 +369,21 @@ def witness_file_name(sku: str) -> str:
     return f"{stem}.json"
 
 
-def write_witnesses(check: MarginCheck, directory: Path) -> list[Path]:
+def write_witnesses(
+    check: MarginCheck,
+    directory: Path,
+    before_writing: Callable[[list[Path]], None] | None = None,
+) -> list[Path]:
     """Write each losing product's witness cart to ``directory`` (atomically), one file each.
 
-    The files are cart files ``price-opt quote`` reads. Returns the paths, losers worst first.
+    The files are cart files ``price-opt quote`` reads. ``before_writing`` sees every path
+    first (and may refuse by raising) before anything is written. Returns the paths, losers
+    worst first.
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    if directory.exists() and not directory.is_dir():
+        raise InputError([Problem("--witness-dir", "expected a folder, not a file",
+                                  value=str(directory))])
+    planned: list[tuple[Path, Cart]] = []
     used: set[str] = set()
     for row in check.losers:
         if row.witness is None:
@@ -386,8 +394,17 @@ def write_witnesses(check: MarginCheck, directory: Path) -> list[Path]:
             count += 1
             name = f"{stem}-{count}.json"
         used.add(name.casefold())
-        path = directory / name
-        text = json.dumps(cart_to_json(row.witness), ensure_ascii=False, indent=2) + "\n"
+        planned.append((directory / name, row.witness))
+    if before_writing is not None:
+        before_writing([path for path, _ in planned])
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError([Problem("--witness-dir", f"cannot create the folder: "
+                                  f"{error.strerror or error}", value=str(directory))]) from None
+    written: list[Path] = []
+    for path, witness in planned:
+        text = json.dumps(cart_to_json(witness), ensure_ascii=False, indent=2) + "\n"
         write_text_atomic(path, text)
         written.append(path)
     return written
