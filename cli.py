@@ -191,7 +191,7 @@ def plan(
         raise InputError([Problem("--gap", "expected a share in [0, 1)", value=str(gap))])
     if time_limit is not None and time_limit <= 0:
         raise InputError([Problem("--time-limit", "expected seconds > 0", value=str(time_limit))])
-    from pricing.formats.inputs import sample_products_path, sample_rules_path
+    from pricing.formats.samples import sample_products_path, sample_rules_path
     from pricing.outputs.guard import keep_backups
 
     replaced = _guard_outputs(
@@ -703,7 +703,7 @@ def export(
         raise InputError([Problem("--stock-factor", "expected a number above 0, e.g. 1.2",
                                   value=stock_factor)]) from None
     options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing)
-    from pricing.formats.plans import companion_settings_path
+    from pricing.formats.sheets import companion_settings_path
     from pricing.outputs.guard import keep_backups
 
     out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
