@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, ParamSpec
+from typing import TYPE_CHECKING, Annotated, ParamSpec
 
+import numpy as np
 import typer
 from rich import box
 from rich.console import Console
@@ -23,6 +24,10 @@ from models.plan import Plan
 from models.product import Product
 from models.rules import Rules
 from pricing.errors import InputError, PriceOptError, Problem
+
+if TYPE_CHECKING:
+    from pricing.demand.backtest import Backtest
+    from pricing.demand.fit import FitResult
 
 app = typer.Typer(
     name="price-opt",
@@ -793,6 +798,184 @@ def report(
             f" product(s): {', '.join(failing[:10])} (the report shows why; export refuses it)",
             highlight=False, soft_wrap=True,
         )
+
+
+# --- demand: fit and forecast -----------------------------------------------------------------
+
+
+@app.command()
+@handles_errors
+def fit(
+    history: Annotated[
+        Path, typer.Argument(help="Sales history (.csv or .xlsx): date, sku, units, price, "
+                             "optional promo, feature, category, visitors.")
+    ],
+    products: Annotated[
+        Path | None,
+        typer.Option("--products", "-p", help="Products file: categories for a history "
+                     "without them, and the products that have no history."),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Where to write the demand file (.csv).")
+    ] = Path("demand.csv"),
+    holdout_last: Annotated[
+        int | None,
+        typer.Option("--holdout-last", help="Backtest: fit without the last N periods and "
+                     "score the forecast of them against naive and log-log baselines."),
+    ] = None,
+    show: Annotated[
+        int, typer.Option("--show", help="How many flagged SKUs to list (0: all).")
+    ] = 20,
+) -> None:
+    """Fit each SKU's demand (elasticity, promotion and feature lifts, cannibalization within
+    its category, day of week) from the store's sales history, pooled toward its category."""
+    from pricing.demand.backtest import run_backtest
+    from pricing.demand.fit import fit_demand
+    from pricing.formats.demand_file import write_demand
+    from pricing.formats.history import load_history
+    from pricing.formats.inputs import load_products
+
+    if out.resolve() == history.resolve() or (products and out.resolve() == products.resolve()):
+        raise InputError([Problem(str(out), "--out names an input file; it is never overwritten")])
+    loaded = load_history(history)
+    console.print(f"history {history}: {loaded.describe()}", highlight=False, soft_wrap=True)
+    if loaded.price_filled:
+        console.print(f"  {loaded.price_filled:,} zero-unit rows without a price: the SKU's "
+                      "nearest price carried", highlight=False)
+    categories = loaded.categories
+    if products is not None:
+        catalogue, warnings = load_products(products)
+        report_warnings([w.render() for w in warnings])
+        by_sku = {p.sku: p.category for p in catalogue}
+        if not loaded.has_category:
+            categories = tuple(by_sku.get(sku, "") for sku in loaded.skus)
+        missing = [p.sku for p in catalogue if p.sku not in set(loaded.skus)]
+        if missing:
+            shown = ", ".join(missing[:10]) + (" …" if len(missing) > 10 else "")
+            console.print(f"  {len(missing)} products have no history ({shown}): a plan uses "
+                          "their base_units and elasticity columns", highlight=False)
+    if holdout_last is not None:
+        result = run_backtest(loaded, holdout_last, categories)
+        _render_backtest(result)
+    fitted = fit_demand(loaded, categories)
+    _render_fit(fitted, show)
+    write_demand(fitted.model, out)
+    console.print(f"wrote {out} ({len(fitted.model.skus):,} SKUs"
+                  f"{', refitted on the whole history' if holdout_last else ''})",
+                  highlight=False)
+    raise typer.Exit(0)
+
+
+def _render_backtest(result: Backtest) -> None:
+    unit = "days" if result.fit.model.period.value == "day" else "weeks"
+    console.print(f"backtest: last {result.periods} {unit} held out ({result.first} to "
+                  f"{result.last}, {result.rows:,} rows, {result.units:,.0f} units):",
+                  highlight=False, soft_wrap=True)
+    table = Table(box=box.SIMPLE_HEAD)
+    table.add_column("forecast")
+    table.add_column("WAPE", justify="right")
+    table.add_column("bias", justify="right")
+    table.add_column("vs naive WAPE", justify="right")
+    naive = result.scores[1].wape
+    for score in result.scores:
+        ratio = "" if score is result.scores[1] else f"{(score.wape / naive - 1):+.0%}"
+        table.add_row(score.name, f"{score.wape:.1%}", f"{score.bias:+.1%}", ratio)
+    console.print(table)
+    if result.unseen_rows:
+        console.print(f"  {result.unseen_rows:,} held-out rows of SKUs with no earlier history "
+                      "are not scored", highlight=False)
+
+
+def _render_fit(fitted: FitResult, show: int) -> None:
+    model = fitted.model
+    count = len(model.skus)
+    sources: dict[str, int] = {}
+    for source in model.source:
+        sources[source] = sources.get(source, 0) + 1
+    negative = int((model.elasticity < 0).sum())
+    median = float(np.median(model.elasticity)) if count else float("nan")
+    console.print(
+        f"fitted {count:,} SKUs ({model.period.value}: one row per {model.period.value}): "
+        f"elasticity median {median:+.2f}, "
+        f"negative for {negative:,} of {count:,}; elasticity from "
+        + ", ".join(f"{source} {n:,}" for source, n in sorted(sources.items())),
+        highlight=False, soft_wrap=True,
+    )
+    for note in fitted.notes:
+        console.print(f"  {escape(note)}", highlight=False, soft_wrap=True)
+    flagged = [(sku, flags) for sku, flags in zip(model.skus, model.flags, strict=True) if flags]
+    if flagged:
+        console.print(f"{len(flagged):,} SKUs flagged (fallbacks in the demand file's "
+                      "source and flags columns):", highlight=False)
+        for sku, flags in flagged[: show or None]:
+            console.print(f"  {escape(sku)}: {escape(flags)}", highlight=False, soft_wrap=True)
+        if show and len(flagged) > show:
+            console.print(f"  … and {len(flagged) - show:,} more", highlight=False)
+
+
+@app.command()
+@handles_errors
+def forecast(
+    demand: Annotated[Path, typer.Argument(help="Demand file written by `price-opt fit`.")],
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario (.csv or .xlsx): date, sku, price, optional "
+                             "promo, feature.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"rows": [{"date", "sku", "units"}]}.')
+    ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also write the forecast: .json as with --json, "
+                     "else CSV (date, sku, units)."),
+    ] = None,
+) -> None:
+    """Expected units for each row of a scenario (prices, promotions, features by date)."""
+    import json
+
+    from pricing.demand.forecast import forecast_scenario
+    from pricing.formats.atomic import write_bytes_atomic, write_text_atomic
+    from pricing.formats.demand_file import load_demand
+    from pricing.formats.history import load_scenario
+
+    if out is not None and out.resolve() in {demand.resolve(), scenario.resolve()}:
+        raise InputError([Problem(str(out), "--out names an input file; it is never overwritten")])
+    model = load_demand(demand)
+    loaded = load_scenario(scenario)
+    units = forecast_scenario(model, loaded, str(demand))
+    rows = [
+        {"date": str(day), "sku": str(sku), "units": round(float(value), 4)}
+        for day, sku, value in zip(loaded.dates.tolist(), loaded.skus.tolist(), units.tolist(),
+                                   strict=True)
+    ]
+    document = json.dumps({"rows": rows}, ensure_ascii=False, indent=1)
+    if out is not None:
+        if out.suffix.casefold() == ".json":
+            write_text_atomic(out, document + "\n")
+        else:
+            lines = ["date,sku,units", *(f"{r['date']},{_csv_cell(str(r['sku']))},{r['units']}"
+                                         for r in rows)]
+            write_bytes_atomic(out, ("\n".join(lines) + "\n").encode("utf-8-sig"))
+    if as_json:
+        typer.echo(document)
+    else:
+        table = Table(box=box.SIMPLE_HEAD)
+        for name in ("date", "sku", "units"):
+            table.add_column(name, justify="right" if name == "units" else "left")
+        for row in rows[:200]:
+            table.add_row(str(row["date"]), escape(str(row["sku"])), f"{row['units']:.2f}")
+        console.print(table)
+        where = f"; all in {out}" if out else ""
+        more = f" (first 200 shown{where})" if len(rows) > 200 else ""
+        console.print(f"{len(rows):,} rows, {float(units.sum()):,.1f} units in all{more}",
+                      highlight=False)
+    raise typer.Exit(0)
+
+
+def _csv_cell(text: str) -> str:
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 # --- end of commands ---------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Demand learned from the store's sales history: fit, forecast, backtest, simulate."""

@@ -1,0 +1,660 @@
+"""Reading a store's sales history and a forecast scenario (CSV or .xlsx).
+
+Both files are tables of one row per SKU and date, with English or Chinese headers matched
+without regard to case or surrounding spaces, read by the same rules as the products file
+(UTF-8 with or without BOM, or GBK; comma, tab or semicolon; an .xlsx's first sheet) and
+checked at the door: every bad cell is reported at once by file, row (the header is row 1),
+column as written, value, and what was expected.
+
+History (:data:`HISTORY_COLUMNS`)
+    ``date`` (日期), ``sku`` (SKU / SKU编码 / 商家编码), ``units`` (销量 / 支付件数, ≥ 0),
+    ``price`` (成交均价 / 支付单价, the average price paid per unit, yuan > 0); optional
+    ``promo`` (活动 / 是否活动), ``feature`` (推广 / 会场), ``category`` (类目), ``visitors``
+    (访客数). Rows may be missing; a zero-unit row is data. On a zero-unit row the price may be
+    empty (nothing was paid): it is carried from the SKU's nearest earlier row (else later).
+
+Scenario (:data:`SCENARIO_COLUMNS`)
+    ``date``, ``sku``, ``price``, optional ``promo``, ``feature``, with the history's headers.
+
+Dates are ISO (``2025-11-11``, also ``2025/11/11``, ``20251111``, with an optional midnight
+time) or Excel dates (a date cell, or its serial number such as ``45972``). The period of a
+history is inferred from its dates: daily when consecutive dates differ by single days, weekly
+when every difference is a multiple of seven days; anything else is an error.
+
+Tables of millions of rows are read column by column as categories: each distinct cell is
+checked once, and a bad one is reported on every row that holds it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from models.demand import Period
+from pricing.errors import InputError, Problem
+from pricing.formats.inputs import (
+    MAX_REPORTED_PER_RULE,
+    _csv_structure_message,
+    _decode_name,
+    _read_xlsx,
+    _separator,
+    _with_hints,
+)
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "MAX_HISTORY_BYTES",
+    "MAX_HISTORY_ROWS",
+    "SCENARIO_COLUMNS",
+    "History",
+    "Period",
+    "Scenario",
+    "TableColumn",
+    "load_history",
+    "load_scenario",
+]
+
+MAX_HISTORY_BYTES = 1024 * 1024 * 1024
+MAX_HISTORY_ROWS = 20_000_000
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+DateArray = npt.NDArray[np.datetime64]
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """One column of the history or scenario file: its name, Chinese aliases, and its rule."""
+
+    name: str
+    aliases: tuple[str, ...]
+    required: bool
+    rule: str
+
+
+_DATE = TableColumn("date", ("日期",), True, "ISO date (2025-11-11) or an Excel date")
+_SKU = TableColumn("sku", ("SKU编码", "商家编码"), True, "the SKU code, non-empty")
+_PROMO = TableColumn("promo", ("活动", "是否活动"), False, "0/1 or 是/否; empty = 0")
+_FEATURE = TableColumn("feature", ("推广", "会场"), False, "0/1 or 是/否; empty = 0")
+
+HISTORY_COLUMNS: tuple[TableColumn, ...] = (
+    _DATE,
+    _SKU,
+    TableColumn("units", ("销量", "支付件数"), True, "units sold, ≥ 0"),
+    TableColumn("price", ("成交均价", "支付单价"), True, "average price paid per unit, yuan > 0"),
+    _PROMO,
+    _FEATURE,
+    TableColumn("category", ("类目",), False, "free text, one per SKU"),
+    TableColumn("visitors", ("访客数",), False, "whole number ≥ 0"),
+)
+SCENARIO_COLUMNS: tuple[TableColumn, ...] = (
+    _DATE,
+    _SKU,
+    TableColumn("price", ("成交均价", "支付单价"), True, "price per unit, yuan > 0"),
+    _PROMO,
+    _FEATURE,
+)
+
+_YES_NO: dict[str, bool] = {
+    "": False,
+    "0": False,
+    "1": True,
+    "0.0": False,
+    "1.0": True,
+    "no": False,
+    "yes": True,
+    "n": False,
+    "y": True,
+    "false": False,
+    "true": True,
+    "否": False,
+    "是": True,
+}
+_YES_NO_HINT = "0/1, 是/否, yes/no or true/false; empty = 0"
+_EMPTY = "the file is empty; expected a header row and one row per SKU and date"
+_ISO_DATE = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?|(\d{4})(\d{2})(\d{2})"
+)
+_EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.0+)?")
+_EXCEL_EPOCH = date(1899, 12, 30)
+# Excel serial numbers from 1954 to 2119: anything else is not a plausible sales date.
+_EXCEL_SERIALS = range(20_000, 80_000)
+_NUMBER_CLUTTER = re.compile(r"[¥￥,\s]")
+
+
+@dataclass(frozen=True)
+class History:
+    """A checked sales history: one entry per row, sorted by SKU and date.
+
+    ``sku_index[i]`` indexes :attr:`skus`; ``price_filled`` counts the zero-unit rows whose
+    empty price was carried from a neighbouring row; ``categories[k]`` is SKU ``k``'s category
+    ("" when the file has none).
+    """
+
+    file: str
+    period: Period
+    skus: tuple[str, ...]
+    categories: tuple[str, ...]
+    sku_index: IntArray
+    dates: DateArray
+    units: FloatArray
+    price: FloatArray
+    promo: BoolArray
+    feature: BoolArray
+    visitors: FloatArray | None
+    has_promo: bool
+    has_feature: bool
+    has_category: bool
+    price_filled: int
+
+    @property
+    def rows(self) -> int:
+        """The number of rows of history."""
+        return len(self.units)
+
+    def describe(self) -> str:
+        """One line: rows, SKUs, dates and the inferred period."""
+        first, last = self.dates.min(), self.dates.max()
+        periods = int((last - first).astype(np.int64)) // self.period.days + 1
+        unit = "days" if self.period is Period.DAY else "weeks"
+        return (
+            f"{self.rows:,} rows, {len(self.skus):,} SKUs, {first} to {last} "
+            f"({periods} {unit}; period inferred: {self.period.value})"
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A checked scenario: the prices (and promotion, feature) to forecast, row by row."""
+
+    file: str
+    skus: npt.NDArray[np.object_]
+    dates: DateArray
+    price: FloatArray
+    promo: BoolArray
+    feature: BoolArray
+    rows: IntArray
+
+
+# --- reading cells -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    """A file's columns as categories (each distinct cell once), and each row's row number."""
+
+    header: list[str]
+    columns: list[pd.Categorical]
+    rows: IntArray
+
+
+def _fail(file: str, message: str) -> InputError:
+    return InputError([Problem(file, message)])
+
+
+def _check_file(path: Path, file: str) -> None:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise _fail(file, "file not found") from None
+    except OSError as error:
+        raise _fail(file, f"cannot read the file: {error.strerror or error}") from None
+    if not path.is_file():
+        raise _fail(file, "not a file")
+    if size > MAX_HISTORY_BYTES:
+        raise _fail(
+            file,
+            f"the file is {size / 2**20:,.0f} MB; price-opt reads at most "
+            f"{MAX_HISTORY_BYTES // 2**20:,} MB of history",
+        )
+
+
+def _read_csv_categories(path: Path, file: str) -> _Table:
+    raw = path.read_bytes()
+    encoding = _decode_name(raw, file)
+    if not raw.strip().strip(codecs.BOM_UTF8).strip():
+        raise _fail(file, _EMPTY)
+    end = raw.find(b"\n")
+    first_line = raw[: end if end >= 0 else len(raw)].decode(encoding, errors="replace")
+    try:
+        table = pd.read_csv(
+            io.BytesIO(raw),
+            encoding=encoding,
+            sep=_separator(first_line),
+            header=None,
+            dtype="category",
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            nrows=MAX_HISTORY_ROWS + 2,
+        )
+    except pd.errors.EmptyDataError:
+        raise _fail(file, _EMPTY) from None
+    except pd.errors.ParserError as error:
+        raise _fail(file, _csv_structure_message(str(error))) from None
+    del raw
+    return _split_header([table[name].array for name in table.columns], file)
+
+
+def _read_xlsx_categories(path: Path, file: str) -> _Table:
+    sheet = _read_xlsx(path, file)  # the header found, empty rows dropped, rows numbered
+    return _Table(
+        header=sheet.header,
+        columns=[pd.Categorical(cells) for cells in sheet.columns],
+        rows=sheet.rows,
+    )
+
+
+def _split_header(columns: list[pd.Categorical], file: str) -> _Table:
+    """The first non-empty row is the header; rows with nothing in them are dropped."""
+    if not columns or not len(columns[0]):
+        raise _fail(file, _EMPTY)
+    count = len(columns[0])
+    filled = np.zeros(count, dtype=np.bool_)
+    for column in columns:
+        empty_code = _code_of(column, "")
+        filled |= column.codes != empty_code
+    non_empty = np.flatnonzero(filled)
+    if not len(non_empty):
+        raise _fail(file, _EMPTY)
+    header_at = int(non_empty[0])
+    body = non_empty[1:]
+    if len(body) > MAX_HISTORY_ROWS:
+        raise _fail(file, f"more than {MAX_HISTORY_ROWS:,} rows; split the history")
+    header = [str(column[header_at]).strip() for column in columns]
+    row_numbers = (body + 1).astype(np.int64)
+    contiguous = len(body) == count - header_at - 1
+    trimmed = [
+        (column[header_at + 1 :] if contiguous else column[body]).remove_unused_categories()
+        for column in columns
+    ]
+    return _Table(header=header, columns=trimmed, rows=row_numbers)
+
+
+def _code_of(column: pd.Categorical, text: str) -> int:
+    found = np.flatnonzero(np.asarray(column.categories, dtype=object) == text)
+    return int(found[0]) if len(found) else -2
+
+
+# --- checking ----------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Checks the columns of one table, collecting every problem (all at once)."""
+
+    def __init__(self, file: str, table: _Table, spec: Sequence[TableColumn], what: str) -> None:
+        self.file = file
+        self.table = table
+        self.count = len(table.rows)
+        self.problems: list[Problem] = []
+        self.headers: dict[str, str] = {}
+        self.columns: dict[str, pd.Categorical] = {}
+        self._map_columns(spec, what)
+
+    def _map_columns(self, spec: Sequence[TableColumn], what: str) -> None:
+        by_header = {
+            header.casefold(): column.name
+            for column in spec
+            for header in (column.name, *column.aliases)
+        }
+        accepted = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in spec)
+        unknown: list[str] = []
+        found: dict[str, list[int]] = {}
+        for position, written in enumerate(self.table.header):
+            name = by_header.get(written.casefold())
+            if name is not None:
+                found.setdefault(name, []).append(position)
+            elif written or len(self.table.columns[position].categories.difference([""])):
+                unknown.append(written or f"#{position + 1} (no header)")
+        if unknown:
+            self.problems.append(
+                Problem(
+                    self.file,
+                    f"unknown column{'s' if len(unknown) > 1 else ''} "
+                    f"{_with_hints(unknown, by_header, cutoff=0.75)}; "
+                    f"accepted columns of {what}: {accepted}",
+                    row=1,
+                )
+            )
+        for name, positions in found.items():
+            if len(positions) > 1:
+                written = ", ".join(repr(self.table.header[p]) for p in positions)
+                self.problems.append(
+                    Problem(self.file, f"columns {written} all mean {name!r}; keep one", row=1)
+                )
+            self.headers[name] = self.table.header[positions[0]]
+            self.columns[name] = self.table.columns[positions[0]]
+        missing = [c for c in spec if c.required and c.name not in found]
+        if missing:
+            names = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in missing)
+            self.problems.append(
+                Problem(
+                    self.file,
+                    f"missing required column{'s' if len(missing) > 1 else ''}: {names}",
+                    row=1,
+                )
+            )
+
+    def present(self, name: str) -> bool:
+        return name in self.columns
+
+    def report(
+        self, name: str, bad: BoolArray, message: str | Callable[[int], str]
+    ) -> None:
+        """One problem per bad row of column ``name`` (the first few dozen, then a count)."""
+        positions = np.flatnonzero(bad)
+        if not len(positions):
+            return
+        column = self.columns[name]
+        header = self.headers[name]
+        shown = positions[:MAX_REPORTED_PER_RULE]
+        for position in shown.tolist():
+            self.problems.append(
+                Problem(
+                    self.file,
+                    message(position) if callable(message) else message,
+                    row=int(self.table.rows[position]),
+                    column=header,
+                    value=str(column[position]),
+                )
+            )
+        if len(positions) > len(shown):
+            rest = positions[len(shown) :]
+            first, last = int(self.table.rows[rest[0]]), int(self.table.rows[rest[-1]])
+            self.problems.append(
+                Problem(
+                    self.file,
+                    f"…and {len(rest):,} more rows with the same problem (rows {first} to {last})",
+                    column=header,
+                )
+            )
+
+    def by_category(
+        self, name: str, parse: Callable[[str], object]
+    ) -> tuple[list[object], IntArray]:
+        """``parse`` applied once to each distinct (stripped) cell; and each row's code."""
+        column = self.columns[name]
+        values = [parse(str(text).strip()) for text in column.categories.tolist()]
+        return values, np.asarray(column.codes, dtype=np.int64)
+
+    def texts(self, name: str) -> tuple[npt.NDArray[np.object_], IntArray]:
+        """Each distinct cell stripped, and each row's code into them."""
+        column = self.columns[name]
+        distinct = np.array([str(t).strip() for t in column.categories.tolist()], dtype=object)
+        return distinct, np.asarray(column.codes, dtype=np.int64)
+
+    def numbers(self, name: str, expected: str) -> tuple[FloatArray, BoolArray]:
+        """Each row's number (NaN where empty or bad), and which rows were filled."""
+        distinct, codes = self.texts(name)
+        cleaned = pd.Series([_NUMBER_CLUTTER.sub("", text) for text in distinct], dtype=object)
+        parsed = np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=np.float64)
+        filled_distinct = np.asarray(distinct != "", dtype=np.bool_)
+        bad_distinct = filled_distinct & ~np.isfinite(parsed)
+        self.report(name, bad_distinct[codes], f"not a number; expected {expected}")
+        return parsed[codes], filled_distinct[codes]
+
+    def flags(self, name: str) -> BoolArray:
+        """A 0/1 column; empty cells are 0."""
+        if not self.present(name):
+            return np.zeros(self.count, dtype=np.bool_)
+        distinct, codes = self.texts(name)
+        meanings = [_YES_NO.get(text.casefold()) for text in distinct.tolist()]
+        unknown = np.array([m is None for m in meanings], dtype=np.bool_)
+        self.report(name, unknown[codes], f"expected {_YES_NO_HINT}")
+        values = np.array([bool(m) for m in meanings], dtype=np.bool_)
+        return np.asarray(values[codes], dtype=np.bool_)
+
+    def dates(self) -> tuple[DateArray, BoolArray]:
+        """Each row's date (``NaT`` where bad), and which rows hold a valid one."""
+        distinct, codes = self.texts("date")
+        parsed = np.array([_parse_date(text) for text in distinct.tolist()], dtype="datetime64[D]")
+        ok_distinct = ~np.isnat(parsed)
+        empty_distinct = np.asarray(distinct == "", dtype=np.bool_)
+        self.report("date", empty_distinct[codes], "empty; expected a date such as 2025-11-11")
+        self.report(
+            "date",
+            (~ok_distinct & ~empty_distinct)[codes],
+            "not a date; expected an ISO date such as 2025-11-11 or an Excel date",
+        )
+        return parsed[codes], ok_distinct[codes]
+
+    def skus(self) -> tuple[npt.NDArray[np.object_], IntArray, BoolArray]:
+        """The distinct SKUs, each row's index into them, and which rows have one."""
+        distinct, codes = self.texts("sku")
+        empty = np.asarray(distinct == "", dtype=np.bool_)
+        self.report("sku", empty[codes], "empty; expected the SKU code")
+        # Cells differing only by surrounding spaces are the same SKU.
+        unique, inverse = np.unique(distinct.astype(str), return_inverse=True)
+        return unique.astype(object), inverse[codes].astype(np.int64), ~empty[codes]
+
+    def sorted_problems(self) -> list[Problem]:
+        position = {written: index for index, written in enumerate(self.table.header)}
+
+        def place(problem: Problem) -> tuple[int, int, int]:
+            if problem.column is None:
+                return (0, 0, 0)
+            if problem.row is None:
+                return (2, position.get(problem.column, 0), 0)
+            return (1, problem.row, position.get(problem.column, 0))
+
+        return sorted(self.problems, key=place)
+
+
+def _parse_date(text: str) -> np.datetime64:
+    match = _ISO_DATE.fullmatch(text)
+    if match:
+        groups = [g for g in match.groups() if g is not None]
+        try:
+            return np.datetime64(date(int(groups[0]), int(groups[1]), int(groups[2])), "D")
+        except ValueError:
+            return np.datetime64("NaT", "D")
+    serial = _EXCEL_SERIAL.fullmatch(text)
+    if serial and int(serial.group(1)) in _EXCEL_SERIALS:
+        return np.datetime64(_EXCEL_EPOCH + timedelta(days=int(serial.group(1))), "D")
+    return np.datetime64("NaT", "D")
+
+
+def _read_table(path: Path) -> tuple[str, _Table]:
+    file = str(path)
+    _check_file(path, file)
+    suffix = path.suffix.casefold()
+    if suffix in {".csv", ".txt", ".tsv"}:
+        return file, _read_csv_categories(path, file)
+    if suffix in {".xlsx", ".xlsm"}:
+        return file, _read_xlsx_categories(path, file)
+    if suffix == ".xls":
+        raise _fail(file, "an old Excel .xls file; save it as .xlsx or as CSV UTF-8")
+    raise _fail(file, f"unknown kind of file {path.suffix!r}; expected .csv or .xlsx")
+
+
+def _infer_period(file: str, dates: DateArray) -> Period:
+    distinct = np.unique(dates)
+    if len(distinct) < 2:
+        raise _fail(
+            file,
+            "a history needs at least two dates to tell daily from weekly rows "
+            f"(found {len(distinct)})",
+        )
+    steps = np.diff(distinct).astype(np.int64)
+    step = math.gcd(*steps.tolist())
+    if step == 1:
+        return Period.DAY
+    if step % 7 == 0:
+        return Period.WEEK
+    raise _fail(
+        file,
+        f"the dates are {step} days apart at the least (e.g. {distinct[0]}, {distinct[1]}); "
+        "expected one row per SKU and day, or per SKU and week",
+    )
+
+
+def _report_duplicates(
+    check: _Checker, sku_index: IntArray, dates: DateArray, usable: BoolArray
+) -> None:
+    keys = sku_index * 1_000_000 + dates.astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    repeated = np.zeros(check.count, dtype=np.bool_)
+    same_as_previous = np.r_[False, keys[order][1:] == keys[order][:-1]]
+    repeated[order[same_as_previous]] = True
+    repeated &= usable
+    if not repeated.any():
+        return
+    first_row: dict[int, int] = {}
+    for position in order.tolist():
+        first_row.setdefault(int(keys[position]), int(check.table.rows[position]))
+    check.report(
+        "date",
+        repeated,
+        lambda position: f"a second row for this SKU and date: already on row "
+        f"{first_row[int(keys[position])]}",
+    )
+
+
+def _categories_of(
+    check: _Checker, sku_index: IntArray, sku_count: int, usable: BoolArray
+) -> tuple[str, ...]:
+    if not check.present("category"):
+        return ("",) * sku_count
+    distinct, codes = check.texts("category")
+    frame = pd.DataFrame({"sku": sku_index[usable], "category": codes[usable]})
+    spread = frame.groupby("sku")["category"].nunique()
+    conflicting = set(spread.index[spread > 1].tolist())
+    if conflicting:
+        last = frame.groupby("sku")["category"].first()
+        bad = usable & np.isin(sku_index, list(conflicting))
+        bad &= codes != last.reindex(sku_index).to_numpy(dtype=np.int64)
+        check.report("category", bad, "a SKU has one category; this row's differs from its first")
+    first = frame.groupby("sku")["category"].first()
+    names = [""] * sku_count
+    for sku, code in zip(first.index.tolist(), first.tolist(), strict=True):
+        names[int(sku)] = str(distinct[int(code)])
+    return tuple(names)
+
+
+def _carry_prices(sku_index: IntArray, price: FloatArray) -> FloatArray:
+    """Fill NaN prices from the SKU's nearest earlier row, else its nearest later one.
+
+    The rows are sorted by SKU and date.
+    """
+    series = pd.Series(price)
+    grouped = series.groupby(sku_index)
+    return np.asarray(grouped.ffill().fillna(grouped.bfill()), dtype=np.float64)
+
+
+def load_history(path: Path) -> History:
+    """Read and check a history file; raises :class:`InputError` listing every problem."""
+    file, table = _read_table(path)
+    check = _Checker(file, table, HISTORY_COLUMNS, "a history")
+    required = ("date", "sku", "units", "price")
+    if not all(check.present(name) for name in required):
+        raise InputError(check.sorted_problems())
+    if not check.count:
+        raise _fail(file, "no rows: the file has a header but no history")
+    dates, date_ok = check.dates()
+    skus, sku_index, sku_ok = check.skus()
+    units, units_filled = check.numbers("units", "units sold, a number ≥ 0")
+    check.report("units", ~units_filled, "empty; expected units sold, a number ≥ 0 (0 is data)")
+    check.report("units", np.isfinite(units) & (units < 0), "must not be negative")
+    units_ok = np.isfinite(units) & (units >= 0)
+    price, price_filled = check.numbers("price", "the average price paid per unit, in yuan")
+    no_sale = units_ok & (units == 0)
+    price_empty = ~price_filled | (np.isfinite(price) & (price == 0) & no_sale)
+    check.report(
+        "price",
+        ~price_filled & ~no_sale,
+        "empty; expected the average price paid per unit (empty only where units is 0)",
+    )
+    check.report(
+        "price", np.isfinite(price) & (price <= 0) & ~(no_sale & (price == 0)), "must be above 0"
+    )
+    promo = check.flags("promo")
+    feature = check.flags("feature")
+    visitors: FloatArray | None = None
+    if check.present("visitors"):
+        visitors, visitors_filled = check.numbers("visitors", "a whole number ≥ 0")
+        check.report(
+            "visitors",
+            np.isfinite(visitors) & ((visitors < 0) | (visitors != np.round(visitors))),
+            "expected a whole number ≥ 0",
+        )
+        visitors = np.where(visitors_filled, visitors, np.nan)
+    usable = date_ok & sku_ok
+    _report_duplicates(check, sku_index, dates, usable)
+    categories = _categories_of(check, sku_index, len(skus), usable)
+    problems = check.sorted_problems()
+    if problems:
+        raise InputError(problems)
+    period = _infer_period(file, dates)
+    order = np.lexsort((dates, sku_index))
+    sku_index, dates = sku_index[order], dates[order]
+    price = np.where(price_empty, np.nan, price)[order]
+    filled_count = int(price_empty.sum())
+    if filled_count:
+        price = _carry_prices(sku_index, price)
+        never_priced = ~np.isfinite(price)
+        if never_priced.any():
+            missing = sorted({str(skus[k]) for k in sku_index[never_priced].tolist()})
+            raise _fail(
+                file,
+                f"SKU {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''} never sold "
+                "a unit and has no price on any row; give the price it was listed at",
+            )
+    return History(
+        file=file,
+        period=period,
+        skus=tuple(str(s) for s in skus.tolist()),
+        categories=categories,
+        sku_index=sku_index,
+        dates=dates,
+        units=units[order],
+        price=price,
+        promo=promo[order],
+        feature=feature[order],
+        visitors=None if visitors is None else visitors[order],
+        has_promo=check.present("promo"),
+        has_feature=check.present("feature"),
+        has_category=check.present("category"),
+        price_filled=filled_count,
+    )
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and check a scenario file; raises :class:`InputError` listing every problem."""
+    file, table = _read_table(path)
+    check = _Checker(file, table, SCENARIO_COLUMNS, "a scenario")
+    if not all(check.present(name) for name in ("date", "sku", "price")):
+        raise InputError(check.sorted_problems())
+    if not check.count:
+        raise _fail(file, "no rows: the file has a header but no scenario rows")
+    dates, date_ok = check.dates()
+    skus, sku_index, sku_ok = check.skus()
+    price, price_filled = check.numbers("price", "a price per unit in yuan")
+    check.report("price", ~price_filled, "empty; expected a price per unit in yuan > 0")
+    check.report("price", np.isfinite(price) & (price <= 0), "must be above 0")
+    promo = check.flags("promo")
+    feature = check.flags("feature")
+    _report_duplicates(check, sku_index, dates, date_ok & sku_ok)
+    problems = check.sorted_problems()
+    if problems:
+        raise InputError(problems)
+    return Scenario(
+        file=file,
+        skus=skus[sku_index],
+        dates=dates,
+        price=price,
+        promo=promo,
+        feature=feature,
+        rows=table.rows,
+    )
+
