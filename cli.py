@@ -833,7 +833,7 @@ def fit(
     from pricing.demand.fit import fit_demand
     from pricing.formats.demand_file import write_demand
     from pricing.formats.history import load_history
-    from pricing.formats.inputs import load_products
+    from pricing.formats.products import load_products
 
     if out.resolve() == history.resolve() or (products and out.resolve() == products.resolve()):
         raise InputError([Problem(str(out), "--out names an input file; it is never overwritten")])

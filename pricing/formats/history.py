@@ -42,13 +42,13 @@ import pandas as pd
 
 from models.demand import Period
 from pricing.errors import InputError, Problem
-from pricing.formats.inputs import (
-    MAX_REPORTED_PER_RULE,
+from pricing.formats.products import MAX_REPORTED_PER_RULE
+from pricing.formats.tables import (
     _csv_structure_message,
-    _decode_name,
-    _read_xlsx,
     _separator,
-    _with_hints,
+    csv_encoding,
+    read_xlsx_table,
+    with_hints,
 )
 
 __all__ = [
@@ -222,7 +222,7 @@ def _check_file(path: Path, file: str) -> None:
 
 def _read_csv_categories(path: Path, file: str) -> _Table:
     raw = path.read_bytes()
-    encoding = _decode_name(raw, file)
+    encoding = csv_encoding(raw, file)
     if not raw.strip().strip(codecs.BOM_UTF8).strip():
         raise _fail(file, _EMPTY)
     end = raw.find(b"\n")
@@ -248,7 +248,7 @@ def _read_csv_categories(path: Path, file: str) -> _Table:
 
 
 def _read_xlsx_categories(path: Path, file: str) -> _Table:
-    sheet = _read_xlsx(path, file)  # the header found, empty rows dropped, rows numbered
+    sheet = read_xlsx_table(path, file)  # the header found, empty rows dropped, rows numbered
     return _Table(
         header=sheet.header,
         columns=[pd.Categorical(cells) for cells in sheet.columns],
@@ -322,7 +322,7 @@ class _Checker:
                 Problem(
                     self.file,
                     f"unknown column{'s' if len(unknown) > 1 else ''} "
-                    f"{_with_hints(unknown, by_header, cutoff=0.75)}; "
+                    f"{with_hints(unknown, by_header, cutoff=0.75)}; "
                     f"accepted columns of {what}: {accepted}",
                     row=1,
                 )
