@@ -437,7 +437,8 @@ def check(
     """
     import json
 
-    from pricing.formats.plans import load_plan_prices
+    from pricing.formats.plans import load_plan_prices, read_plan_if_plan
+    from pricing.formats.sheets import PlanPrices
     from pricing.verify.margin_check import (
         DEFAULT_DISCOUNT,
         discount_prices_fen,
@@ -469,9 +470,20 @@ def check(
     if witness_dir is not None and witness_dir.exists() and not witness_dir.is_dir():
         raise InputError([Problem("--witness-dir", "expected a folder, not a file",
                                   value=str(witness_dir))])
-    _, _, catalogue, rule_set = _load_inputs(products, rules)
+    plan_read = read_plan_if_plan(plan) if plan is not None else None
+    if plan is not None and plan_read is not None:
+        # A plan is judged by the products and rules files it records (read again now),
+        # or by those given.
+        from pricing.formats.plan_context import plan_context
+
+        context = plan_context(plan_read, plan, products, rules)
+        report_warnings(list(context.warnings))
+        catalogue, rule_set = context.products, context.rules
+    else:
+        _, _, catalogue, rule_set = _load_inputs(products, rules)
     if plan is not None:
-        plan_prices = load_plan_prices(plan)
+        plan_prices = (load_plan_prices(plan) if plan_read is None
+                       else PlanPrices.of_plan(plan_read, str(plan)))
         prices, tiers = plan_prices.prices_fen, plan_prices.coupon_tiers
         members, source = plan_prices.b2g1_members, str(plan)
         basis = f"the prices of the plan {plan}"
@@ -493,7 +505,9 @@ def check(
         def guard_witnesses(paths: list[Path]) -> None:
             replaced.extend(_guard_outputs(
                 {f"--witness-dir {path.name}": path for path in paths},
-                {"the products file": products, "the rules file": rules, "the plan": plan},
+                {"the products file": products, "the rules file": rules, "the plan": plan}
+                if plan is None or plan_read is None
+                else _plan_inputs(plan, plan_read, products, rules),
                 force,
             ))
             keep_backups(replaced)

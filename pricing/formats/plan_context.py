@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from models.plan import Plan
-from models.product import Product
+from models.product import Product, Role
 from models.rules import Rules
 from pricing.errors import InputError, Problem
 from pricing.formats.products import load_products
-from pricing.formats.rules import load_rules, rules_from_document
+from pricing.formats.rules import load_rules, rules_from_document, rules_to_dict
 from pricing.formats.tables import file_sha256
 
 
@@ -46,18 +46,37 @@ def _find_recorded(recorded: str, plan_path: Path | None) -> Path | None:
     return None
 
 
+def rules_differences(recorded: Rules, current: Rules, limit: int = 6) -> list[str]:
+    """The rules keys whose values differ, as ``section.key: recorded → current``."""
+    before, after = rules_to_dict(recorded), rules_to_dict(current)
+    differences = [
+        f"{section}.{key}: {before.get(section, {}).get(key)!r} → "
+        f"{after.get(section, {}).get(key)!r}"
+        for section in sorted(set(before) | set(after))
+        for key in sorted(set(before.get(section, {})) | set(after.get(section, {})))
+        if before.get(section, {}).get(key) != after.get(section, {}).get(key)
+    ]
+    if len(differences) > limit:
+        differences = [*differences[:limit], f"… and {len(differences) - limit} more"]
+    return differences
+
+
 def plan_context(
     plan: Plan,
     plan_path: Path | None = None,
     products_path: Path | None = None,
     rules_path: Path | None = None,
 ) -> PlanContext:
-    """The products and rules to judge a plan by.
+    """The products and rules to judge a plan by: always files read from disk now.
 
     Products: ``products_path`` if given, else the file the plan records
     (``inputs.products_file``, as given or beside the plan file); a changed file (its SHA-256
-    differs) is a warning. Rules: ``rules_path`` if given, else the rules the plan records.
-    Every joining SKU must be in the products; a changed everyday price is a warning.
+    differs) is a warning. Rules: ``rules_path`` if given, else the rules file the plan records,
+    read again. The rules the plan records (``inputs.rules``) are never used to judge it; they
+    are compared with the file's: when they differ, the plan is refused unless ``rules_path``
+    was given explicitly (then the difference is a warning). A hand-edited plan cannot loosen
+    the rules it is judged by. Every joining SKU must be in the products; a changed everyday
+    price is a warning.
     """
     source = str(plan_path) if plan_path is not None else "plan"
     warnings: list[str] = []
@@ -81,12 +100,38 @@ def plan_context(
             )
     products, problems = load_products(products_path)
     warnings.extend(problem.render() for problem in problems)
-    if rules_path is not None:
-        rules = load_rules(rules_path)
-    elif inputs is not None and inputs.rules:
-        rules = rules_from_record(inputs.rules, source)
-    else:
-        raise InputError([Problem(source, "the plan does not record its rules; pass --rules")])
+    explicit_rules = rules_path is not None
+    if rules_path is None:
+        if inputs is None or not inputs.rules_file:
+            raise InputError([Problem(
+                source, "the plan does not record its rules file; pass --rules",
+            )])
+        found = _find_recorded(inputs.rules_file, plan_path)
+        if found is None:
+            raise InputError([Problem(
+                source,
+                f"the plan was made with the rules in {inputs.rules_file}, which is not there any"
+                " more; pass --rules",
+            )])
+        rules_path = found
+        if inputs.rules_sha256 and file_sha256(found) != inputs.rules_sha256:
+            warnings.append(
+                f"{found} has changed since the plan was made (its SHA-256 differs)"
+            )
+    rules = load_rules(rules_path)
+    if inputs is not None and inputs.rules:
+        differences = rules_differences(rules_from_record(inputs.rules, source), rules)
+        if differences and not explicit_rules:
+            raise InputError([Problem(
+                source,
+                f"the rules the plan records differ from {rules_path} ("
+                + "; ".join(differences) + "); pass --rules to judge the plan by a rules file",
+            )])
+        if differences:
+            warnings.append(
+                f"the plan was made with other rules than {rules_path}, which it is judged by: "
+                + "; ".join(differences)
+            )
     by_sku = {product.sku: product for product in products}
     missing = [d.sku for d in plan.products if d.joins and d.sku not in by_sku]
     if missing:
@@ -95,6 +140,22 @@ def plan_context(
             source,
             f"{len(missing)} joining SKU(s) of the plan are not in {products_path}: {shown}",
         )])
+    if not plan.products:
+        raise InputError([Problem(
+            source, "the plan lists no products (products: []); expected one entry per product"
+            f" of {products_path}, joining or not (re-plan with price-opt plan)",
+        )])
+    planned = {d.sku for d in plan.products}
+    absent = [product for product in products if product.sku not in planned]
+    if absent:
+        heroes = [product.sku for product in absent if product.role is Role.HERO]
+        warnings.append(
+            f"{len(absent)} product(s) of {products_path} are not in the plan and stay out of"
+            " the event at their everyday price: "
+            + ", ".join(product.sku for product in absent[:10])
+            + (" …" if len(absent) > 10 else "")
+            + (f" (hero products among them: {', '.join(heroes[:10])})" if heroes else "")
+        )
     changed = [
         d.sku for d in plan.products
         if d.sku in by_sku and by_sku[d.sku].list_price_fen != d.list_price_fen

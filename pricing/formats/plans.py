@@ -40,6 +40,21 @@ def read_plan(path: Path) -> Plan:
     return plan_from_json(read_json_file(path), str(path))
 
 
+def read_plan_if_plan(path: Path) -> Plan | None:
+    """The plan in ``path`` when it is a plan (``.json`` or a plan ``.xlsx``); ``None`` for a
+    submission sheet (read those with :func:`load_plan_prices`)."""
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        return read_plan(path)
+    if suffix == ".xlsx":
+        workbook = open_workbook(path)
+        try:
+            return plan_from_workbook(workbook, path) if is_plan_workbook(workbook) else None
+        finally:
+            workbook.close()
+    return None
+
+
 def load_plan_prices(path: Path) -> PlanPrices:
     """The prices a plan sets, from a plan (``.json``, plan ``.xlsx``) or a submission sheet.
 
