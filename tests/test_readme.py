@@ -20,3 +20,21 @@ def test_ci_runs_the_readmes_two_set_up_commands_verbatim() -> None:
     assert set_up in ci.splitlines()
     assert tests.startswith(".venv/bin/pytest")
     assert any(line.strip().startswith(tests) for line in ci.splitlines())
+
+
+def test_ci_runs_the_slow_tests_and_refuses_an_empty_run() -> None:
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in ci.splitlines() if not line.lstrip().startswith("#")]
+    assert ".venv/bin/pytest -m slow" in commands
+    assert "set -euo pipefail" in commands
+    assert not any("-ne 5" in line or "|| status" in line for line in commands)
+
+
+def test_hypothesis_is_a_test_dependency_only() -> None:
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    dependencies = pyproject.split("dependencies = [", 1)[1].split("]", 1)[0]
+    assert "hypothesis" not in dependencies
+    imports = re.compile(r"^\s*(?:from|import)\s+hypothesis\b", re.M)
+    sources = [ROOT / "cli.py", *(ROOT / "pricing").rglob("*.py"), *(ROOT / "models").rglob("*.py")]
+    for path in sources:
+        assert not imports.search(path.read_text(encoding="utf-8")), path
