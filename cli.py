@@ -385,8 +385,6 @@ def quote(
     )
 
 
-CHECK_WITNESS_ALL_UP_TO = 2_000  # larger catalogues: witness carts for the worst products only
-CHECK_WITNESSES_FOR = 200
 
 
 @app.command()
@@ -448,6 +446,7 @@ def check(
         parse_discount,
         write_witnesses,
     )
+    from pricing.verify.policy import WITNESSES
 
     if discount is not None and plan is not None:
         raise typer.BadParameter(
@@ -494,7 +493,7 @@ def check(
         members = frozenset(p.sku for p in catalogue if b2g1 and p.b2g1_eligible)
         source = "--discount"
         basis = f"every product {(share * 100).normalize():f}% off its everyday price"
-    witnesses_for = None if len(catalogue) <= CHECK_WITNESS_ALL_UP_TO else CHECK_WITNESSES_FOR
+    witnesses_for = WITNESSES.for_check(len(catalogue))
     result = margin_check(catalogue, rule_set, prices, tiers, members, witnesses_for, source)
     written: list[Path] = []
     if witness_dir is not None:
@@ -613,25 +612,18 @@ def _validate_summary(
     from collections import Counter
     from decimal import Decimal
 
+    from models.money import discount_label
     from models.product import Role
-    from models.rules import Mechanism
+    from models.rules import mechanism_label
 
     def percent(rate: Decimal) -> str:
         return f"{(rate * 100).normalize():f}%"
-
-    def zhe(level: Decimal) -> str:  # 0.95 -> 9.5折
-        return f"{(level * 10).normalize():f}折"
 
     roles = Counter(product.role for product in catalogue)
     zh = {Role.HERO: "主推", Role.TRAFFIC: "引流", Role.PROFIT: "利润", Role.REGULAR: "常规"}
     role_text = ", ".join(f"{roles[role]} {role.value} {zh[role]}" for role in Role)
     platform, store = rules.platform, rules.store
-    mechanism = {
-        Mechanism.CROSS_STORE: f"cross-store every ¥{short_yuan(platform.cross_store_every_fen)} "
-        f"save ¥{short_yuan(platform.cross_store_save_fen)}",
-        Mechanism.OFFICIAL: f"official instant discount {percent(platform.official_rate)}",
-        Mechanism.NONE: "no platform-wide discount",
-    }[platform.mechanism]
+    mechanism = mechanism_label(platform)
     levels = rules.ladder.levels
     coupons = ", ".join(tier.label for tier in rules.coupons.candidates) or "none"
     budget = f"¥{short_yuan(store.budget_fen)}" if store.budget_fen else "none"
@@ -645,8 +637,8 @@ def _validate_summary(
         f"  store: shipping ¥{format_yuan(store.shipping_cost_fen)} per order, handling "
         f"¥{format_yuan(store.handling_cost_fen)} per unit, budget {budget}",
         f"  coupon candidates: {coupons} (at most {rules.coupons.max_tiers} tiers)",
-        f"  ladder: {len(levels)} levels, {levels[0]:.2f} ({zhe(levels[0])}) to {levels[-1]:.2f} "
-        f"({zhe(levels[-1])}); buy-two-get-one "
+        f"  ladder: {len(levels)} levels, {levels[0]:.2f} ({discount_label(levels[0])}) to "
+        f"{levels[-1]:.2f} ({discount_label(levels[-1])}); buy-two-get-one "
         f"{'allowed' if rules.b2g1.enabled else 'off'}",
     ]
 
@@ -712,9 +704,10 @@ def export(
     """
     from decimal import Decimal, InvalidOperation
 
+    from models.money import discount_label
     from pricing.formats.plan_context import plan_context
     from pricing.formats.plans import read_plan
-    from pricing.outputs.export import ExportOptions, discount_label, export_plan
+    from pricing.outputs.export import ExportOptions, export_plan
 
     try:
         factor = Decimal(stock_factor.strip())

@@ -3,18 +3,21 @@
 Parsing accepts yuan as text, ``Decimal`` or ``int`` (``"199"``, ``"199.9"``, ``"199.90"``); an
 amount finer than a fen (``"199.999"``) is refused, never rounded. Rates (commission, official
 discount) are ``Decimal`` so that ``price × rate`` rounds exactly once, half up, by
-:func:`round_half_up`. Order-level discounts are split over lines by
-:func:`allocate_proportional`, whose parts always add up to the whole, to the fen.
+:func:`fen_times_rate` (:func:`round_half_up` in integers). Order-level discounts are split
+over lines by :func:`allocate_proportional`, whose parts always add up to the whole, to the fen.
+Discount levels are named by :func:`discount_label` (``7.5折``) everywhere.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 FEN_PER_YUAN = 100
+# What every reader says it expected of an amount of money (products, rules, carts, plans, sheets).
+MONEY_HINT = "an amount in yuan with at most two decimals, e.g. 199.00"
 
 
 class MoneyFormatError(ValueError):
@@ -72,7 +75,8 @@ def round_half_up(numerator: int, denominator: int = 1) -> int:
 
 def fen_times_rate(fen: int, rate: Decimal) -> int:
     """``fen × rate`` rounded half up to the fen (the platform's rule for per-unit discounts)."""
-    return int((Decimal(fen) * rate).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    numerator, denominator = rate.as_integer_ratio()
+    return round_half_up(fen * numerator, denominator)
 
 
 def fraction_floor_fen(value: Fraction) -> int:
@@ -80,14 +84,14 @@ def fraction_floor_fen(value: Fraction) -> int:
     return math.floor(value)
 
 
-def decimal_ceil_fen(value: Decimal) -> int:
-    """A fen amount given as a Decimal, rounded up to the next whole fen."""
-    return int(value.to_integral_value(rounding=ROUND_CEILING))
-
-
-def decimal_floor_fen(value: Decimal) -> int:
-    """A fen amount given as a Decimal, rounded down to a whole fen."""
-    return int(value.to_integral_value(rounding=ROUND_FLOOR))
+def discount_label(level: Decimal, lang: str = "zh") -> str:
+    """A price level (a share of the everyday price) as merchandisers say it: ``0.75`` →
+    ``7.5折`` (zh) or ``25% off`` (en); a level of 1 or more is no discount (原价)."""
+    if level >= 1:
+        return "原价" if lang == "zh" else "no discount"
+    if lang == "zh":
+        return f"{(level * 10).normalize():f}折"
+    return f"{((1 - level) * 100).normalize():f}% off"
 
 
 def allocate_proportional(

@@ -180,3 +180,18 @@ class Rules(BaseModel):
     coupons: CouponRules = CouponRules()
     b2g1: B2G1Rules = B2G1Rules()
     demand: DemandRules = DemandRules()
+
+
+def mechanism_label(platform: PlatformRules, lang: str = "en") -> str:
+    """The platform's mechanism as every output names it: ``cross-store every ¥300 save ¥50``
+    (``跨店满减 每满300减50``), ``official instant discount 15%`` (``官方立减 15%``), or none."""
+    zh = lang == "zh"
+    if platform.mechanism is Mechanism.CROSS_STORE:
+        every, save = short_yuan(platform.cross_store_every_fen), short_yuan(
+            platform.cross_store_save_fen
+        )
+        return f"跨店满减 每满{every}减{save}" if zh else f"cross-store every ¥{every} save ¥{save}"
+    if platform.mechanism is Mechanism.OFFICIAL:
+        share = f"{(platform.official_rate * 100).normalize():f}%"
+        return f"官方立减 {share}" if zh else f"official instant discount {share}"
+    return "无平台优惠" if zh else "no platform-wide discount"

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -51,7 +51,7 @@ from models.rules import (
 from pricing.engine.stacking import quote
 from pricing.errors import InputError
 from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
-from pricing.verify.checker import STORE, StoreSetup, cart_margins, check_store, unit_margin_of
+from pricing.verify.checker import STORE, StoreSetup, cart_margins, check_store
 from pricing.verify.margin_check import (
     discount_prices_fen,
     discounted_price_fen,
@@ -64,6 +64,18 @@ from pricing.verify.margin_check import (
 )
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def unit_margin_of(
+    cart: Cart, costs_fen: Mapping[str, int], rules: Rules, sku: str
+) -> Fraction:
+    """The margin per unit of ``sku`` (the first line of it in the store) in ``cart``."""
+    result = quote(cart)
+    margins, _ = cart_margins(cart, result, costs_fen, rules)
+    for line, margin in zip(cart.lines, margins, strict=True):
+        if line.sku == sku and margin is not None:
+            return Fraction(margin, line.quantity)
+    raise ValueError(f"{sku} is not in the cart")
 
 
 def costs_of(setup: StoreSetup) -> dict[str, int]:

@@ -22,6 +22,7 @@ from plan_examples import (
 )
 
 from models.cart import Cart
+from models.money import discount_label
 from models.product import Product
 from models.rules import CouponTier
 from pricing.engine.stacking import quote
@@ -32,7 +33,6 @@ from pricing.formats.sheets import PlanPrices, companion_settings_path, xlsx_tex
 from pricing.outputs.export import (
     ExportOptions,
     activity_stock,
-    discount_label,
     export_plan,
     lowest_paid_fen,
 )

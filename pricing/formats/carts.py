@@ -14,41 +14,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.cart import Cart, CartQuote
-from models.money import MoneyFormatError, format_yuan, to_fen
+from models.money import format_yuan
 from models.rules import CouponTier
 from pricing.errors import CartError, Problem
+from pricing.formats.json_fields import JsonReader
 
-_MONEY_HINT = "an amount in yuan with at most two decimals, e.g. \"199.00\""
 
-
-class _Reader:
-    """Collects every problem while converting the JSON form into model arguments."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def fail(self, path: str, message: str, value: object = None) -> None:
-        shown = None if value is None else json.dumps(value, ensure_ascii=False)
-        self.problems.append(Problem(self.source, message, column=path, value=shown))
-
-    def money(self, data: dict[str, Any], key: str, path: str, default: int | None = None) -> int:
-        if key not in data:
-            if default is None:
-                self.fail(f"{path}.{key}", f"missing; expected {_MONEY_HINT}")
-            return default or 0
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(f"{path}.{key}", f"expected {_MONEY_HINT}", value)
-            return 0
-        try:
-            fen = to_fen(value)
-        except MoneyFormatError as error:
-            self.fail(f"{path}.{key}", f"{error}; expected {_MONEY_HINT}", value)
-            return 0
-        if fen < 0:
-            self.fail(f"{path}.{key}", "must not be negative", value)
-        return fen
+class _Reader(JsonReader):
+    """The shared JSON reader, plus a cart's rates (a share in [0, 1))."""
 
     def rate(self, value: object, path: str) -> Decimal | None:
         try:
@@ -62,24 +35,6 @@ class _Reader:
             self.fail(path, "expected a rate between 0 and 1, e.g. \"0.15\"", value)
             return None
         return rate
-
-    def obj(self, value: object, path: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(path, "expected an object", value)
-            return {}
-        return value
-
-    def keys(self, data: dict[str, Any], path: str, allowed: set[str]) -> None:
-        for key in sorted(set(data) - allowed):
-            self.fail(f"{path}.{key}", f"unknown field (known: {', '.join(sorted(allowed))})")
-
-    def tier(self, value: object, path: str) -> dict[str, int]:
-        data = self.obj(value, path)
-        self.keys(data, path, {"threshold", "amount"})
-        return {
-            "threshold_fen": self.money(data, "threshold", path, default=0),
-            "amount_fen": self.money(data, "amount", path),
-        }
 
 
 def _store(reader: _Reader, value: object, path: str) -> dict[str, Any]:

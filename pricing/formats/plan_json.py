@@ -11,21 +11,18 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
-from models.money import MoneyFormatError, format_yuan, to_fen
+from models.money import format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.rules import CouponTier
 from pricing.errors import InputError, Problem
+from pricing.formats.json_fields import JsonReader, join_path
 
 PLAN_FORMAT_VERSION = 1
-_Model = TypeVar("_Model", bound=BaseModel)
-_MONEY_HINT = 'an amount in yuan with at most two decimals, e.g. "199.00"'
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -110,127 +107,6 @@ def plan_json_text(plan: Plan) -> str:
 # --- reading -------------------------------------------------------------------------------
 
 
-class _Reader:
-    """Converts the JSON form into model arguments, collecting every problem on the way."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.problems: list[Problem] = []
-
-    def fail(self, path: str, message: str, value: object = None) -> None:
-        shown = None if value is None else json.dumps(value, ensure_ascii=False)[:80]
-        self.problems.append(Problem(self.source, message, column=path, value=shown))
-
-    def obj(self, value: object, path: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(path, "expected an object", value)
-            return {}
-        return value
-
-    def keys(
-        self, data: Mapping[str, Any], path: str, required: Iterable[str], optional: Iterable[str]
-    ) -> None:
-        required, optional = set(required), set(optional)
-        for key in sorted(required - set(data)):
-            self.fail(_join(path, key), "missing")
-        for key in sorted(set(data) - required - optional):
-            known = ", ".join(sorted(required | optional))
-            self.fail(_join(path, key), f"unknown field (known: {known})")
-
-    def money(self, data: Mapping[str, Any], key: str, path: str, minimum: int | None) -> int:
-        if key not in data:
-            return 0  # reported by keys()
-        value = data[key]
-        where = _join(path, key)
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.fail(where, f"expected {_MONEY_HINT}", value)
-            return 0
-        try:
-            fen = to_fen(value)
-        except MoneyFormatError as error:
-            self.fail(where, f"{error}; expected {_MONEY_HINT}", value)
-            return 0
-        if minimum is not None and fen < minimum:
-            self.fail(where, "must be positive" if minimum > 0 else "must not be negative", value)
-        return fen
-
-    def text(self, data: Mapping[str, Any], key: str, path: str, nullable: bool = False) -> Any:
-        value = data.get(key)
-        if value is None and nullable:
-            return None
-        if not isinstance(value, str):
-            if key in data:
-                self.fail(_join(path, key), "expected text", value)
-            return ""
-        return value
-
-    def flag(self, data: Mapping[str, Any], key: str, path: str) -> bool:
-        value = data.get(key, False)
-        if not isinstance(value, bool):
-            self.fail(_join(path, key), "expected true or false", value)
-            return False
-        return value
-
-    def number(
-        self, data: Mapping[str, Any], key: str, path: str, nullable: bool = False
-    ) -> float | None:
-        value = data.get(key)
-        if value is None and nullable:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value
-        ):
-            if key in data or not nullable:
-                self.fail(_join(path, key), "expected a number", value)
-            return 0.0
-        return float(value)
-
-    def whole(self, data: Mapping[str, Any], key: str, path: str) -> int:
-        value = data.get(key, 0)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            self.fail(_join(path, key), "expected a whole number ≥ 0", value)
-            return 0
-        return value
-
-    def rate(self, data: Mapping[str, Any], key: str, path: str) -> Decimal | None:
-        value = data.get(key)
-        if value is None:
-            return None
-        try:
-            if isinstance(value, bool) or not isinstance(value, str | int | float):
-                raise InvalidOperation
-            rate = Decimal(str(value).strip())
-            if not rate.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            self.fail(_join(path, key), 'expected a decimal share, e.g. "0.75"', value)
-            return None
-        return rate
-
-    def build(self, model: type[_Model], fields: dict[str, Any], path: str) -> _Model | None:
-        """``model(**fields)``, or None with the model's complaints recorded under ``path``."""
-        try:
-            return model(**fields)
-        except ValidationError as error:
-            for issue in error.errors():
-                where = ".".join([path, *(str(part) for part in issue["loc"])]).strip(".")
-                message = str(issue["msg"]).removeprefix("Value error, ")
-                self.problems.append(Problem(self.source, message, column=where or None))
-            return None
-
-    def tier(self, value: object, path: str) -> dict[str, int]:
-        data = self.obj(value, path)
-        self.keys(data, path, ("threshold", "amount"), ())
-        return {
-            "threshold_fen": self.money(data, "threshold", path, minimum=0),
-            "amount_fen": self.money(data, "amount", path, minimum=1),
-        }
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
 _PLAN_KEYS = (
     "status", "objective", "expected_revenue", "baseline_profit", "baseline_revenue",
     "expected_discount_spend", "solver", "coupon_tiers", "b2g1", "worst_unit_margin", "products",
@@ -250,9 +126,14 @@ _INPUT_KEYS = (
 )
 
 
-def _solver(reader: _Reader, value: object) -> dict[str, Any]:
+def _signed(reader: JsonReader, data: Mapping[str, Any], key: str, path: str) -> int:
+    """A required amount that may be negative (a profit, a margin); missing: reported by keys."""
+    return reader.money(data, key, path, default=0, minimum=None)
+
+
+def _solver(reader: JsonReader, value: object) -> dict[str, Any]:
     data = reader.obj(value, "solver")
-    reader.keys(data, "solver", _SOLVER_KEYS, _SOLVER_OPTIONAL)
+    reader.keys(data, "solver", _SOLVER_OPTIONAL, required=_SOLVER_KEYS)
     return {
         "name": reader.text(data, "name", "solver"),
         "method": reader.text(data, "method", "solver"),
@@ -268,46 +149,48 @@ def _solver(reader: _Reader, value: object) -> dict[str, Any]:
     }
 
 
-def _decision(reader: _Reader, value: object, path: str) -> dict[str, Any]:
+def _decision(reader: JsonReader, value: object, path: str) -> dict[str, Any]:
     data = reader.obj(value, path)
-    reader.keys(data, path, _PRODUCT_KEYS, _PRODUCT_OPTIONAL)
+    reader.keys(data, path, _PRODUCT_OPTIONAL, required=_PRODUCT_KEYS)
     sku = reader.text(data, "sku", path)
     if "sku" in data and not sku:
-        reader.fail(_join(path, "sku"), "must not be empty")
-    level = reader.rate(data, "level", path)
+        reader.fail(join_path(path, "sku"), "must not be empty")
+    level = reader.share(data, "level", path)
     if level is not None and not (0 < level <= 1):
-        reader.fail(_join(path, "level"), "expected a share of the everyday price in (0, 1]",
+        reader.fail(join_path(path, "level"), "expected a share of the everyday price in (0, 1]",
                     data["level"])
         level = None
-    discount = reader.rate(data, "discount", path)
+    discount = reader.share(data, "discount", path)
     if discount is not None and level is not None and discount != 1 - level:
-        reader.fail(_join(path, "discount"), f"must be 1 − level = {1 - level}", data["discount"])
+        reader.fail(
+            join_path(path, "discount"), f"must be 1 − level = {1 - level}", data["discount"]
+        )
     units = reader.number(data, "expected_units", path)
     if units is not None and units < 0:
-        reader.fail(_join(path, "expected_units"), "must not be negative", units)
+        reader.fail(join_path(path, "expected_units"), "must not be negative", units)
     return {
         "sku": sku,
         "item_id": reader.text(data, "item_id", path),
         "title": reader.text(data, "title", path),
         "joins": reader.flag(data, "joins", path),
-        "list_price_fen": reader.money(data, "list_price", path, minimum=1),
-        "activity_price_fen": reader.money(data, "activity_price", path, minimum=0),
+        "list_price_fen": reader.money(data, "list_price", path, default=0, minimum=1),
+        "activity_price_fen": reader.money(data, "activity_price", path, default=0, minimum=0),
         "level": level if level is not None else Decimal(1),
         "b2g1": reader.flag(data, "b2g1", path),
         "expected_units": max(units or 0.0, 0.0),
-        "expected_revenue_fen": reader.money(data, "expected_revenue", path, minimum=None),
-        "expected_profit_fen": reader.money(data, "expected_profit", path, minimum=None),
-        "worst_unit_margin_fen": reader.money(data, "worst_unit_margin", path, minimum=None),
+        "expected_revenue_fen": _signed(reader, data, "expected_revenue", path),
+        "expected_profit_fen": _signed(reader, data, "expected_profit", path),
+        "worst_unit_margin_fen": _signed(reader, data, "worst_unit_margin", path),
         "meets_signup": reader.flag(data, "meets_signup", path) if "meets_signup" in data
         else True,
     }
 
 
-def _inputs(reader: _Reader, value: object) -> dict[str, Any] | None:
+def _inputs(reader: JsonReader, value: object) -> dict[str, Any] | None:
     if value is None:
         return None
     data = reader.obj(value, "inputs")
-    reader.keys(data, "inputs", _INPUT_KEYS, ())
+    reader.keys(data, "inputs", (), required=_INPUT_KEYS)
     rules = data.get("rules", {})
     if not isinstance(rules, dict):
         reader.fail("inputs.rules", "expected an object (the rules file's sections)", rules)
@@ -325,9 +208,9 @@ def _inputs(reader: _Reader, value: object) -> dict[str, Any] | None:
 
 def plan_from_json(data: object, source: str = "plan") -> Plan:
     """Build a plan from its JSON form, reporting every bad field at once (by JSON path)."""
-    reader = _Reader(source)
+    reader = JsonReader(source)
     root = reader.obj(data, "")
-    reader.keys(root, "", _PLAN_KEYS, ("format_version", "inputs"))
+    reader.keys(root, "", ("format_version", "inputs"), required=_PLAN_KEYS)
     version = root.get("format_version", PLAN_FORMAT_VERSION)
     if version != PLAN_FORMAT_VERSION:
         reader.fail("format_version", f"this price-opt reads plan format {PLAN_FORMAT_VERSION}",
@@ -353,17 +236,15 @@ def plan_from_json(data: object, source: str = "plan") -> Plan:
     fields: dict[str, Any] = {
         "status": PlanStatus(status) if status in {s.value for s in PlanStatus}
         else PlanStatus.OPTIMAL,
-        "objective_fen": reader.money(root, "objective", "", minimum=None),
-        "expected_revenue_fen": reader.money(root, "expected_revenue", "", minimum=None),
-        "baseline_profit_fen": reader.money(root, "baseline_profit", "", minimum=None),
-        "baseline_revenue_fen": reader.money(root, "baseline_revenue", "", minimum=None),
-        "expected_discount_spend_fen": reader.money(
-            root, "expected_discount_spend", "", minimum=None
-        ),
+        "objective_fen": _signed(reader, root, "objective", ""),
+        "expected_revenue_fen": _signed(reader, root, "expected_revenue", ""),
+        "baseline_profit_fen": _signed(reader, root, "baseline_profit", ""),
+        "baseline_revenue_fen": _signed(reader, root, "baseline_revenue", ""),
+        "expected_discount_spend_fen": _signed(reader, root, "expected_discount_spend", ""),
         "solver": _solver(reader, root.get("solver", {})),
         "coupon_tiers": tiers,
         "b2g1": reader.flag(root, "b2g1", ""),
-        "worst_unit_margin_fen": reader.money(root, "worst_unit_margin", "", minimum=None),
+        "worst_unit_margin_fen": _signed(reader, root, "worst_unit_margin", ""),
         "products": decisions,
         "inputs": _inputs(reader, root.get("inputs")),
     }

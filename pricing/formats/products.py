@@ -34,10 +34,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from models.money import MoneyFormatError, to_fen
+from models.money import MONEY_HINT, MoneyFormatError, to_fen
 from models.product import Product, Role
 from pricing.errors import Problem
 from pricing.formats.tables import (
+    YES_NO,
     BoolArray,
     FloatArray,
     IntArray,
@@ -104,20 +105,6 @@ _ROLE_NAMES: dict[str, Role] = {
     "利润": Role.PROFIT,
     "常规": Role.REGULAR,
 }
-_YES_NO: dict[str, bool] = {
-    "": True,
-    "yes": True,
-    "y": True,
-    "true": True,
-    "1": True,
-    "是": True,
-    "no": False,
-    "n": False,
-    "false": False,
-    "0": False,
-    "否": False,
-}
-_MONEY_HINT = "an amount in yuan with at most two decimals, e.g. 199.00"
 # Plain yuan amounts with at most 10 integer digits and 2 decimals: for these, parsing as a
 # double and rounding ×100 to the nearest integer is exact (below 2^40 fen the double's error is
 # far under half a fen), so the fast path gives exactly what to_fen gives.
@@ -354,7 +341,7 @@ class _ProductChecker:
                 ok[position] = True
             except MoneyFormatError:
                 (too_fine if _is_number(text) else not_numbers).append(position)
-        self.report(column, _mask(self.count, not_numbers), f"not a number; expected {_MONEY_HINT}")
+        self.report(column, _mask(self.count, not_numbers), f"not a number; expected {MONEY_HINT}")
         self.report(
             column,
             _mask(self.count, too_fine),
@@ -480,7 +467,7 @@ def _check_roles(check: _ProductChecker) -> list[Role]:
 def _check_b2g1(check: _ProductChecker) -> list[bool]:
     if not check.present("b2g1"):
         return [True] * check.count
-    answers, unknown = _lookup(check.cells("b2g1"), _YES_NO, True)
+    answers, unknown = _lookup(check.cells("b2g1"), YES_NO, True)
     check.report("b2g1", unknown, "expected yes/no (是/否, Y/N, true/false, 1/0); empty = yes")
     return answers
 
@@ -505,14 +492,14 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
     list_ok = cost_ok = np.zeros(count, dtype=np.bool_)
     if check.present("list_price"):
         list_fen, list_ok = check.money("list_price", positive=True)
-        check.require_filled("list_price", _MONEY_HINT)
+        check.require_filled("list_price", MONEY_HINT)
     lowest_fen = list_fen
     if check.present("lowest_price"):
         given_fen, given_ok = check.money("lowest_price", positive=True)
         lowest_fen = np.where(given_ok, given_fen, list_fen)
     if check.present("unit_cost"):
         cost_fen, cost_ok = check.money("unit_cost", positive=False)
-        check.require_filled("unit_cost", _MONEY_HINT)
+        check.require_filled("unit_cost", MONEY_HINT)
     if check.present("list_price") and check.present("unit_cost"):
         check.report(
             "unit_cost",

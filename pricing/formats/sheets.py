@@ -36,17 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from models.money import MoneyFormatError, to_fen
+from models.money import MONEY_HINT, MoneyFormatError, to_fen
 from models.plan import Plan
 from models.rules import CouponTier
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_text_atomic
-from pricing.formats.tables import read_csv_rows, workbook_rows
-
-_MONEY_HINT = 'an amount in yuan with at most two decimals, e.g. "199.00"'
-
+from pricing.formats.tables import read_csv_rows, workbook_rows, yes_no
+from pricing.formats.tiers import TierTextError, parse_tier
 
 # --- spreadsheet text ---------------------------------------------------------------------
 
@@ -119,11 +115,6 @@ SETTING_KEYS: dict[str, dict[str, str]] = {
 YES = {"zh": "是", "en": "yes"}
 NO = {"zh": "否", "en": "no"}
 NONE = {"zh": "无", "en": "none"}
-_YES_NO = {"是": True, "否": False, "yes": True, "no": False, "y": True, "n": False,
-           "true": True, "false": False, "1": True, "0": False}
-_TIER_TEXT = re.compile(
-    r"^\s*满?\s*(\d{1,9}(?:\.\d{1,2})?)\s*[-减]\s*(\d{1,9}(?:\.\d{1,2})?)\s*(?:元)?\s*$"
-)
 
 
 def companion_settings_path(sheet_path: Path) -> Path:
@@ -179,10 +170,6 @@ def _cell_text(value: object, from_csv: bool) -> str:
     return csv_text_back(text) if from_csv else text
 
 
-def _yes_no(text: str) -> bool | None:
-    return _YES_NO.get(text.strip().casefold())
-
-
 def _parse_sheet(
     rows: list[list[object]], source: str, from_csv: bool
 ) -> tuple[dict[str, int], frozenset[str], list[Problem]]:
@@ -225,10 +212,10 @@ def _parse_sheet(
             if price <= 0:
                 raise MoneyFormatError("must be positive")
         except MoneyFormatError as error:
-            problems.append(Problem(source, f"{error}; expected {_MONEY_HINT}", row=number,
+            problems.append(Problem(source, f"{error}; expected {MONEY_HINT}", row=number,
                                     column=str(header), value=price_text))
             continue
-        flag = _yes_no(cell("b2g1"))
+        flag = yes_no(cell("b2g1"))
         if flag is None:
             problems.append(Problem(source, "expected 是/否 (yes/no)", row=number,
                                     column=str(rows[0][columns["b2g1"]]), value=cell("b2g1")))
@@ -256,19 +243,13 @@ def _parse_settings(
             coupon_rows += 1
             if value.casefold() in nones:
                 continue
-            match = _TIER_TEXT.match(value)
             try:
-                if match is None:
-                    raise ValueError("expected a tier like 299-20 (spend 299 save 20)")
-                tiers.append(CouponTier(threshold_fen=to_fen(match.group(1)),
-                                        amount_fen=to_fen(match.group(2))))
-            except (ValueError, MoneyFormatError) as error:
-                message = (error.errors()[0]["msg"] if isinstance(error, ValidationError)
-                           else str(error))
-                problems.append(Problem(source, message, row=number, column=cells[0],
+                tiers.append(parse_tier(value))
+            except TierTextError as error:
+                problems.append(Problem(source, str(error), row=number, column=cells[0],
                                         value=value))
         elif key in b2g1_names:
-            store_b2g1 = _yes_no(value)
+            store_b2g1 = yes_no(value)
             if store_b2g1 is None:
                 problems.append(Problem(source, "expected 是/否 (yes/no)", row=number,
                                         column=cells[0], value=value))

@@ -285,6 +285,31 @@ def workbook_rows(sheet: Any) -> list[list[object]]:
     return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
+# --- the cell vocabulary -------------------------------------------------------------------
+
+# Yes/no as merchandisers write it, in either language; an empty cell means yes (a product may
+# join buy-two-get-one unless the file says otherwise). One vocabulary for the products file
+# and the submission sheet.
+YES_NO: dict[str, bool] = {
+    "": True,
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "是": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+    "否": False,
+}
+
+
+def yes_no(text: str) -> bool | None:
+    """What a yes/no cell says (:data:`YES_NO`, any case, spaces ignored); None: neither."""
+    return YES_NO.get(text.strip().casefold())
+
+
 # --- problems ------------------------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from models.money import format_yuan
+from models.money import discount_label, format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.product import Product
 from models.rules import Mechanism, Rules
@@ -42,10 +42,9 @@ from pricing.optimize.decompose import solve_by_ladders
 from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
 from pricing.optimize.result import Selection, SolveStatus, products_with_a_choice
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
+from pricing.verify.policy import WITNESSES
 
 Progress = Callable[[str], None]
-WITNESS_ALL_UP_TO = 500
-WITNESSES_FOR_LARGE = 20
 
 
 @dataclass(frozen=True)
@@ -313,8 +312,7 @@ def make_plan(
         products=tuple(products), prices_fen=tuple(int(p) for p in prices),
         coupon_tiers=tiers, b2g1_members=members, rules=rules,
     )
-    witnesses = None if len(products) <= WITNESS_ALL_UP_TO else WITNESSES_FOR_LARGE
-    check = check_store(setup, witnesses_for=witnesses)
+    check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)))
     timings["verify"] = time.perf_counter() - verify_started
     if not check.passes:
         failing = [c.sku for c in check.products if not c.proven_safe]
@@ -347,7 +345,4 @@ def make_plan(
 
 def level_label(level: Decimal) -> str:
     """The merchandiser's name of a level: ``0.75`` → ``7.5折``, 1 → ``—``."""
-    if level >= 1:
-        return "—"
-    tenths = (level * 10).normalize()
-    return f"{tenths:f}折"
+    return "—" if level >= 1 else discount_label(level)

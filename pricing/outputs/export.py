@@ -38,7 +38,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
@@ -49,10 +48,10 @@ from typing import Any
 import numpy as np
 
 from models.cart import Cart
-from models.money import format_yuan, fraction_floor_fen, short_yuan
+from models.money import discount_label, format_yuan, fraction_floor_fen, short_yuan
 from models.plan import Plan
 from models.product import Product
-from models.rules import CouponTier, Mechanism, Rules
+from models.rules import CouponTier, Rules, mechanism_label
 from pricing.engine.signup import meets_signup, signup_price_cap_fen
 from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError, Problem
@@ -76,6 +75,7 @@ from pricing.formats.sheets import (
     xlsx_text,
 )
 from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
+from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
 LANGS = ("zh", "en")
@@ -85,8 +85,6 @@ WHOLE_COLUMNS = {"activity_stock", "purchase_limit"}
 TEXT_ID_COLUMNS = {"item_id", "sku"}
 CENTRED_COLUMNS = {"discount", "b2g1", "meets_signup"}
 MAX_DROP_ROUNDS = 50
-WITNESS_ALL_UP_TO = 2_000
-WITNESSES_FOR_LARGE = 200
 
 
 @dataclass(frozen=True)
@@ -252,8 +250,7 @@ def judge(
         setup = store_setup(prices, products, rules)
         # Witness carts only name the failures (the worst products come first); on a large
         # catalogue the rest would cost seconds for nothing.
-        witnesses = None if len(products) <= WITNESS_ALL_UP_TO else WITNESSES_FOR_LARGE
-        check = check_store(setup, witnesses_for=witnesses)
+        check = check_store(setup, witnesses_for=WITNESSES.for_check(len(products)))
         failures = _signup_failures(prices, products, plan, rules) + _loss_failures(check, prices)
         if not failures:
             return prices, check, tuple(dropped)
@@ -322,7 +319,7 @@ def lowest_paid_fen(
             paid = _paid_per_unit(_with_store_offer(witness, setup), sku)
             if paid is not None:
                 least = min(least, paid)
-        lowest[sku] = math.floor(least)
+        lowest[sku] = fraction_floor_fen(least)
     return lowest
 
 
@@ -375,15 +372,6 @@ def prepare_sheet(context: PlanContext, options: ExportOptions | None = None) ->
 # --- writing ----------------------------------------------------------------------------------
 
 
-def discount_label(level: Decimal, lang: str) -> str:
-    """The activity price as the platform says it: ``7.5折`` (zh) or ``25% off`` (en)."""
-    if level >= 1:
-        return "原价" if lang == "zh" else "no discount"
-    if lang == "zh":
-        return f"{(level * 10).normalize():f}折"
-    return f"{((1 - level) * 100).normalize():f}% off"
-
-
 def _yes_no(flag: bool, lang: str) -> str:
     return YES[lang] if flag else NO[lang]
 
@@ -431,19 +419,6 @@ _NOTES = {
 }
 
 
-def _mechanism_text(rules: Rules, lang: str) -> str:
-    platform = rules.platform
-    if platform.mechanism is Mechanism.CROSS_STORE:
-        every, save = short_yuan(platform.cross_store_every_fen), short_yuan(
-            platform.cross_store_save_fen)
-        return (f"跨店满减 每满{every}减{save}" if lang == "zh"
-                else f"cross-store reduction: every {every} save {save}")
-    if platform.mechanism is Mechanism.OFFICIAL:
-        share = f"{platform.official_rate * 100:g}%"
-        return f"官方立减 {share}" if lang == "zh" else f"official instant discount {share}"
-    return "无" if lang == "zh" else "none"
-
-
 def _tier_note(tier: CouponTier, lang: str) -> str:
     amount = short_yuan(tier.amount_fen)
     if tier.threshold_fen == 0:
@@ -472,7 +447,7 @@ def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
          else f"{members} products; of every three eligible units the cheapest is free"),
     ])
     rows.append(["平台机制" if zh else "Platform mechanism",
-                 sheet.rules.platform.mechanism.value, _mechanism_text(sheet.rules, lang)])
+                 sheet.rules.platform.mechanism.value, mechanism_label(sheet.rules.platform, lang)])
     rows.append(["活动库存系数" if zh else "Stock factor", str(sheet.stock_factor),
                  _NOTES["activity_stock"][lang]])
     rows.append(["报名商品数" if zh else "Products submitted", str(len(sheet.rows)), ""])

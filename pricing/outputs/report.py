@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -33,7 +32,13 @@ from typing import Any
 import numpy as np
 
 from models.cart import Cart
-from models.money import fen_times_rate, format_yuan, fraction_floor_fen, short_yuan
+from models.money import (
+    discount_label,
+    fen_times_rate,
+    format_yuan,
+    fraction_floor_fen,
+    short_yuan,
+)
 from models.product import Product
 from models.rules import Rules
 from pricing.engine.signup import ladder_price_fen
@@ -43,10 +48,10 @@ from pricing.formats.carts import cart_to_json
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.sheets import PlanPrices
 from pricing.verify.checker import STORE, CheckReport, ProductCheck, cart_margins, check_store
+from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
-WITNESSES_FOR_ALL_UP_TO = 2_000
-WATERFALLS_AT_MOST = 400
+WATERFALLS_AT_MOST = WITNESSES.drawn_products
 FIFTY_PERCENT_OFF = Decimal("0.5")
 MANY_BARS = 150
 
@@ -230,18 +235,14 @@ def _fifty_percent_off(context: PlanContext, prices: PlanPrices) -> CheckReport:
         coupon_tiers=prices.coupon_tiers,
     )
     setup = store_setup(everyone, products, context.rules)
-    witnesses = None if len(products) <= WITNESSES_FOR_ALL_UP_TO else 0
-    return check_store(setup, witnesses_for=witnesses)
+    return check_store(setup, witnesses_for=WITNESSES.for_stress_test(len(products)))
 
 
 def report_data(context: PlanContext) -> ReportData:
     """Check the plan and the 50%-off store, and build every product's waterfall."""
     prices = PlanPrices.of_plan(context.plan)
     setup = store_setup(prices, context.products, context.rules)
-    witnesses = (
-        None if len(context.products) <= WITNESSES_FOR_ALL_UP_TO else WATERFALLS_AT_MOST
-    )
-    check = check_store(setup, witnesses_for=witnesses)
+    check = check_store(setup, witnesses_for=WITNESSES.for_report(len(context.products)))
     order = sorted(
         range(len(context.products)),
         key=lambda i: (check.products[i].bound_fen, context.products[i].sku),
@@ -479,12 +480,6 @@ def _tier_label(threshold: int, amount: int, text: dict[str, str]) -> str:
             else f"¥{short_yuan(amount)} off, no threshold")
 
 
-def _discount_text(level: Decimal, lang: str) -> str:
-    from pricing.outputs.export import discount_label
-
-    return discount_label(level, lang)
-
-
 def _table_html(data: ReportData, text: dict[str, str], lang: str) -> str:
     plan = data.context.plan
     verdicts = {v.sku: v for v in data.check.products}
@@ -509,7 +504,7 @@ def _table_html(data: ReportData, text: dict[str, str], lang: str) -> str:
             (text["yes"] if decision.joins else text["no"], int(decision.joins), ""),
             (format_yuan(decision.list_price_fen), decision.list_price_fen, ""),
             (format_yuan(decision.activity_price_fen), decision.activity_price_fen, ""),
-            (_discount_text(decision.level, lang) if decision.joins else "—",
+            (discount_label(decision.level, lang) if decision.joins else "—",
              float(decision.level), ""),
             (text["yes"] if decision.b2g1 else "", int(decision.b2g1), ""),
             (f"{decision.expected_units:,.0f}", decision.expected_units, ""),
@@ -703,18 +698,11 @@ def write_report(context: PlanContext, path: Path, lang: str = "zh") -> ReportDa
     return data
 
 
-def losers_at_half(context: PlanContext) -> Sequence[str]:
-    """The SKUs that would lose money at 50% off under the plan's coupons (for the CLI)."""
-    prices = PlanPrices.of_plan(context.plan)
-    return [v.sku for v in _fifty_percent_off(context, prices).products if not v.proven_safe]
-
-
 __all__ = [
     "LABELS",
     "ReportData",
     "Waterfall",
     "build_report",
-    "losers_at_half",
     "report_data",
     "unit_waterfall",
     "write_report",

@@ -113,7 +113,6 @@ class CheckReport:
     """The checker's verdict on a store: every product, and the worst order it found."""
 
     products: tuple[ProductCheck, ...]
-    reachability_exact: bool
     worst_order_margin_fen: int | None = None
     worst_order_witness: Cart | None = None
     unchecked_witnesses: int = 0
@@ -381,18 +380,6 @@ def _greedy_filler(arrays: _StoreArrays, missing_fen: int) -> dict[int, int] | N
     return {cheapest: -(-missing_fen // price)}
 
 
-def unit_margin_of(
-    cart: Cart, costs_fen: Mapping[str, int], rules: Rules, sku: str
-) -> Fraction:
-    """The margin per unit of ``sku`` (the first line of it in the store) in ``cart``."""
-    result = quote(cart)
-    margins, _ = cart_margins(cart, result, costs_fen, rules)
-    for line, margin in zip(cart.lines, margins, strict=True):
-        if line.sku == sku and margin is not None:
-            return Fraction(margin, line.quantity)
-    raise ValueError(f"{sku} is not in the cart")
-
-
 def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckReport:
     """Check every product of a store; witness carts for all, or the ``witnesses_for`` worst.
 
@@ -473,7 +460,6 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
         )
     return CheckReport(
         products=tuple(checks),
-        reachability_exact=reach is not None,
         worst_order_margin_fen=None if worst_order is None else worst_order[0],
         worst_order_witness=None if worst_order is None else worst_order[1],
         unchecked_witnesses=count - len(chosen),

@@ -40,16 +40,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import ValidationError
 
 from models.cart import Cart
-from models.money import MoneyFormatError, format_yuan, fraction_floor_fen, to_fen
+from models.money import fen_times_rate, format_yuan, fraction_floor_fen
 from models.product import Product
-from models.rules import CouponTier, Rules
+from models.rules import CouponTier, Mechanism, Rules, mechanism_label
 from pricing.engine.signup import meets_signup
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_text_atomic
 from pricing.formats.carts import cart_to_json
+from pricing.formats.tiers import TierTextError, parse_tier
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 DEFAULT_DISCOUNT = Decimal("0.5")
@@ -84,16 +84,12 @@ def discounted_price_fen(list_price_fen: int, discount: Decimal) -> int:
     """``list_price × (1 − discount)``, rounded half up to the fen."""
     if not (0 <= discount < 1):
         raise ValueError("the discount must be in [0, 1)")
-    numerator, denominator = (Decimal(1) - discount).as_integer_ratio()
-    return (2 * list_price_fen * numerator + denominator) // (2 * denominator)
+    return fen_times_rate(list_price_fen, 1 - discount)
 
 
 def discount_prices_fen(products: Sequence[Product], discount: Decimal) -> dict[str, int]:
     """Every product's activity price at ``discount`` off its everyday price."""
     return {p.sku: discounted_price_fen(p.list_price_fen, discount) for p in products}
-
-
-_TIER = re.compile(r"^\s*满?\s*([0-9.]+)\s*(?:[-:/]|减)\s*([0-9.]+)\s*$")
 
 
 def parse_coupon_tiers(text: str, source: str = "--coupons") -> tuple[CouponTier, ...]:
@@ -107,24 +103,12 @@ def parse_coupon_tiers(text: str, source: str = "--coupons") -> tuple[CouponTier
     tiers: dict[int, CouponTier] = {}
     for position, part in enumerate(p for p in text.split(",") if p.strip()):
         where = f"tier {position + 1}"
-        match = _TIER.match(part)
-        if match is None:
-            problems.append(
-                Problem(source, f"{where}: expected threshold-amount in yuan, e.g. 299-20",
-                        value=part.strip())
-            )
-            continue
         try:
-            threshold, amount = to_fen(match.group(1)), to_fen(match.group(2))
-            tier = CouponTier(threshold_fen=threshold, amount_fen=amount)
-        except MoneyFormatError as error:
+            tier = parse_tier(part)
+        except TierTextError as error:
             problems.append(Problem(source, f"{where}: {error}", value=part.strip()))
             continue
-        except ValidationError as error:
-            message = "; ".join(issue["msg"].removeprefix("Value error, ")
-                                for issue in error.errors())
-            problems.append(Problem(source, f"{where}: {message}", value=part.strip()))
-            continue
+        threshold = tier.threshold_fen
         if threshold in tiers:
             problems.append(
                 Problem(source, f"{where}: two tiers share a threshold", value=part.strip())
@@ -299,12 +283,9 @@ def _notes(
     rules: Rules, tiers: Sequence[CouponTier], members: frozenset[str], report: CheckReport
 ) -> tuple[str, ...]:
     platform, store = rules.platform, rules.store
-    mechanism = {
-        "cross_store": f"cross-store every {format_yuan(platform.cross_store_every_fen)}"
-        f" save {format_yuan(platform.cross_store_save_fen)}, topped up in other stores",
-        "official": f"official instant discount {platform.official_rate}",
-        "none": "no platform discount",
-    }[platform.mechanism.value]
+    mechanism = mechanism_label(platform) + (
+        ", topped up in other stores" if platform.mechanism is Mechanism.CROSS_STORE else ""
+    )
     notes = [
         "coupons: " + (", ".join(tier.label for tier in tiers) if tiers else "none")
         + " (the buyer uses the best one the cart reaches)",
