@@ -347,6 +347,7 @@ def quote(
     # The waterfall runs down the table: one column per line, the store's total last.
     steps = (
         ("Subtotal", "subtotal_fen", 1), ("Official discount", "official_discount_fen", -1),
+        ("Instant discount", "instant_discount_fen", -1),
         ("Store activity", "activity_discount_fen", -1), ("Coupon", "coupon_discount_fen", -1),
         ("Cross-store", "cross_store_discount_fen", -1), ("Red packet", "red_packet_fen", -1),
         ("Paid", "paid_fen", 1), ("Merchant receives", "merchant_receives_fen", 1),

@@ -12,7 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.rules import CouponTier
+from models.rules import CouponTier, OfficialRounding, StoreTools
+
+# Under exclusive store tools the engine tries every assignment of a store's lines to its
+# coupon or its multi-piece offer: a store holding both takes at most this many lines.
+MAX_EXCLUSIVE_LINES = 16
 
 
 class SpendSaveActivity(BaseModel):
@@ -32,7 +36,63 @@ class B2G1Activity(BaseModel):
     kind: Literal["b2g1"] = "b2g1"
 
 
-Activity = Annotated[SpendSaveActivity | B2G1Activity, Field(discriminator="kind")]
+class PiecesDiscountTier(BaseModel):
+    """满件打折: from ``pieces`` units on, pay ``rate`` of the amount (0.90 = 9折)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pieces: int = Field(ge=1)
+    rate: Decimal = Field(gt=0, lt=1)
+
+
+class PiecesDiscountActivity(BaseModel):
+    """N pieces at x折: the lowest rate among the tiers the units reach applies to the amount;
+    the discount is rounded half up to the fen on the order amount."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["pieces_discount"] = "pieces_discount"
+    tiers: tuple[PiecesDiscountTier, ...] = Field(min_length=1)
+
+
+class PiecesSaveTier(BaseModel):
+    """满件减钱: from ``pieces`` units on, save ``amount_fen``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pieces: int = Field(ge=1)
+    amount_fen: int = Field(gt=0)
+
+
+class PiecesSaveActivity(BaseModel):
+    """N pieces save y: the largest amount among the tiers the units reach applies once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["pieces_save"] = "pieces_save"
+    tiers: tuple[PiecesSaveTier, ...] = Field(min_length=1)
+
+
+Activity = Annotated[
+    SpendSaveActivity | B2G1Activity | PiecesDiscountActivity | PiecesSaveActivity,
+    Field(discriminator="kind"),
+]
+
+
+class SuperInstant(BaseModel):
+    """超级立减 on one line: a ``rate`` of the single-item price (rounded up by price band) or
+    the merchant's own ``amount_fen`` per unit; exactly one of the two."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rate: Decimal | None = Field(default=None, ge=Decimal("0.10"), lt=Decimal("0.50"))
+    amount_fen: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _rate_or_amount(self) -> SuperInstant:
+        if (self.rate is None) == (self.amount_fen is None):
+            raise ValueError("a super instant discount has either a rate or an amount")
+        return self
 
 
 class CrossStore(BaseModel):
@@ -78,6 +138,20 @@ class CartLine(BaseModel):
     quantity: int = Field(ge=1)
     item_coupon: CouponTier | None = None
     b2g1: bool = False
+    item_instant_fen: int = Field(default=0, ge=0)
+    super_instant: SuperInstant | None = None
+
+    @model_validator(mode="after")
+    def _instant_below_price(self) -> CartLine:
+        if self.item_instant_fen and self.item_instant_fen >= self.unit_price_fen:
+            raise ValueError("item_instant must be below the unit price")
+        if (
+            self.super_instant is not None
+            and self.super_instant.amount_fen is not None
+            and self.super_instant.amount_fen >= self.unit_price_fen
+        ):
+            raise ValueError("super_instant amount must be below the unit price")
+        return self
 
 
 class Cart(BaseModel):
@@ -88,12 +162,49 @@ class Cart(BaseModel):
     stores: dict[str, StoreOffer]
     lines: tuple[CartLine, ...] = Field(min_length=1)
     red_packet_fen: int = Field(default=0, ge=0)
+    store_tools: StoreTools = StoreTools.EXCLUSIVE
+    official_rounding: OfficialRounding = OfficialRounding.YUAN_UP
 
     @model_validator(mode="after")
     def _lines_name_known_stores(self) -> Cart:
         unknown = sorted({line.store for line in self.lines} - set(self.stores))
         if unknown:
             raise ValueError(f"lines name unknown store(s): {', '.join(unknown)}")
+        return self
+
+    @model_validator(mode="after")
+    def _exclusive_lines_within_limit(self) -> Cart:
+        if self.store_tools is not StoreTools.EXCLUSIVE:
+            return self
+        for name, offer in sorted(self.stores.items()):
+            lines = [line for line in self.lines if line.store == name]
+            has_coupon = bool(offer.coupons) or any(line.item_coupon for line in lines)
+            if offer.activity is not None and has_coupon and len(lines) > MAX_EXCLUSIVE_LINES:
+                raise ValueError(
+                    f"store {name} has {len(lines)} lines, a coupon and a multi-piece offer; "
+                    f"under exclusive store tools at most {MAX_EXCLUSIVE_LINES} such lines are "
+                    "quoted (merge lines of the same SKU and price)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _super_instant_alone(self) -> Cart:
+        clashing = sorted(
+            {
+                line.store
+                for line in self.lines
+                if line.super_instant is not None
+                and (
+                    self.stores[line.store].cross_store is not None
+                    or self.stores[line.store].official_rate is not None
+                )
+            }
+        )
+        if clashing:
+            raise ValueError(
+                f"store {', '.join(clashing)}: super_instant does not combine with the "
+                "cross-store reduction or the official discount"
+            )
         return self
 
 
@@ -107,6 +218,7 @@ class LineQuote(BaseModel):
     quantity: int
     subtotal_fen: int
     official_discount_fen: int
+    instant_discount_fen: int
     activity_discount_fen: int
     coupon_discount_fen: int
     cross_store_discount_fen: int

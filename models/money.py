@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+import numpy as np
+import numpy.typing as npt
+
 FEN_PER_YUAN = 100
 # What every reader says it expected of an amount of money (products, rules, carts, plans, sheets).
 MONEY_HINT = "an amount in yuan with at most two decimals, e.g. 199.00"
@@ -77,6 +80,93 @@ def fen_times_rate(fen: int, rate: Decimal) -> int:
     """``fen × rate`` rounded half up to the fen (the platform's rule for per-unit discounts)."""
     numerator, denominator = rate.as_integer_ratio()
     return round_half_up(fen * numerator, denominator)
+
+
+def times_rate_fen(
+    fen: int, rate: Decimal | Fraction, *, step_fen: int = 1, up: bool = False
+) -> int:
+    """``fen × rate`` rounded to a multiple of ``step_fen``: up (ceiling), or half up.
+
+    The one rounding rule of every per-unit and per-order rate discount (official and super
+    instant discounts, N-pieces-at-x折, ladder prices, pro-rated cross-store): exact in
+    integers, never a float. ``fen`` is not negative.
+    """
+    numerator, denominator = rate.as_integer_ratio()
+    scaled = denominator * step_fen
+    if up:
+        return -((-fen * numerator) // scaled) * step_fen
+    return ((2 * fen * numerator + scaled) // (2 * scaled)) * step_fen
+
+
+def times_rate_fen_array(
+    fen: npt.NDArray[np.int64], rate: Decimal | Fraction, *, step_fen: int = 1, up: bool = False
+) -> npt.NDArray[np.int64]:
+    """:func:`times_rate_fen` for an array of amounts (same integers, element by element)."""
+    numerator, denominator = rate.as_integer_ratio()
+    scaled = denominator * step_fen
+    amounts = np.asarray(fen, dtype=np.int64)
+    if up:
+        return np.asarray(-((-amounts * numerator) // scaled) * step_fen, dtype=np.int64)
+    return np.asarray(((2 * amounts * numerator + scaled) // (2 * scaled)) * step_fen,
+                      dtype=np.int64)
+
+
+YUAN_UP_FROM_FEN = 10_000  # official discount, 2026: from ¥100 up to the whole yuan
+SUPER_INSTANT_YUAN_ABOVE_FEN = 10_000  # super instant: above ¥100 up to the whole yuan
+SUPER_INSTANT_JIAO_ABOVE_FEN = 1_000  # super instant: above ¥10 up to 0.1 yuan
+
+
+def official_discount_unit_fen(price_fen: int, rate: Decimal, yuan_up: bool) -> int:
+    """The official instant discount (官方立减) on one unit at ``price_fen``.
+
+    ``yuan_up`` (the 2026 rule): from ¥100 rounded up to the whole yuan (199 × 15% = 29.85 →
+    30), below ¥100 rounded up to the fen; otherwise half up to the fen at every price.
+    """
+    if not yuan_up:
+        return times_rate_fen(price_fen, rate)
+    step = 100 if price_fen >= YUAN_UP_FROM_FEN else 1
+    return times_rate_fen(price_fen, rate, step_fen=step, up=True)
+
+
+def official_discount_unit_fen_array(
+    prices_fen: npt.NDArray[np.int64], rate: Decimal, yuan_up: bool
+) -> npt.NDArray[np.int64]:
+    """:func:`official_discount_unit_fen` for an array of prices."""
+    if not yuan_up:
+        return times_rate_fen_array(prices_fen, rate)
+    return np.where(
+        np.asarray(prices_fen) >= YUAN_UP_FROM_FEN,
+        times_rate_fen_array(prices_fen, rate, step_fen=100, up=True),
+        times_rate_fen_array(prices_fen, rate, up=True),
+    ).astype(np.int64)
+
+
+def super_instant_unit_fen(price_fen: int, rate: Decimal) -> int:
+    """The super instant discount (超级立减) at ``rate`` on one unit, rounded **up** by band.
+
+    Above ¥100 to the whole yuan (288 × 10% = 28.8 → 29; 211.99 × 10% → 22), above ¥10 to 0.1
+    yuan (28.10 × 10% = 2.81 → 2.90), at ¥10 or less half up to the fen.
+    """
+    if price_fen > SUPER_INSTANT_YUAN_ABOVE_FEN:
+        return times_rate_fen(price_fen, rate, step_fen=100, up=True)
+    if price_fen > SUPER_INSTANT_JIAO_ABOVE_FEN:
+        return times_rate_fen(price_fen, rate, step_fen=10, up=True)
+    return times_rate_fen(price_fen, rate)
+
+
+def super_instant_unit_fen_array(
+    prices_fen: npt.NDArray[np.int64], rate: Decimal
+) -> npt.NDArray[np.int64]:
+    """:func:`super_instant_unit_fen` for an array of prices."""
+    prices = np.asarray(prices_fen, dtype=np.int64)
+    return np.select(
+        [prices > SUPER_INSTANT_YUAN_ABOVE_FEN, prices > SUPER_INSTANT_JIAO_ABOVE_FEN],
+        [
+            times_rate_fen_array(prices, rate, step_fen=100, up=True),
+            times_rate_fen_array(prices, rate, step_fen=10, up=True),
+        ],
+        times_rate_fen_array(prices, rate),
+    ).astype(np.int64)
 
 
 def fraction_floor_fen(value: Fraction) -> int:

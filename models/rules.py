@@ -22,6 +22,20 @@ class Mechanism(StrEnum):
     NONE = "none"
 
 
+class StoreTools(StrEnum):
+    """How a store's coupons and multi-piece offers combine in one sub-order (order line)."""
+
+    EXCLUSIVE = "exclusive"  # since 2026-03-10: 互斥择优, each line takes the larger one
+    STACKED = "stacked"  # before 2026-03-10: a coupon stacks with the store activity
+
+
+class OfficialRounding(StrEnum):
+    """How the official instant discount (官方立减) per unit is rounded."""
+
+    YUAN_UP = "yuan_up"  # 2026: price ≥ ¥100 up to the yuan, below ¥100 up to the fen
+    FEN = "fen"  # older pages: half up to the fen at every price
+
+
 class CouponTier(BaseModel):
     """A "spend T save A" tier (满T减A); ``threshold_fen`` 0 is a no-threshold coupon."""
 
@@ -54,6 +68,8 @@ class PlatformRules(BaseModel):
     cross_store_every_fen: int = Field(default=30000, gt=0)
     cross_store_save_fen: int = Field(default=5000, ge=0)
     official_rate: Decimal = Field(default=Decimal("0.15"), ge=0, lt=1)
+    store_tools: StoreTools = StoreTools.EXCLUSIVE
+    official_rounding: OfficialRounding = OfficialRounding.YUAN_UP
 
     @model_validator(mode="after")
     def _cross_store_saves_less_than_it_asks(self) -> PlatformRules:

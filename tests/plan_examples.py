@@ -189,5 +189,5 @@ def plan_with_files(
     return plan, check, plan_path
 
 
-LOSING_CHOICES = {**DEFAULT_CHOICES, "M24-AE86": (Decimal("0.75"), True)}  # a cart loses
+LOSING_CHOICES = {**DEFAULT_CHOICES, "M24-AE86": (Decimal("0.55"), True)}  # a cart loses
 SIGNUP_FAILING_CHOICES = {**DEFAULT_CHOICES, "M24-BTL-YL": (Decimal("0.95"), False)}  # 5% off

@@ -22,21 +22,29 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from models.cart import (
+    Activity,
     B2G1Activity,
     Cart,
     CartLine,
     CrossStore,
+    PiecesDiscountActivity,
+    PiecesDiscountTier,
+    PiecesSaveActivity,
+    PiecesSaveTier,
     SpendSaveActivity,
     StoreOffer,
+    SuperInstant,
 )
 from models.product import Product
 from models.rules import (
     CouponRules,
     CouponTier,
     Mechanism,
+    OfficialRounding,
     PlatformRules,
     Rules,
     StoreRules,
+    StoreTools,
 )
 from pricing.verify.checker import OTHER_SKU, OTHER_STORE, STORE, StoreSetup
 
@@ -120,16 +128,35 @@ def cross_store_tiers(draw: st.DrawFn) -> CrossStore:
 
 
 @st.composite
-def store_offers(draw: st.DrawFn) -> StoreOffer:
-    """What one store lets a buyer stack: coupons, one activity, one platform mechanism."""
+def store_offers(draw: st.DrawFn, pieces_offers: bool = True) -> StoreOffer:
+    """What one store lets a buyer stack: coupons, one activity, one platform mechanism
+    (``pieces_offers=False``: no N-pieces activity)."""
     coupons = draw(tier_ladders(max_tiers=3))
-    activity_kind = draw(st.sampled_from(["none", "spend_save", "b2g1"]))
-    activity: SpendSaveActivity | B2G1Activity | None = None
+    kinds = ["none", "spend_save", "b2g1"]
+    if pieces_offers:
+        kinds += ["pieces_discount", "pieces_save"]
+    activity_kind = draw(st.sampled_from(kinds))
+    activity: Activity | None = None
     if activity_kind == "spend_save":
         tiers = draw(tier_ladders(max_tiers=3))
         activity = SpendSaveActivity(tiers=tiers) if tiers else None
     elif activity_kind == "b2g1":
         activity = B2G1Activity()
+    elif activity_kind == "pieces_discount":
+        activity = PiecesDiscountActivity(tiers=tuple(
+            PiecesDiscountTier(pieces=pieces, rate=rate)
+            for pieces, rate in draw(st.lists(
+                st.tuples(st.integers(1, 4), rates("0.99").filter(lambda r: r > 0)),
+                min_size=1, max_size=3,
+            ))
+        ))
+    elif activity_kind == "pieces_save":
+        activity = PiecesSaveActivity(tiers=tuple(
+            PiecesSaveTier(pieces=pieces, amount_fen=amount)
+            for pieces, amount in draw(st.lists(
+                st.tuples(st.integers(1, 4), fen(1, 10_000)), min_size=1, max_size=3
+            ))
+        ))
     mechanism = draw(st.sampled_from(["none", "cross_store", "official"]))
     return StoreOffer(
         coupons=coupons,
@@ -146,16 +173,33 @@ def cart_lines(
     max_price: int = 100_000,
     max_quantity: int = 5,
     item_coupons: bool = True,
+    instants: Sequence[str] = (),
 ) -> CartLine:
-    """One line of one of ``stores``: price (zero allowed), quantity, item coupon, B2G1 flag."""
+    """One line of one of ``stores``: price (zero allowed), quantity, item coupon, B2G1 flag,
+    and, in the ``instants`` stores, item and super instant discounts."""
+    store = draw(st.sampled_from(list(stores)))
+    price = draw(fen(0, max_price))
+    item_instant = super_instant = None
+    if store in instants and price > 1 and draw(st.booleans()):
+        item_instant = draw(st.integers(0, price // 3))
+        if draw(st.booleans()):
+            super_instant = (
+                SuperInstant(rate=draw(st.sampled_from(
+                    [Decimal("0.10"), Decimal("0.15"), Decimal("0.33"), Decimal("0.49")]
+                )))
+                if draw(st.booleans())
+                else SuperInstant(amount_fen=draw(st.integers(1, max(1, price // 2))))
+            )
     return CartLine(
         sku=draw(st.sampled_from(["A1", "A2", "B1", "C1", "G1"])),
-        store=draw(st.sampled_from(list(stores))),
-        unit_price_fen=draw(fen(0, max_price)),
+        store=store,
+        unit_price_fen=price,
         quantity=draw(st.integers(1, max_quantity)),
         item_coupon=draw(st.none() | coupon_tiers(max_threshold=60_000))
         if item_coupons else None,
         b2g1=draw(st.booleans()),
+        item_instant_fen=item_instant or 0,
+        super_instant=super_instant,
     )
 
 
@@ -167,16 +211,33 @@ def carts(
     max_price: int = 100_000,
     max_quantity: int = 5,
     item_coupons: bool = True,
+    store_tools: StoreTools | None = None,
+    official_rounding: OfficialRounding | None = None,
+    legacy: bool = False,
 ) -> Cart:
     """Any valid cart: 1–``max_stores`` stores, 1–``max_lines`` lines, an optional red packet
-    (``item_coupons=False``: no line carries an item coupon)."""
+    (``item_coupons=False``: no line carries an item coupon). ``store_tools`` and
+    ``official_rounding`` are drawn unless given; ``legacy=True`` draws only what the rules
+    before 2026 knew (stacked tools, half-up official rounding, no instant discounts, no
+    N-pieces activity)."""
     names = ["A", "B", "C", "D"][: draw(st.integers(1, max_stores))]
-    offers = {name: draw(store_offers()) for name in names}
+    offers = {name: draw(store_offers(pieces_offers=not legacy)) for name in names}
+    instants = [] if legacy else [
+        name for name, offer in offers.items()
+        if offer.cross_store is None and offer.official_rate is None
+    ]
     lines = draw(st.lists(
-        cart_lines(names, max_price, max_quantity, item_coupons), min_size=1, max_size=max_lines
+        cart_lines(names, max_price, max_quantity, item_coupons, instants),
+        min_size=1, max_size=max_lines,
     ))
     red_packet = draw(st.just(0) | fen(0, 3_000))
-    return Cart(stores=offers, lines=tuple(lines), red_packet_fen=red_packet)
+    if legacy:
+        store_tools, official_rounding = StoreTools.STACKED, OfficialRounding.FEN
+    return Cart(
+        stores=offers, lines=tuple(lines), red_packet_fen=red_packet,
+        store_tools=store_tools or draw(st.sampled_from(list(StoreTools))),
+        official_rounding=official_rounding or draw(st.sampled_from(list(OfficialRounding))),
+    )
 
 
 # --- catalogues and rules --------------------------------------------------------------------
@@ -211,7 +272,8 @@ def catalogues(draw: st.DrawFn, min_size: int = 1, max_size: int = 5) -> tuple[P
 def rules(
     draw: st.DrawFn, mechanisms: Sequence[Mechanism] = tuple(Mechanism)
 ) -> Rules:
-    """Platform and store rules: mechanism, commission, shipping, handling, coupon candidates."""
+    """Platform and store rules: mechanism, commission, shipping, handling, coupon candidates,
+    store tools (exclusive or stacked) and the official discount's rounding."""
     mechanism = draw(st.sampled_from(list(mechanisms)))
     cross = draw(cross_store_tiers())
     platform = PlatformRules(
@@ -222,6 +284,8 @@ def rules(
         cross_store_every_fen=cross.every_fen,
         cross_store_save_fen=cross.save_fen,
         official_rate=draw(rates("0.2")),
+        store_tools=draw(st.sampled_from(list(StoreTools))),
+        official_rounding=draw(st.sampled_from(list(OfficialRounding))),
     )
     store = StoreRules(
         shipping_cost_fen=draw(st.sampled_from([0, 600, 800, 1_000]) | fen(0, 2_000)),
@@ -292,7 +356,11 @@ def setup_cart(
         lines.append(
             CartLine(sku=OTHER_SKU, store=OTHER_STORE, unit_price_fen=top_up_fen, quantity=1)
         )
-    return Cart(stores=stores, lines=tuple(lines))
+    platform = setup.rules.platform
+    return Cart(
+        stores=stores, lines=tuple(lines), store_tools=platform.store_tools,
+        official_rounding=platform.official_rounding,
+    )
 
 
 @st.composite
@@ -315,4 +383,4 @@ def buyer_carts(draw: st.DrawFn, setup: StoreSetup, max_units: int = 6) -> Cart:
     cart = setup_cart(setup, quantities, top_up)
     assert cart is not None
     order = draw(st.permutations(range(len(cart.lines))))
-    return Cart(stores=cart.stores, lines=tuple(cart.lines[i] for i in order))
+    return cart.model_copy(update={"lines": tuple(cart.lines[i] for i in order)})

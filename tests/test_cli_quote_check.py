@@ -70,7 +70,7 @@ def test_quote_json_is_the_public_quote_format() -> None:
         "paid": "313.00",
         "lines": [{
             "sku": "A1", "store": "A", "quantity": 2, "subtotal": "398.00",
-            "official_discount": "0.00", "activity_discount": "0.00",
+            "official_discount": "0.00", "instant_discount": "0.00", "activity_discount": "0.00",
             "coupon_discount": "30.00", "cross_store_discount": "50.00",
             "red_packet": "5.00", "paid": "313.00", "merchant_receives": "318.00",
         }],
@@ -82,7 +82,7 @@ def test_quote_json_is_the_public_quote_format() -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in CARTS.glob("[!b]*.json")))
 def test_quote_json_money_is_two_decimal_strings_that_add_up(name: str) -> None:
     data = json.loads(run("quote", CARTS / name, "--json").stdout)
-    line_keys = {"sku", "store", "quantity", "subtotal", "official_discount",
+    line_keys = {"sku", "store", "quantity", "subtotal", "official_discount", "instant_discount",
                  "activity_discount", "coupon_discount", "cross_store_discount", "red_packet",
                  "paid", "merchant_receives"}
     assert MONEY.match(data["paid"])

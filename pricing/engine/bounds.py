@@ -11,11 +11,13 @@ where ``p`` is the single-item price, ``o`` the official instant discount per un
 the product is in buy-two-get-one (the free units are never more than a third of the eligible
 amount), ``A`` the store coupon the sub-order reaches, ``Y/X`` the cross-store rate (never
 exceeded: ``floor(E/X)·Y ≤ E·Y/X``), ``c`` the commission and ``ship`` the per-order shipping
-the store pays. The coupon and shipping terms fall as ``S`` grows, so the worst sub-order
-reaching a coupon of threshold ``T`` is the smallest one: ``S ≥ max(T, p)``. The optimizer uses
-exactly ``S = max(T, p)``; the checker uses the smallest subtotal a buyer can really build
-from the store's prices and purchase limits, which is never smaller, so a plan the optimizer
-accepts always passes the checker.
+the store pays. Under exclusive store tools (since 2026-03-10) ``b`` and ``A`` never apply to
+the same line: callers take the smaller of the coupon-only and the offer-only bound
+(:func:`coupon_stacks_with_offer`). The coupon and shipping terms fall as ``S`` grows, so the
+worst sub-order reaching a coupon of threshold ``T`` is the smallest one: ``S ≥ max(T, p)``.
+The optimizer uses exactly ``S = max(T, p)``; the checker uses the smallest subtotal a buyer
+can really build from the store's prices and purchase limits, which is never smaller, so a
+plan the optimizer accepts always passes the checker.
 
 ``ROUNDING_ALLOWANCE_FEN`` covers every rounding an exact quote makes against the line: the
 largest-remainder splits of the activity, coupon and cross-store discounts (at most one fen
@@ -31,7 +33,8 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 
-from models.rules import Mechanism, Rules
+from models.money import official_discount_unit_fen_array, times_rate_fen_array
+from models.rules import Mechanism, OfficialRounding, Rules, StoreTools
 
 ROUNDING_ALLOWANCE_FEN = 6
 
@@ -40,12 +43,39 @@ IntArray = npt.NDArray[np.int64]
 
 
 def official_discount_fen(prices_fen: IntArray, rules: Rules) -> IntArray:
-    """The official instant discount per unit, rounded half up to the fen (0 without it)."""
+    """The official instant discount per unit, rounded as the rules' ``official_rounding``
+    says (the same integers the stacking engine takes; 0 without the mechanism)."""
     if rules.platform.mechanism is not Mechanism.OFFICIAL:
         return np.zeros_like(prices_fen)
-    # Half up, in integers: the same result as models.money.fen_times_rate for each price.
-    numerator, denominator = rules.platform.official_rate.as_integer_ratio()
-    return np.asarray((2 * prices_fen * numerator + denominator) // (2 * denominator))
+    return official_discount_unit_fen_array(
+        prices_fen,
+        rules.platform.official_rate,
+        rules.platform.official_rounding is OfficialRounding.YUAN_UP,
+    )
+
+
+def coupon_stacks_with_offer(rules: Rules) -> bool:
+    """Whether a line can bear both a store coupon and the store's multi-piece offer.
+
+    Under ``store_tools = "stacked"`` it can, and the bound adds the two rates. Under
+    ``"exclusive"`` it cannot, and the bound may take the **larger** of the two instead of the
+    sum: the margin of a unit is at least the smaller of its coupon-only and offer-only
+    bounds. Proof. In the exact quote every line ``l`` of a store sub-order is assigned to one
+    tool, the coupon (lines ``C``) or the multi-piece offer (lines ``M``), ``C ∩ M = ∅``. The
+    coupon's discount ``A`` is split over ``C`` in proportion, so ``l ∈ C`` bears
+    ``A·p_l q_l / S_C`` with ``S_C = Σ_C p q ≥ T`` (the threshold is checked on ``C`` alone);
+    ``C`` is itself a basket the buyer could build (a subset of the cart within the purchase
+    limits), so ``S_C`` is at least the smallest reachable subtotal ``≥ T`` holding the unit,
+    the basket the coupon bound uses, and the coupon-only bound holds for ``l``. A line in
+    ``M`` bears its share of the offer only: for buy-two-get-one at most a third of its
+    amount (the free units are the cheapest third of ``M``'s eligible units, split in
+    proportion), which is the offer-only bound. No line bears both, and every other term
+    (per-unit discounts, cross-store rate ``Y/X``, shipping ``ship·p/S`` with ``S ≥ S_C``,
+    commission) is the same in both bounds; so each line's margin is at least the bound of the
+    tool it took, hence at least the smaller of the two bounds, which is where
+    ``1 − c > 0`` turns "larger discount rate" into "smaller margin".
+    """
+    return rules.platform.store_tools is StoreTools.STACKED
 
 
 def cross_store_rate(rules: Rules) -> float:
@@ -60,8 +90,7 @@ def margin_floor_fen(prices_fen: IntArray, rules: Rules) -> IntArray:
     rate = rules.store.margin_floor_rate
     if rate == 0:
         return np.zeros_like(prices_fen)
-    numerator, denominator = Decimal(rate).as_integer_ratio()
-    return -((-prices_fen * numerator) // denominator)
+    return times_rate_fen_array(prices_fen, Decimal(rate), up=True)
 
 
 def unit_margin_bound_fen(

@@ -12,11 +12,14 @@ A product may sign up at price ``p`` when
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 
+from models.money import times_rate_fen_array
 from models.rules import Mechanism, Rules
+from pricing.engine.bounds import official_discount_fen
 
 IntArray = npt.NDArray[np.int64]
 
@@ -28,8 +31,7 @@ def _ratio(value: Decimal) -> tuple[int, int]:
 
 def ladder_price_fen(list_price_fen: IntArray, level: Decimal) -> IntArray:
     """``list_price × level`` rounded half up to the fen."""
-    numerator, denominator = _ratio(level)
-    return (2 * list_price_fen * numerator + denominator) // (2 * denominator)
+    return times_rate_fen_array(list_price_fen, level)
 
 
 def effective_price_fen(prices_fen: IntArray, rules: Rules) -> IntArray:
@@ -37,10 +39,9 @@ def effective_price_fen(prices_fen: IntArray, rules: Rules) -> IntArray:
     platform = rules.platform
     if platform.mechanism is Mechanism.CROSS_STORE:
         every, save = platform.cross_store_every_fen, platform.cross_store_save_fen
-        return prices_fen - (2 * prices_fen * save + every) // (2 * every)
+        return prices_fen - times_rate_fen_array(prices_fen, Fraction(save, every))
     if platform.mechanism is Mechanism.OFFICIAL:
-        numerator, denominator = _ratio(platform.official_rate)
-        return prices_fen - (2 * prices_fen * numerator + denominator) // (2 * denominator)
+        return prices_fen - official_discount_fen(prices_fen, rules)
     return prices_fen.copy()
 
 
@@ -70,18 +71,23 @@ def meets_signup(
 def signup_price_cap_fen(
     list_price_fen: IntArray, lowest_price_fen: IntArray, rules: Rules
 ) -> IntArray:
-    """The highest activity price that meets both rules (for messages: "needs price ≤ …")."""
+    """The highest activity price that meets both rules (for messages: "needs price ≤ …").
+
+    ``effective_price_fen`` is non-decreasing in the price but may stay flat for several fen
+    (at an official rate of 0.9 one fen of effective price spans ten fen of price), so the
+    answer is found by an exact bisection per product, not by walking from an estimate.
+    """
     cap = lowest_price_cap_fen(lowest_price_fen, rules)
-    # effective_price is non-decreasing in the price and moves by at most one fen per fen, so
-    # start from the real-valued answer and walk to the exact one.
-    keep = effective_price_fen(np.full(1, 1_000_000, dtype=np.int64), rules)[0] / 1_000_000
-    guess = np.floor(cap / max(keep, 1e-9)).astype(np.int64)
-    for _ in range(4):
-        too_high = effective_price_fen(guess, rules) > cap
-        guess = np.where(too_high, guess - 1, guess)
-    for _ in range(4):
-        fits_next = effective_price_fen(guess + 1, rules) <= cap
-        guess = np.where(fits_next, guess + 1, guess)
-    return np.asarray(
-        np.minimum(guess, max_price_for_depth_fen(list_price_fen, rules)), dtype=np.int64
-    )
+    depth = max_price_for_depth_fen(list_price_fen, rules)
+    # Invariant: effective(low) ≤ cap (or low = -1), effective(high) > cap.
+    low = np.full(cap.shape, -1, dtype=np.int64)
+    high = np.maximum(depth, 0) + 1
+    fits_at_depth = effective_price_fen(np.maximum(depth, 0), rules) <= cap
+    low = np.where(fits_at_depth, np.maximum(depth, 0), low)
+    high = np.where(fits_at_depth, low + 1, high)
+    while bool((high - low > 1).any()):
+        middle = (low + high) // 2
+        fits = effective_price_fen(middle, rules) <= cap
+        low = np.where(fits & (high - low > 1), middle, low)
+        high = np.where(~fits & (high - low > 1), middle, high)
+    return np.asarray(np.minimum(low, depth), dtype=np.int64)

@@ -13,28 +13,110 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.cart import Cart, CartQuote
+from models.cart import Activity, Cart, CartQuote, SuperInstant
 from models.money import format_yuan
-from models.rules import CouponTier
+from models.rules import CouponTier, OfficialRounding, StoreTools
 from pricing.errors import CartError, Problem
 from pricing.formats.json_fields import JsonReader
+
+_ACTIVITY_KINDS = ("spend_save", "b2g1", "pieces_discount", "pieces_save")
 
 
 class _Reader(JsonReader):
     """The shared JSON reader, plus a cart's rates (a share in [0, 1))."""
 
-    def rate(self, value: object, path: str) -> Decimal | None:
+    def rate(
+        self,
+        value: object,
+        path: str,
+        low: Decimal = Decimal(0),
+        high: Decimal = Decimal(1),
+        example: str = "0.15",
+    ) -> Decimal | None:
+        """A rate in ``[low, high)`` (``(0, 1)`` when ``low`` is above 0 only by strictness)."""
+        expected = f"expected a rate from {low} to below {high}, e.g. \"{example}\""
         try:
             if isinstance(value, bool) or not isinstance(value, str | int | float):
                 raise InvalidOperation
             rate = Decimal(str(value))
         except InvalidOperation:
-            self.fail(path, "expected a rate between 0 and 1, e.g. \"0.15\"", value)
+            self.fail(path, expected, value)
             return None
-        if not (0 <= rate < 1):
-            self.fail(path, "expected a rate between 0 and 1, e.g. \"0.15\"", value)
+        if not rate.is_finite() or not (low <= rate < high):
+            self.fail(path, expected, value)
             return None
         return rate
+
+    def at_least_one(self, data: dict[str, Any], key: str, path: str) -> int:
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            self.fail(f"{path}.{key}", "expected a whole number, at least 1", value)
+            return 1
+        return value
+
+    def choice(self, data: dict[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> str:
+        value = data.get(key, allowed[0])
+        if value not in allowed:
+            self.fail(
+                f"{path}.{key}",
+                f"expected one of {', '.join(json.dumps(a) for a in allowed)}",
+                value,
+            )
+            return allowed[0]
+        return str(value)
+
+    def tier_list(self, data: dict[str, Any], path: str) -> list[Any]:
+        tiers = data.get("tiers", [])
+        if not isinstance(tiers, list) or not tiers:
+            self.fail(f"{path}.tiers", "expected a non-empty list of tiers", tiers)
+            return []
+        return tiers
+
+
+def _activity(reader: _Reader, value: object, path: str) -> dict[str, Any] | None:
+    activity = reader.obj(value, path)
+    kind = activity.get("kind")
+    if kind == "b2g1":
+        reader.keys(activity, path, {"kind"})
+        return {"kind": "b2g1"}
+    if kind not in _ACTIVITY_KINDS:
+        reader.fail(
+            f"{path}.kind", f"expected one of {', '.join(map(json.dumps, _ACTIVITY_KINDS))}", kind
+        )
+        return None
+    reader.keys(activity, path, {"kind", "tiers"})
+    tiers: list[dict[str, Any]] = []
+    for i, raw in enumerate(reader.tier_list(activity, path)):
+        where = f"{path}.tiers[{i}]"
+        if kind == "spend_save":
+            tiers.append(reader.tier(raw, where))
+            continue
+        tier = reader.obj(raw, where)
+        if kind == "pieces_discount":
+            reader.keys(tier, where, {"pieces", "rate"})
+            rate = reader.rate(tier.get("rate"), f"{where}.rate", example="0.90")
+            if rate is not None and rate == 0:
+                reader.fail(f"{where}.rate", "expected a rate above 0, e.g. \"0.90\"", "0")
+            tiers.append({"pieces": reader.at_least_one(tier, "pieces", where), "rate": rate})
+        else:
+            reader.keys(tier, where, {"pieces", "amount"})
+            tiers.append({
+                "pieces": reader.at_least_one(tier, "pieces", where),
+                "amount_fen": reader.money(tier, "amount", where),
+            })
+    return {"kind": kind, "tiers": tiers}
+
+
+def _super_instant(reader: _Reader, value: object, path: str) -> dict[str, Any]:
+    data = reader.obj(value, path)
+    reader.keys(data, path, {"rate", "amount"})
+    if ("rate" in data) == ("amount" in data):
+        reader.fail(path, "expected either {\"rate\": \"0.10\"} or {\"amount\": \"29.00\"}")
+        return {}
+    if "rate" in data:
+        rate = reader.rate(data["rate"], f"{path}.rate", Decimal("0.10"), Decimal("0.50"), "0.10")
+        return {"rate": rate}
+    return {"amount_fen": reader.money(data, "amount", path)}
 
 
 def _store(reader: _Reader, value: object, path: str) -> dict[str, Any]:
@@ -47,25 +129,7 @@ def _store(reader: _Reader, value: object, path: str) -> dict[str, Any]:
         coupons = []
     store["coupons"] = [reader.tier(c, f"{path}.coupons[{i}]") for i, c in enumerate(coupons)]
     if data.get("activity") is not None:
-        activity = reader.obj(data["activity"], f"{path}.activity")
-        kind = activity.get("kind")
-        if kind == "spend_save":
-            reader.keys(activity, f"{path}.activity", {"kind", "tiers"})
-            tiers = activity.get("tiers", [])
-            if not isinstance(tiers, list) or not tiers:
-                reader.fail(f"{path}.activity.tiers", "expected a non-empty list of tiers", tiers)
-                tiers = []
-            store["activity"] = {
-                "kind": "spend_save",
-                "tiers": [
-                    reader.tier(t, f"{path}.activity.tiers[{i}]") for i, t in enumerate(tiers)
-                ],
-            }
-        elif kind == "b2g1":
-            reader.keys(activity, f"{path}.activity", {"kind"})
-            store["activity"] = {"kind": "b2g1"}
-        else:
-            reader.fail(f"{path}.activity.kind", "expected \"spend_save\" or \"b2g1\"", kind)
+        store["activity"] = _activity(reader, data["activity"], f"{path}.activity")
     if data.get("cross_store") is not None:
         cross = reader.obj(data["cross_store"], f"{path}.cross_store")
         reader.keys(cross, f"{path}.cross_store", {"every", "save"})
@@ -83,7 +147,12 @@ def _store(reader: _Reader, value: object, path: str) -> dict[str, Any]:
 def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[str, Any]:
     data = reader.obj(value, path)
     reader.keys(
-        data, path, {"sku", "store", "unit_price", "quantity", "item_coupon", "b2g1"}
+        data,
+        path,
+        {
+            "sku", "store", "unit_price", "quantity", "item_coupon", "b2g1", "item_instant",
+            "super_instant",
+        },
     )
     line: dict[str, Any] = {
         "sku": str(data.get("sku", "")),
@@ -103,6 +172,14 @@ def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[s
     line["quantity"] = quantity
     if data.get("item_coupon") is not None:
         line["item_coupon"] = reader.tier(data["item_coupon"], f"{path}.item_coupon")
+    if data.get("item_instant") is not None:
+        line["item_instant_fen"] = reader.money(data, "item_instant", path)
+        if line["item_instant_fen"] and line["item_instant_fen"] >= line["unit_price_fen"]:
+            reader.fail(f"{path}.item_instant", "must be below the unit price",
+                        data["item_instant"])
+    if data.get("super_instant") is not None:
+        line["super_instant"] = _super_instant(reader, data["super_instant"],
+                                               f"{path}.super_instant")
     return line
 
 
@@ -110,7 +187,11 @@ def cart_from_json(data: object, source: str = "cart") -> Cart:
     """Build a cart from its JSON form, reporting every bad field at once."""
     reader = _Reader(source)
     root = reader.obj(data, "cart")
-    reader.keys(root, "cart", {"stores", "lines", "red_packet"})
+    reader.keys(
+        root, "cart", {"stores", "lines", "red_packet", "store_tools", "official_rounding"}
+    )
+    store_tools = reader.choice(root, "store_tools", "cart", tuple(StoreTools))
+    official_rounding = reader.choice(root, "official_rounding", "cart", tuple(OfficialRounding))
     raw_stores = reader.obj(root.get("stores", {}), "stores")
     if not raw_stores:
         reader.fail("stores", "expected at least one store")
@@ -120,11 +201,25 @@ def cart_from_json(data: object, source: str = "cart") -> Cart:
         reader.fail("lines", "expected a non-empty list of lines", raw_lines)
         raw_lines = []
     lines = [_line(reader, line, f"lines[{i}]", set(stores)) for i, line in enumerate(raw_lines)]
+    for name in sorted({line["store"] for line in lines if "super_instant" in line}):
+        offer = stores.get(name, {})
+        if "cross_store" in offer or "official_rate" in offer:
+            reader.fail(
+                f"stores.{name}",
+                f"store {name} runs the cross-store reduction or the official discount, which "
+                "does not combine with a line's super_instant",
+            )
     red_packet = reader.money(root, "red_packet", "cart", default=0)
     if reader.problems:
         raise CartError(reader.problems)
     try:
-        return Cart(stores=stores, lines=tuple(lines), red_packet_fen=red_packet)
+        return Cart(
+            stores=stores,
+            lines=tuple(lines),
+            red_packet_fen=red_packet,
+            store_tools=StoreTools(store_tools),
+            official_rounding=OfficialRounding(official_rounding),
+        )
     except ValidationError as error:
         problems = [
             Problem(source, issue["msg"], column=".".join(str(part) for part in issue["loc"]))
@@ -154,6 +249,32 @@ def _tier_json(tier: CouponTier) -> dict[str, str]:
     return {"threshold": format_yuan(tier.threshold_fen), "amount": format_yuan(tier.amount_fen)}
 
 
+def activity_to_json(activity: Activity) -> dict[str, Any]:
+    """The public JSON form of a store's multi-piece offer."""
+    if activity.kind == "b2g1":
+        return {"kind": "b2g1"}
+    if activity.kind == "spend_save":
+        return {"kind": "spend_save", "tiers": [_tier_json(tier) for tier in activity.tiers]}
+    if activity.kind == "pieces_discount":
+        return {
+            "kind": "pieces_discount",
+            "tiers": [{"pieces": t.pieces, "rate": str(t.rate)} for t in activity.tiers],
+        }
+    return {
+        "kind": "pieces_save",
+        "tiers": [
+            {"pieces": t.pieces, "amount": format_yuan(t.amount_fen)} for t in activity.tiers
+        ],
+    }
+
+
+def _super_instant_json(super_instant: SuperInstant) -> dict[str, str]:
+    if super_instant.rate is not None:
+        return {"rate": str(super_instant.rate)}
+    assert super_instant.amount_fen is not None
+    return {"amount": format_yuan(super_instant.amount_fen)}
+
+
 def cart_to_json(cart: Cart) -> dict[str, Any]:
     """The public JSON form of a cart (what ``quote`` reads back)."""
     stores: dict[str, Any] = {}
@@ -162,13 +283,7 @@ def cart_to_json(cart: Cart) -> dict[str, Any]:
         if offer.coupons:
             store["coupons"] = [_tier_json(tier) for tier in offer.coupons]
         if offer.activity is not None:
-            if offer.activity.kind == "b2g1":
-                store["activity"] = {"kind": "b2g1"}
-            else:
-                store["activity"] = {
-                    "kind": "spend_save",
-                    "tiers": [_tier_json(tier) for tier in offer.activity.tiers],
-                }
+            store["activity"] = activity_to_json(offer.activity)
         if offer.cross_store is not None:
             store["cross_store"] = {
                 "every": format_yuan(offer.cross_store.every_fen),
@@ -189,8 +304,17 @@ def cart_to_json(cart: Cart) -> dict[str, Any]:
             entry["item_coupon"] = _tier_json(line.item_coupon)
         if line.b2g1:
             entry["b2g1"] = True
+        if line.item_instant_fen:
+            entry["item_instant"] = format_yuan(line.item_instant_fen)
+        if line.super_instant is not None:
+            entry["super_instant"] = _super_instant_json(line.super_instant)
         lines.append(entry)
-    result: dict[str, Any] = {"stores": stores, "lines": lines}
+    result: dict[str, Any] = {
+        "store_tools": cart.store_tools.value,
+        "official_rounding": cart.official_rounding.value,
+        "stores": stores,
+        "lines": lines,
+    }
     if cart.red_packet_fen:
         result["red_packet"] = format_yuan(cart.red_packet_fen)
     return result
@@ -207,6 +331,7 @@ def quote_to_json(result: CartQuote) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "subtotal": format_yuan(line.subtotal_fen),
                 "official_discount": format_yuan(line.official_discount_fen),
+                "instant_discount": format_yuan(line.instant_discount_fen),
                 "activity_discount": format_yuan(line.activity_discount_fen),
                 "coupon_discount": format_yuan(line.coupon_discount_fen),
                 "cross_store_discount": format_yuan(line.cross_store_discount_fen),

@@ -75,6 +75,8 @@ RULES_KEYS: dict[str, dict[str, RulesKey]] = {
         "cross_store_every": RulesKey("cross_store_every_fen", _Kind.MONEY),
         "cross_store_save": RulesKey("cross_store_save_fen", _Kind.MONEY),
         "official_rate": RulesKey("official_rate", _Kind.RATE),
+        "store_tools": RulesKey("store_tools", _Kind.TEXT),
+        "official_rounding": RulesKey("official_rounding", _Kind.TEXT),
     },
     "store": {
         "shipping_cost": RulesKey("shipping_cost_fen", _Kind.MONEY),

@@ -39,6 +39,7 @@ import numpy.typing as npt
 from models.product import Product, Role
 from models.rules import Mechanism, Rules
 from pricing.engine.bounds import (
+    coupon_stacks_with_offer,
     cross_store_rate,
     margin_floor_fen,
     official_discount_fen,
@@ -191,12 +192,16 @@ def build_candidates(
     base_rate = worst_rate(price, official, in_b2g1, 0, price, rules)
     base_safe = (base_bound >= floors) & (base_rate < 1.0)
     unsafe = np.zeros(price.shape, dtype=np.int64)
+    # Exclusive store tools: a coupon line never bears B2G1 too (the larger of the two, not
+    # the sum; proof in pricing.engine.bounds.coupon_stacks_with_offer). The offer-only case
+    # is the base bound above.
+    with_coupon_b2g1 = in_b2g1 if coupon_stacks_with_offer(rules) else np.zeros_like(in_b2g1)
     for index, tier in enumerate(rules.coupons.candidates):
         basket = np.maximum(price, tier.threshold_fen)
         bound = unit_margin_bound_fen(
-            price, official, cost, in_b2g1, tier.amount_fen, basket, rules
+            price, official, cost, with_coupon_b2g1, tier.amount_fen, basket, rules
         )
-        rate = worst_rate(price, official, in_b2g1, tier.amount_fen, basket, rules)
+        rate = worst_rate(price, official, with_coupon_b2g1, tier.amount_fen, basket, rules)
         unsafe |= np.where((bound < floors) | (rate >= 1.0), np.int64(1 << index), np.int64(0))
 
     valid = np.broadcast_to(b2g1_possible, price.shape).copy()

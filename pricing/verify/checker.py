@@ -39,6 +39,7 @@ from models.product import Product
 from models.rules import CouponTier, Mechanism, Rules
 from pricing.engine.bounds import (
     ROUNDING_ALLOWANCE_FEN,
+    coupon_stacks_with_offer,
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
@@ -195,6 +196,12 @@ class _StoreArrays:
             least = self.prices + (2 * self.cheapest_eligible if with_b2g1 else 0)
             if lowest_threshold is None or lowest_threshold > 0:
                 families.append(_Scenario(0, least, with_b2g1))
+            if with_b2g1 and not coupon_stacks_with_offer(self.setup.rules):
+                # Exclusive store tools: a B2G1 line never also bears a coupon (its share of
+                # the free units and of a coupon is the larger of the two, see bounds).
+                if lowest_threshold == 0:
+                    families.append(_Scenario(0, least, with_b2g1))
+                continue
             families.extend(
                 _Scenario(tier.amount_fen, np.maximum(least, tier.threshold_fen), with_b2g1)
                 for tier in tiers
@@ -367,7 +374,13 @@ def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
             lines.append(
                 CartLine(sku=OTHER_SKU, store=OTHER_STORE, unit_price_fen=top_up, quantity=1)
             )
-    return Cart(stores=stores, lines=tuple(lines))
+    platform = setup.rules.platform
+    return Cart(
+        stores=stores,
+        lines=tuple(lines),
+        store_tools=platform.store_tools,
+        official_rounding=platform.official_rounding,
+    )
 
 
 def _greedy_filler(arrays: _StoreArrays, missing_fen: int) -> dict[int, int] | None:

@@ -1,0 +1,258 @@
+"""The platform's rules since 2026-03-10: exclusive store tools, N-pieces offers, item and super
+instant discounts, the official discount's rounding, to the fen, under both settings.
+
+Every published example of DOMAIN.md ("The rules in force since 10 March 2026") is a cart file
+in ``tests/data/carts/2026_*.json`` (the exclusive setting, the default); the legacy numbers are
+the same carts quoted with ``store_tools = "stacked"``.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given
+from strategies import carts
+from typer.testing import CliRunner
+
+import cli
+from models.cart import B2G1Activity, Cart, CartLine, CartQuote, StoreOffer
+from models.money import (
+    official_discount_unit_fen,
+    super_instant_unit_fen,
+    times_rate_fen,
+)
+from models.rules import CouponTier, OfficialRounding, StoreTools
+from pricing.engine.stacking import quote
+from pricing.errors import CartError
+from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
+
+CARTS = Path(__file__).parent / "data" / "carts"
+runner = CliRunner()
+
+# cart file → (buyer pays under exclusive, under stacked), in fen. Worked from DOMAIN.md:
+PUBLISHED: dict[str, tuple[int, int]] = {
+    # ¥100 × 2, 满2件9折 and a 满200减10 coupon: after the change the 9折 (¥20) beats the coupon
+    # (¥10): ¥180; before it both: 200 × 0.9 − 10 = ¥170.
+    "2026_pieces_discount_vs_coupon.json": (18000, 17000),
+    # ¥100 × 3, 满2件减20 and 满300减10: after ¥280, before ¥270.
+    "2026_pieces_save_vs_coupon.json": (28000, 27000),
+    # A ¥100 takes its 满100减20 item coupon (80); B, C, D take 满3件9折 (9, 18, 27): ¥134.
+    # Stacked (every line in the offer): 160 − 16 − 20 = ¥124.
+    "2026_lines_take_different_tools.json": (13400, 12400),
+    # 满2件96折 and 满80减6 with 单品立减 0.10 / 1.00 / 3.60 per unit: thresholds and the 96折 on
+    # the amount before the instant discount. Stacked ¥40 × 2: 80 − 3.20 − 6 − 7.20 = 63.60.
+    "2026_item_instant_10x1.json": (990, 990),
+    "2026_item_instant_20x1.json": (1900, 1900),
+    "2026_item_instant_40x1.json": (3640, 3640),
+    "2026_item_instant_10x2.json": (1900, 1900),
+    "2026_item_instant_20x2.json": (3640, 3640),
+    "2026_item_instant_40x2.json": (6680, 6360),
+    # A 618 order: list ¥199, 官方立减 8.5折 (29.85 → ¥30 up to the yuan), item coupon 满199减60
+    # checked on ¥199: ¥109.
+    "2026_official_yuan_up.json": (10900, 10900),
+    # 超级立减 10%: 288 → 29 (259.00), 211.99 → 22 (189.99), 28.10 → 2.90 (25.20); 15% of 9.99
+    # half up to the fen → 1.50 (8.49); the merchant's own ¥7.77 on ¥50 (42.23).
+    "2026_super_instant.json": (52491, 52491),
+}
+
+
+def _with(cart: Cart, **settings: object) -> Cart:
+    return Cart.model_validate({**cart.model_dump(), **settings})
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_published_example_is_quoted_to_the_fen_under_both_settings(name: str) -> None:
+    cart = load_cart(CARTS / name)
+    exclusive, stacked = PUBLISHED[name]
+    assert cart.store_tools is StoreTools.EXCLUSIVE  # the default of the cart format
+    assert quote(cart).paid_fen == exclusive
+    assert quote(_with(cart, store_tools=StoreTools.STACKED)).paid_fen == stacked
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_price_opt_quote_reproduces_the_published_example(name: str) -> None:
+    result = runner.invoke(cli.app, ["quote", str(CARTS / name), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    exclusive, _ = PUBLISHED[name]
+    assert data["paid"] == f"{exclusive / 100:.2f}"
+    assert all("instant_discount" in line for line in data["lines"])
+
+
+def test_mixed_assignment_puts_each_line_on_one_tool() -> None:
+    result = quote(load_cart(CARTS / "2026_lines_take_different_tools.json"))
+    by_sku = {line.sku: line for line in result.lines}
+    assert by_sku["A"].coupon_discount_fen == 2000 and by_sku["A"].activity_discount_fen == 0
+    assert [by_sku[s].activity_discount_fen for s in "BCD"] == [100, 200, 300]
+    assert all(by_sku[s].coupon_discount_fen == 0 for s in "BCD")
+
+
+def test_item_instant_is_taken_per_unit_after_the_thresholds() -> None:
+    line = quote(load_cart(CARTS / "2026_item_instant_40x2.json")).lines[0]
+    assert (line.instant_discount_fen, line.coupon_discount_fen, line.activity_discount_fen) == (
+        720, 600, 0
+    )
+
+
+def test_official_rounding_fen_is_the_older_half_up_rule() -> None:
+    cart = load_cart(CARTS / "2026_official_yuan_up.json")
+    legacy = quote(_with(cart, official_rounding=OfficialRounding.FEN))
+    assert legacy.lines[0].official_discount_fen == 2985
+    assert legacy.paid_fen == 10915
+
+
+@pytest.mark.parametrize(
+    ("price", "rate", "yuan_up", "expected"),
+    [
+        (19900, "0.15", True, 3000),  # 29.85 → 30 (the 618 order)
+        (19900, "0.15", False, 2985),
+        (10000, "0.15", True, 1500),  # exactly ¥100: whole yuan already
+        (10001, "0.15", True, 1600),  # 15.0015 → 16
+        (9999, "0.15", True, 1500),  # below ¥100: up to the fen, 14.9985 → 15.00
+        (9990, "0.15", True, 1499),  # 14.985 → 14.99
+        (9990, "0.15", False, 1499),  # half up: 14.985 → 14.99
+    ],
+)
+def test_official_discount_rounding(price: int, rate: str, yuan_up: bool, expected: int) -> None:
+    assert official_discount_unit_fen(price, Decimal(rate), yuan_up) == expected
+
+
+@pytest.mark.parametrize(
+    ("price", "rate", "expected"),
+    [
+        (28800, "0.10", 2900),  # > ¥100: up to the yuan
+        (21199, "0.10", 2200),
+        (10000, "0.10", 1000),  # exactly ¥100 is the 0.1-yuan band: 10.00
+        (2810, "0.10", 290),  # ¥10 < p ≤ ¥100: up to 0.1 yuan
+        (1001, "0.10", 110),  # 1.001 → 1.10
+        (1000, "0.15", 150),  # ≤ ¥10: half up to the fen
+        (999, "0.15", 150),  # 1.4985 → 1.50
+        (333, "0.15", 50),  # 0.4995 → 0.50
+    ],
+)
+def test_super_instant_rounds_up_by_price_band(price: int, rate: str, expected: int) -> None:
+    assert super_instant_unit_fen(price, Decimal(rate)) == expected
+
+
+def test_pieces_discount_rounds_half_up_on_the_order_amount() -> None:
+    # 3 × 33.33 = 99.99 at 9折: 9.999 off → 10.00 (not 3 × 3.333 → 3 × 3.33).
+    cart = cart_from_json({
+        "stores": {"S": {"activity": {"kind": "pieces_discount",
+                                      "tiers": [{"pieces": 2, "rate": "0.90"}]}}},
+        "lines": [{"sku": "A", "store": "S", "unit_price": "33.33", "quantity": 3}],
+    })
+    assert quote(cart).lines[0].activity_discount_fen == times_rate_fen(9999, Decimal("0.10"))
+    assert quote(cart).paid_fen == 8999
+
+
+def test_super_instant_beside_cross_store_or_official_is_an_error_naming_the_store() -> None:
+    result = runner.invoke(
+        cli.app, ["quote", str(CARTS / "bad_super_instant_with_cross_store.json")]
+    )
+    assert result.exit_code == 1
+    assert "store S" in result.output and "super_instant" in result.output
+    with pytest.raises(CartError, match="store T"):
+        cart_from_json({
+            "stores": {"T": {"official_rate": "0.15"}},
+            "lines": [{"sku": "A", "store": "T", "unit_price": "50.00", "quantity": 1,
+                       "super_instant": {"amount": "5.00"}}],
+        })
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("store_tools", "both", "expected one of"),
+        ("official_rounding", "up", "expected one of"),
+    ],
+)
+def test_bad_settings_in_a_cart_are_named(field: str, value: str, message: str) -> None:
+    with pytest.raises(CartError) as caught:
+        cart_from_json({
+            field: value, "stores": {"S": {}},
+            "lines": [{"sku": "A", "store": "S", "unit_price": "1.00", "quantity": 1}],
+        })
+    assert field in str(caught.value) and message in str(caught.value)
+
+
+def test_bad_new_fields_are_all_reported_at_once() -> None:
+    with pytest.raises(CartError) as caught:
+        cart_from_json({
+            "stores": {"S": {"activity": {"kind": "pieces_discount",
+                                          "tiers": [{"pieces": 0, "rate": "1.2"}]}}},
+            "lines": [{"sku": "A", "store": "S", "unit_price": "10.00", "quantity": 1,
+                       "item_instant": "10.001", "super_instant": {"rate": "0.05"}}],
+        })
+    text = str(caught.value)
+    for path in ("tiers[0].pieces", "tiers[0].rate", "item_instant", "super_instant.rate"):
+        assert path in text
+
+
+# --- properties --------------------------------------------------------------------------------
+
+
+def _paid_by_store(result: CartQuote) -> dict[str, int]:
+    return {store.store: store.paid_fen for store in result.stores}
+
+
+@given(carts(store_tools=StoreTools.EXCLUSIVE))
+def test_under_exclusive_a_line_never_takes_two_store_tools(cart: Cart) -> None:
+    for line in quote(cart).lines:
+        assert line.activity_discount_fen == 0 or line.coupon_discount_fen == 0
+
+
+@given(carts(store_tools=StoreTools.EXCLUSIVE))
+def test_under_exclusive_every_line_waterfall_adds_up(cart: Cart) -> None:
+    result = quote(cart)
+    for cart_line, line in zip(cart.lines, result.lines, strict=True):
+        parts = (line.official_discount_fen, line.instant_discount_fen,
+                 line.activity_discount_fen, line.coupon_discount_fen,
+                 line.cross_store_discount_fen, line.red_packet_fen, line.paid_fen)
+        assert min(parts) >= 0
+        assert sum(parts) == line.subtotal_fen == cart_line.unit_price_fen * cart_line.quantity
+
+
+@given(carts())
+def test_exclusive_never_pays_less_than_stacked_without_b2g1(cart: Cart) -> None:
+    """GIVEN any cart whose stores run no buy-two-get-one and in which no line is cut to zero
+    under stacked WHEN it is quoted under both settings THEN no store is paid less under
+    exclusive: every tool on a subset of the lines saves no more than on all of them.
+
+    (Where stacked cuts a line to zero, an item coupon loses what the line cannot bear, while
+    under exclusive the same line may bear its coupon whole: a ¥1 line with a ¥1 item coupon
+    beside a "1 piece save ¥1" offer.)"""
+    cart = _with(cart, stores={
+        name: offer.model_dump() if not isinstance(offer.activity, B2G1Activity)
+        else {**offer.model_dump(), "activity": None}
+        for name, offer in cart.stores.items()
+    })
+    stacked_quote = quote(_with(cart, store_tools=StoreTools.STACKED))
+    assume(all(line.paid_fen > 0 for line in stacked_quote.lines))
+    exclusive = _paid_by_store(quote(_with(cart, store_tools=StoreTools.EXCLUSIVE)))
+    stacked = _paid_by_store(stacked_quote)
+    for store, paid in stacked.items():
+        assert exclusive[store] >= paid
+
+
+def test_with_b2g1_exclusive_can_pay_less_because_a_cheap_unit_leaves_the_offer() -> None:
+    """Why B2G1 is outside the property above: stacked, a ¥1 unit joins the three ¥100 units
+    and is the free one; exclusive, it takes its ¥0.50 item coupon instead, leaving the offer,
+    and a ¥100 unit is free. Buy-two-get-one is not monotone in the units it covers."""
+    cart = Cart(
+        stores={"S": StoreOffer(activity=B2G1Activity())},
+        lines=(
+            CartLine(sku="A", store="S", unit_price_fen=10000, quantity=3, b2g1=True),
+            CartLine(sku="B", store="S", unit_price_fen=100, quantity=1, b2g1=True,
+                     item_coupon=CouponTier(threshold_fen=0, amount_fen=50)),
+        ),
+    )
+    assert quote(_with(cart, store_tools=StoreTools.STACKED)).paid_fen == 30100 - 100 - 50
+    assert quote(cart).paid_fen == 30100 - 10000 - 50
+
+
+@given(carts())
+def test_new_fields_round_trip_through_the_cart_format(cart: Cart) -> None:
+    assert cart_from_json(json.loads(json.dumps(cart_to_json(cart)))) == cart
