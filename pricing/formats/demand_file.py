@@ -34,19 +34,19 @@ FloatArray = npt.NDArray[np.float64]
 _NUMBER = "a number"
 DEMAND_COLUMNS: tuple[TableColumn, ...] = (
     TableColumn("sku", ("SKU编码", "商家编码"), True, "the SKU code, unique"),
-    TableColumn("base_units", ("基准销量",), True, "units per period at ref_price, ≥ 0"),
-    TableColumn("ref_price", ("参考价",), True, "yuan > 0"),
-    TableColumn("elasticity", ("价格弹性",), True, "< 0"),
-    TableColumn("elasticity_low", (), False, "a number"),
-    TableColumn("elasticity_high", (), False, "a number"),
-    TableColumn("promo_lift", ("活动提升",), True, "a multiplier > 0"),
-    TableColumn("feature_lift", ("推广提升",), True, "a multiplier > 0"),
-    TableColumn("cross_elasticity", ("交叉弹性",), True, "a number"),
+    TableColumn("base_units", ("基准销量",), True, "units per period, ≥ 0", numeric=True),
+    TableColumn("ref_price", ("参考价",), True, "yuan > 0", numeric=True),
+    TableColumn("elasticity", ("价格弹性",), True, "< 0", numeric=True),
+    TableColumn("elasticity_low", (), False, "a number", numeric=True),
+    TableColumn("elasticity_high", (), False, "a number", numeric=True),
+    TableColumn("promo_lift", ("活动提升",), True, "a multiplier > 0", numeric=True),
+    TableColumn("feature_lift", ("推广提升",), True, "a multiplier > 0", numeric=True),
+    TableColumn("cross_elasticity", ("交叉弹性",), True, "a number", numeric=True),
     TableColumn("period", ("周期",), True, "day or week, the same on every row"),
     TableColumn("n_obs", (), False, "whole number ≥ 0"),
     TableColumn("source", (), False, "free text"),
     TableColumn("category", ("类目",), False, "free text"),
-    *(TableColumn(f"dow_{day}", (), False, "a factor > 0") for day in WEEKDAYS),
+    *(TableColumn(f"dow_{day}", (), False, "a factor > 0", numeric=True) for day in WEEKDAYS),
     TableColumn("flags", (), False, "free text"),
 )
 
@@ -84,7 +84,7 @@ def write_demand(model: DemandModel, path: Path) -> None:
 
 def load_demand(path: Path) -> DemandModel:
     """Read and check a demand file; raises :class:`InputError` listing every problem."""
-    file, table = _read_table(path)
+    file, table = _read_table(path, DEMAND_COLUMNS)
     check = _Checker(file, table, DEMAND_COLUMNS, "a demand file")
     required = [c.name for c in DEMAND_COLUMNS if c.required]
     if not all(check.present(name) for name in required):

@@ -28,6 +28,7 @@ checked once, and a bad one is reported on every row that holds it.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import math
 import re
@@ -71,6 +72,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 DateArray = npt.NDArray[np.datetime64]
+Column = pd.Categorical | FloatArray  # a column of text cells, or of numbers (fast path)
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ class TableColumn:
     aliases: tuple[str, ...]
     required: bool
     rule: str
+    numeric: bool = False  # read by the C parser as numbers when every cell is one
 
 
 _DATE = TableColumn("date", ("日期",), True, "ISO date (2025-11-11) or an Excel date")
@@ -91,17 +94,19 @@ _FEATURE = TableColumn("feature", ("推广", "会场"), False, "0/1 or 是/否; 
 HISTORY_COLUMNS: tuple[TableColumn, ...] = (
     _DATE,
     _SKU,
-    TableColumn("units", ("销量", "支付件数"), True, "units sold, ≥ 0"),
-    TableColumn("price", ("成交均价", "支付单价"), True, "average price paid per unit, yuan > 0"),
+    TableColumn("units", ("销量", "支付件数"), True, "units sold, ≥ 0", numeric=True),
+    TableColumn(
+        "price", ("成交均价", "支付单价"), True, "average price paid per unit, yuan > 0", True
+    ),
     _PROMO,
     _FEATURE,
     TableColumn("category", ("类目",), False, "free text, one per SKU"),
-    TableColumn("visitors", ("访客数",), False, "whole number ≥ 0"),
+    TableColumn("visitors", ("访客数",), False, "whole number ≥ 0", numeric=True),
 )
 SCENARIO_COLUMNS: tuple[TableColumn, ...] = (
     _DATE,
     _SKU,
-    TableColumn("price", ("成交均价", "支付单价"), True, "price per unit, yuan > 0"),
+    TableColumn("price", ("成交均价", "支付单价"), True, "price per unit, yuan > 0", True),
     _PROMO,
     _FEATURE,
 )
@@ -195,7 +200,7 @@ class _Table:
     """A file's columns as categories (each distinct cell once), and each row's row number."""
 
     header: list[str]
-    columns: list[pd.Categorical]
+    columns: list[Column]
     rows: IntArray
 
 
@@ -220,19 +225,63 @@ def _check_file(path: Path, file: str) -> None:
         )
 
 
-def _read_csv_categories(path: Path, file: str) -> _Table:
+def _header_line(raw: bytes, encoding: str, file: str) -> tuple[int, str]:
+    """The index and text of the first line with something in it (the header)."""
+    start = 0
+    for index in range(MAX_HISTORY_ROWS):
+        end = raw.find(b"\n", start)
+        line = raw[start : end if end >= 0 else len(raw)].decode(encoding, errors="replace")
+        if line.strip().strip(",;\t\ufeff").strip():
+            return index, line.lstrip("\ufeff")
+        if end < 0:
+            break
+        start = end + 1
+    raise _fail(file, _EMPTY)
+
+
+def _read_csv_categories(path: Path, file: str, numeric: frozenset[str]) -> _Table:
+    """The file's columns: as categories, or (fast path, for the columns whose header is in
+    ``numeric``) as floats parsed by pandas' C reader; any cell that does not parse sends the
+    whole file down the category path, which then reports every bad cell."""
     raw = path.read_bytes()
     encoding = csv_encoding(raw, file)
     if not raw.strip().strip(codecs.BOM_UTF8).strip():
         raise _fail(file, _EMPTY)
-    end = raw.find(b"\n")
-    first_line = raw[: end if end >= 0 else len(raw)].decode(encoding, errors="replace")
+    header_index, header_line = _header_line(raw, encoding, file)
+    separator = _separator(header_line)
+    header = next(csv.reader([header_line], delimiter=separator), [])
+    numbers = {
+        str(position)
+        for position, written in enumerate(header)
+        if written.strip().casefold() in numeric
+    }
+    names = [str(position) for position in range(len(header))]
+    try:
+        typed = pd.read_csv(
+            io.BytesIO(raw),
+            encoding=encoding,
+            sep=separator,
+            header=None,
+            names=names,
+            skiprows=header_index + 1,
+            dtype={p: ("float64" if p in numbers else "category") for p in names},
+            keep_default_na=False,
+            na_values={p: [""] for p in numbers},
+            skip_blank_lines=False,
+            nrows=MAX_HISTORY_ROWS + 1,
+        )
+        if typed.shape[1] == len(header) and isinstance(typed.index, pd.RangeIndex):
+            del raw
+            return _fast_table(typed, header, header_index, file)
+    except (ValueError, TypeError, pd.errors.ParserError, pd.errors.EmptyDataError):
+        pass
     try:
         table = pd.read_csv(
             io.BytesIO(raw),
             encoding=encoding,
-            sep=_separator(first_line),
+            sep=separator,
             header=None,
+            skiprows=header_index,
             dtype="category",
             keep_default_na=False,
             na_filter=False,
@@ -244,7 +293,51 @@ def _read_csv_categories(path: Path, file: str) -> _Table:
     except pd.errors.ParserError as error:
         raise _fail(file, _csv_structure_message(str(error))) from None
     del raw
-    return _split_header([table[name].array for name in table.columns], file)
+    return _split_header([table[name].array for name in table.columns], file, header_index)
+
+
+def _fast_table(typed: pd.DataFrame, header: list[str], header_index: int, file: str) -> _Table:
+    columns: list[Column] = [
+        np.asarray(typed[name], dtype=np.float64)
+        if typed[name].dtype == np.float64
+        else typed[name].array
+        for name in typed.columns
+    ]
+    filled = np.zeros(len(typed), dtype=np.bool_)
+    for column in columns:
+        filled |= _filled(column)
+    body = np.flatnonzero(filled)
+    if len(body) > MAX_HISTORY_ROWS:
+        raise _fail(file, f"more than {MAX_HISTORY_ROWS:,} rows; split the history")
+    if len(body) < len(typed):
+        columns = [column[body] for column in columns]
+    columns = [
+        column.remove_unused_categories() if isinstance(column, pd.Categorical) else column
+        for column in columns
+    ]
+    return _Table(
+        header=[cell.strip() for cell in header],
+        columns=columns,
+        rows=(body + header_index + 2).astype(np.int64),
+    )
+
+
+def _filled(column: Column) -> BoolArray:
+    if isinstance(column, pd.Categorical):
+        return np.asarray(column.codes != _code_of(column, ""), dtype=np.bool_)
+    return np.asarray(~np.isnan(column), dtype=np.bool_)
+
+
+def _cell_text(column: Column, position: int) -> str:
+    if isinstance(column, pd.Categorical):
+        return str(column[position])
+    return _float_text(float(column[position]))
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return ""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def _read_xlsx_categories(path: Path, file: str) -> _Table:
@@ -256,7 +349,7 @@ def _read_xlsx_categories(path: Path, file: str) -> _Table:
     )
 
 
-def _split_header(columns: list[pd.Categorical], file: str) -> _Table:
+def _split_header(columns: list[pd.Categorical], file: str, skipped: int = 0) -> _Table:
     """The first non-empty row is the header; rows with nothing in them are dropped."""
     if not columns or not len(columns[0]):
         raise _fail(file, _EMPTY)
@@ -273,9 +366,9 @@ def _split_header(columns: list[pd.Categorical], file: str) -> _Table:
     if len(body) > MAX_HISTORY_ROWS:
         raise _fail(file, f"more than {MAX_HISTORY_ROWS:,} rows; split the history")
     header = [str(column[header_at]).strip() for column in columns]
-    row_numbers = (body + 1).astype(np.int64)
+    row_numbers = (body + 1 + skipped).astype(np.int64)
     contiguous = len(body) == count - header_at - 1
-    trimmed = [
+    trimmed: list[Column] = [
         (column[header_at + 1 :] if contiguous else column[body]).remove_unused_categories()
         for column in columns
     ]
@@ -299,7 +392,7 @@ class _Checker:
         self.count = len(table.rows)
         self.problems: list[Problem] = []
         self.headers: dict[str, str] = {}
-        self.columns: dict[str, pd.Categorical] = {}
+        self.columns: dict[str, Column] = {}
         self._map_columns(spec, what)
 
     def _map_columns(self, spec: Sequence[TableColumn], what: str) -> None:
@@ -315,7 +408,7 @@ class _Checker:
             name = by_header.get(written.casefold())
             if name is not None:
                 found.setdefault(name, []).append(position)
-            elif written or len(self.table.columns[position].categories.difference([""])):
+            elif written or _filled(self.table.columns[position]).any():
                 unknown.append(written or f"#{position + 1} (no header)")
         if unknown:
             self.problems.append(
@@ -366,7 +459,7 @@ class _Checker:
                     message(position) if callable(message) else message,
                     row=int(self.table.rows[position]),
                     column=header,
-                    value=str(column[position]),
+                    value=_cell_text(column, position),
                 )
             )
         if len(positions) > len(shown):
@@ -380,22 +473,21 @@ class _Checker:
                 )
             )
 
-    def by_category(
-        self, name: str, parse: Callable[[str], object]
-    ) -> tuple[list[object], IntArray]:
-        """``parse`` applied once to each distinct (stripped) cell; and each row's code."""
-        column = self.columns[name]
-        values = [parse(str(text).strip()) for text in column.categories.tolist()]
-        return values, np.asarray(column.codes, dtype=np.int64)
-
     def texts(self, name: str) -> tuple[npt.NDArray[np.object_], IntArray]:
         """Each distinct cell stripped, and each row's code into them."""
         column = self.columns[name]
+        if not isinstance(column, pd.Categorical):
+            values, codes = np.unique(column, return_inverse=True)
+            texts = [_float_text(float(value)) for value in values.tolist()]
+            return np.array(texts, dtype=object), codes.astype(np.int64)
         distinct = np.array([str(t).strip() for t in column.categories.tolist()], dtype=object)
         return distinct, np.asarray(column.codes, dtype=np.int64)
 
     def numbers(self, name: str, expected: str) -> tuple[FloatArray, BoolArray]:
         """Each row's number (NaN where empty or bad), and which rows were filled."""
+        column = self.columns[name]
+        if not isinstance(column, pd.Categorical):  # parsed whole by the C reader
+            return column, np.asarray(~np.isnan(column), dtype=np.bool_)
         distinct, codes = self.texts(name)
         cleaned = pd.Series([_NUMBER_CLUTTER.sub("", text) for text in distinct], dtype=object)
         parsed = np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=np.float64)
@@ -465,12 +557,15 @@ def _parse_date(text: str) -> np.datetime64:
     return np.datetime64("NaT", "D")
 
 
-def _read_table(path: Path) -> tuple[str, _Table]:
+def _read_table(path: Path, spec: Sequence[TableColumn]) -> tuple[str, _Table]:
     file = str(path)
     _check_file(path, file)
     suffix = path.suffix.casefold()
     if suffix in {".csv", ".txt", ".tsv"}:
-        return file, _read_csv_categories(path, file)
+        numeric = frozenset(
+            header.casefold() for c in spec if c.numeric for header in (c.name, *c.aliases)
+        )
+        return file, _read_csv_categories(path, file, numeric)
     if suffix in {".xlsx", ".xlsm"}:
         return file, _read_xlsx_categories(path, file)
     if suffix == ".xls":
@@ -501,15 +596,17 @@ def _infer_period(file: str, dates: DateArray) -> Period:
 
 def _report_duplicates(
     check: _Checker, sku_index: IntArray, dates: DateArray, usable: BoolArray
-) -> None:
-    keys = sku_index * 1_000_000 + dates.astype(np.int64)
+) -> IntArray:
+    """Report a second row of a SKU and date; return the order of the rows by SKU and date."""
+    keys = sku_index * 1_000_000 + np.where(usable, dates.astype(np.int64), 0)
     order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
     repeated = np.zeros(check.count, dtype=np.bool_)
-    same_as_previous = np.r_[False, keys[order][1:] == keys[order][:-1]]
+    same_as_previous = np.r_[False, sorted_keys[1:] == sorted_keys[:-1]]
     repeated[order[same_as_previous]] = True
     repeated &= usable
     if not repeated.any():
-        return
+        return order
     first_row: dict[int, int] = {}
     for position in order.tolist():
         first_row.setdefault(int(keys[position]), int(check.table.rows[position]))
@@ -519,6 +616,7 @@ def _report_duplicates(
         lambda position: f"a second row for this SKU and date: already on row "
         f"{first_row[int(keys[position])]}",
     )
+    return order
 
 
 def _categories_of(
@@ -554,7 +652,7 @@ def _carry_prices(sku_index: IntArray, price: FloatArray) -> FloatArray:
 
 def load_history(path: Path) -> History:
     """Read and check a history file; raises :class:`InputError` listing every problem."""
-    file, table = _read_table(path)
+    file, table = _read_table(path, HISTORY_COLUMNS)
     check = _Checker(file, table, HISTORY_COLUMNS, "a history")
     required = ("date", "sku", "units", "price")
     if not all(check.present(name) for name in required):
@@ -590,13 +688,12 @@ def load_history(path: Path) -> History:
         )
         visitors = np.where(visitors_filled, visitors, np.nan)
     usable = date_ok & sku_ok
-    _report_duplicates(check, sku_index, dates, usable)
+    order = _report_duplicates(check, sku_index, dates, usable)
     categories = _categories_of(check, sku_index, len(skus), usable)
     problems = check.sorted_problems()
     if problems:
         raise InputError(problems)
     period = _infer_period(file, dates)
-    order = np.lexsort((dates, sku_index))
     sku_index, dates = sku_index[order], dates[order]
     price = np.where(price_empty, np.nan, price)[order]
     filled_count = int(price_empty.sum())
@@ -631,7 +728,7 @@ def load_history(path: Path) -> History:
 
 def load_scenario(path: Path) -> Scenario:
     """Read and check a scenario file; raises :class:`InputError` listing every problem."""
-    file, table = _read_table(path)
+    file, table = _read_table(path, SCENARIO_COLUMNS)
     check = _Checker(file, table, SCENARIO_COLUMNS, "a scenario")
     if not all(check.present(name) for name in ("date", "sku", "price")):
         raise InputError(check.sorted_problems())
