@@ -110,7 +110,8 @@ def test_plan_then_export_then_report_on_the_samples(tmp_path: Path) -> None:
     os.chdir(tmp_path)
     try:
         assert runner.invoke(cli.app, ["plan", "--show", "0"]).exit_code == 0
-        exported = runner.invoke(cli.app, ["export", "plan.json", "--out", "报名表.xlsx"])
+        exported = runner.invoke(cli.app, ["export", "plan.json", "--out", "报名表.xlsx", "--lang",
+                                           "zh"])
         assert exported.exit_code == 0, exported.output
         reported = runner.invoke(cli.app, ["report", "plan.json"])
         assert reported.exit_code == 0, reported.output

@@ -29,7 +29,7 @@ def test_the_bundled_samples_are_valid() -> None:
     assert "cross-store every ¥300 save ¥50" in output
     assert "commission 5%" in output
     assert "coupon candidates: 0-5, 99-10, 199-15" in output
-    assert "ladder: 10 levels, 0.95 (9.5折) to 0.50 (5折)" in output
+    assert "ladder: 10 levels, 9.5折 / 5% off to 5折 / 50% off" in output
     assert "ok: both files are valid" in output
 
 

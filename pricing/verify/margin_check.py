@@ -58,13 +58,33 @@ DEFAULT_DISCOUNT = Decimal("0.5")
 # --- pricing the catalogue -------------------------------------------------------------------
 
 
+_ZH_DIGITS = {"一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6",
+              "七": "7", "八": "8", "九": "9"}
+_ZHE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*折$")
+
+
 def parse_discount(text: str, source: str = "--discount") -> Decimal:
-    """A discount as a share of the everyday price: ``"0.5"`` or ``"50%"`` (in [0, 1))."""
-    cleaned = text.strip()
+    """A discount as the share taken off the everyday price, in the merchandiser's words.
+
+    ``"5折"`` (pay 5 tenths: 0.5 off), ``"8.5折"`` or ``"八五折"`` (0.15 off), ``"50%"`` or
+    ``"50% off"`` (0.5 off), ``"0.5"`` (a share off: 0.5). The result is in [0, 1).
+    """
+    cleaned = text.strip().lower().replace("％", "%").replace(" ", "")
+    cleaned = cleaned.removesuffix("off").removeprefix("减")
+    value = Decimal("NaN")
     try:
-        value = (
-            Decimal(cleaned[:-1].strip()) / 100 if cleaned.endswith("%") else Decimal(cleaned)
-        )
+        if cleaned.endswith("折"):
+            digits = "".join(_ZH_DIGITS.get(char, char) for char in cleaned[:-1])
+            if digits and all(char in _ZH_DIGITS for char in cleaned[:-1]) and len(digits) == 2:
+                digits = f"{digits[0]}.{digits[1]}"  # 八五折 is 8.5折
+            match = _ZHE.match(digits + "折")
+            if match is not None:
+                tenths = Decimal(match.group(1))
+                value = Decimal(1) - tenths / 10 if 0 < tenths <= 10 else Decimal("NaN")
+        elif re.fullmatch(r"[0-9]*\.?[0-9]+%", cleaned):
+            value = Decimal(cleaned[:-1]) / 100
+        elif re.fullmatch(r"[0-9]*\.?[0-9]+", cleaned):
+            value = Decimal(cleaned)
     except InvalidOperation:
         value = Decimal("NaN")
     if not value.is_finite() or not (0 <= value < 1):
@@ -72,7 +92,7 @@ def parse_discount(text: str, source: str = "--discount") -> Decimal:
             [
                 Problem(
                     source,
-                    "expected a discount between 0 and 1 (0.5 is 50% off), or a percentage",
+                    "expected a discount such as 5折, 8.5折, 50% or 0.5 (the share off)",
                     value=text,
                 )
             ]

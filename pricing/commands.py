@@ -1,0 +1,627 @@
+"""One library function per ``price-opt`` command: load the inputs, do the work, return a result.
+
+``cli.py`` declares each command's options, calls the matching ``run_*`` function and hands
+its result to :mod:`pricing.outputs.render`; nothing here prints or knows Typer. Option values
+arrive as the user typed them and are checked here, every problem at once
+(:class:`~pricing.errors.InputError`), before any file is read where that is possible.
+
+==================  ==============================================================
+``run_validate``    the products and rules files, or every problem in both
+``run_plan``        the verified plan, written to ``out``
+``run_quote``       a cart's exact quote, with margins per line given the products
+``run_check``       every product's worst cart at a discount or under a plan
+``run_export``      the submission sheet of a plan, judged again
+``run_report``      the HTML report of a plan
+``run_fit``         each SKU's demand fitted from the sales history
+``run_forecast``    expected units for each row of a scenario
+==================  ==============================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from models.cart import Cart, CartQuote
+from models.money import allocate_proportional, fen_times_rate
+from models.plan import Plan
+from models.product import Product
+from models.rules import CouponTier, Rules
+from pricing.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from pricing.demand.backtest import Backtest
+    from pricing.demand.fit import FitResult
+    from pricing.formats.history import History
+    from pricing.outputs.export import ExportResult
+    from pricing.verify.margin_check import MarginCheck
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def version() -> str:
+    """The installed price-opt version (``0+unknown`` in a source tree never installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("price-opt")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def check_show(show: int) -> None:
+    """``--show N``: the same meaning for every command (N ≥ 0; 0 lists no table)."""
+    if show < 0:
+        raise InputError([Problem("--show", "expected a whole number ≥ 0 (0: none)",
+                                  value=str(show))])
+
+
+def guard_outputs(
+    outputs: dict[str, Path], inputs: Mapping[str, Path | None], force: bool
+) -> list[Path]:
+    """Before any work: refuse outputs that are inputs, and files price-opt did not write
+    unless ``force`` (returns those, to be kept as ``.bak`` just before writing)."""
+    from pricing.outputs.guard import check_overwrites, refuse_inputs_as_outputs
+
+    refuse_inputs_as_outputs(outputs, inputs)
+    return check_overwrites(outputs, force)
+
+
+def keep_backups(paths: Sequence[Path]) -> None:
+    """Copy each file about to be replaced to ``NAME.bak`` (see :mod:`pricing.outputs.guard`)."""
+    from pricing.outputs.guard import keep_backups as keep
+
+    keep(paths)
+
+
+def record_written(paths: Sequence[Path]) -> None:
+    """Record the outputs as price-opt's own (so the next run may replace them)."""
+    from pricing.outputs.guard import record_written as record
+
+    record(paths)
+
+
+def plan_inputs(
+    plan_path: Path, plan: Plan, products: Path | None, rules: Path | None
+) -> dict[str, Path | None]:
+    """Every file a plan command reads or the plan records (an output must be none of them)."""
+    inputs: dict[str, Path | None] = {
+        "the plan": plan_path, "the products file": products, "the rules file": rules,
+    }
+    if plan.inputs is not None:
+        for what, recorded in (("the products file the plan records", plan.inputs.products_file),
+                               ("the rules file the plan records", plan.inputs.rules_file)):
+            if recorded:
+                inputs[what] = Path(recorded)
+                inputs[what + " (beside it)"] = plan_path.parent / recorded
+    return inputs
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """A products file and a rules file, read, with the warnings reading them gave."""
+
+    products_path: Path
+    products: tuple[Product, ...]
+    rules_path: Path
+    rules: Rules
+    warnings: tuple[Problem, ...] = ()
+
+
+def load_inputs(products_path: Path | None, rules_path: Path | None) -> Inputs:
+    """Read both files (the bundled samples by default), every problem in both at once."""
+    from pricing.formats.products import load_products
+    from pricing.formats.rules import load_rules
+    from pricing.formats.samples import sample_products_path, sample_rules_path
+    from pricing.formats.tables import input_error
+
+    products_path = products_path or sample_products_path()
+    rules_path = rules_path or sample_rules_path()
+    problems: list[Problem] = []
+    catalogue: tuple[Product, ...] | None = None
+    rules: Rules | None = None
+    try:
+        catalogue, warnings = load_products(products_path)
+        problems.extend(warnings)
+    except InputError as error:
+        problems.extend([*error.problems, *error.warnings])
+    try:
+        rules = load_rules(rules_path)
+    except InputError as error:
+        problems.extend([*error.problems, *error.warnings])
+    if catalogue is None or rules is None:
+        raise input_error(problems)
+    return Inputs(products_path, catalogue, rules_path, rules, tuple(problems))
+
+
+def run_validate(products_path: Path | None, rules_path: Path | None) -> Inputs:
+    """``price-opt validate``: both files read, or an error listing every problem."""
+    return load_inputs(products_path, rules_path)
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """A verified plan, where it was written, and what each step took."""
+
+    plan: Plan
+    out: Path
+    timings: dict[str, float]
+    warnings: tuple[Problem, ...] = ()
+    replaced: tuple[Path, ...] = ()
+
+
+def run_plan(
+    products_path: Path | None,
+    rules_path: Path | None,
+    out: Path,
+    solver: str = "cbc",
+    method: str = "auto",
+    time_limit: float | None = None,
+    gap: float = 1e-4,
+    progress: Progress = _quiet,
+    force: bool = False,
+) -> PlanRun:
+    """``price-opt plan``: plan the store, verify the plan and write it atomically to ``out``."""
+    from datetime import UTC, datetime
+
+    from models.plan import PlanInputs
+    from pricing.formats.plans import write_plan
+    from pricing.formats.rules import rules_to_dict
+    from pricing.formats.samples import sample_products_path, sample_rules_path
+    from pricing.formats.tables import file_sha256
+    from pricing.optimize.planner import PlanOptions, make_plan
+
+    problems = []
+    if solver not in ("cbc", "highs"):
+        problems.append(Problem("--solver", "expected cbc or highs", value=solver))
+    if method not in ("auto", "milp", "decompose"):
+        problems.append(Problem("--method", "expected auto, milp or decompose", value=method))
+    if not 0 <= gap < 1:
+        problems.append(Problem("--gap", "expected a share in [0, 1)", value=str(gap)))
+    if time_limit is not None and time_limit <= 0:
+        problems.append(Problem("--time-limit", "expected seconds > 0", value=str(time_limit)))
+    if problems:
+        raise InputError(problems)
+    replaced = guard_outputs(
+        {"--out": out},
+        {"the products file": products_path or sample_products_path(),
+         "the rules file": rules_path or sample_rules_path()},
+        force,
+    )
+    inputs = load_inputs(products_path, rules_path)
+    recorded = PlanInputs(
+        products_file=str(inputs.products_path.resolve()),
+        products_sha256=file_sha256(inputs.products_path),
+        rules_file=str(inputs.rules_path.resolve()),
+        rules_sha256=file_sha256(inputs.rules_path),
+        rules=rules_to_dict(inputs.rules),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        price_opt_version=version(),
+    )
+    options = PlanOptions(solver=solver, method=method, time_limit=time_limit, gap=gap)
+    result = make_plan(inputs.products, inputs.rules, options, recorded, progress=progress)
+    keep_backups(replaced)
+    write_plan(result.plan, out)
+    record_written([out])
+    return PlanRun(result.plan, out, result.timings, inputs.warnings, tuple(replaced))
+
+
+# --- quote ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineEconomics:
+    """What one line of the store leaves the merchant, in fen (``margin`` is the line's)."""
+
+    receives_fen: int
+    commission_fen: int
+    cost_fen: int
+    handling_fen: int
+    shipping_share_fen: int
+    margin_fen: int
+    quantity: int
+
+    @property
+    def unit_margin_fen(self) -> int:
+        """The line's margin per unit, rounded down to the fen (a cautious figure)."""
+        return self.margin_fen // self.quantity
+
+
+@dataclass(frozen=True)
+class QuoteRun:
+    """A cart's quote; with products, each line's economics (None: store or SKU unknown)."""
+
+    cart: Cart
+    quote: CartQuote
+    economics: tuple[LineEconomics | None, ...] = ()
+    unknown_skus: tuple[str, ...] = ()
+    rules: Rules | None = None
+
+
+def line_economics(
+    cart: Cart, result: CartQuote, products: Sequence[Product], rules: Rules
+) -> tuple[tuple[LineEconomics | None, ...], tuple[str, ...]]:
+    """Commission, cost, handling, shipping share and margin of every line whose store sells
+    only products of the file (the same arithmetic as the checker's
+    :func:`~pricing.verify.checker.cart_margins`: shipping split by single-item amount, exactly).
+    """
+    costs = {product.sku: product.unit_cost_fen for product in products}
+    unknown = tuple(dict.fromkeys(
+        line.sku for line in cart.lines if line.sku not in costs
+    ))
+    economics: list[LineEconomics | None] = [None] * len(cart.lines)
+    for store in cart.stores:
+        own = [i for i, line in enumerate(cart.lines) if line.store == store]
+        if not own or any(cart.lines[i].sku not in costs for i in own):
+            continue
+        shipping = allocate_proportional(
+            rules.store.shipping_cost_fen, [result.lines[i].subtotal_fen for i in own]
+        )
+        for i, share in zip(own, shipping, strict=True):
+            line = cart.lines[i]
+            receives = result.lines[i].merchant_receives_fen
+            commission = fen_times_rate(receives, rules.platform.commission_rate)
+            cost = costs[line.sku] * line.quantity
+            handling = rules.store.handling_cost_fen * line.quantity
+            economics[i] = LineEconomics(
+                receives_fen=receives, commission_fen=commission, cost_fen=cost,
+                handling_fen=handling, shipping_share_fen=share,
+                margin_fen=receives - commission - cost - handling - share,
+                quantity=line.quantity,
+            )
+    return tuple(economics), unknown
+
+
+def run_quote(
+    cart_path: Path, products_path: Path | None = None, rules_path: Path | None = None
+) -> QuoteRun:
+    """``price-opt quote``: the cart's exact quote, and with ``--products`` each line's margin."""
+    from pricing.engine.stacking import quote
+    from pricing.formats.carts import load_cart
+
+    cart = load_cart(cart_path)
+    result = quote(cart)
+    if products_path is None and rules_path is None:
+        return QuoteRun(cart, result)
+    if products_path is None:
+        raise InputError([Problem("--rules", "goes with --products (the costs come from there)")])
+    inputs = load_inputs(products_path, rules_path)
+    economics, unknown = line_economics(cart, result, inputs.products, inputs.rules)
+    return QuoteRun(cart, result, economics, unknown, inputs.rules)
+
+
+def quote_json(run: QuoteRun) -> str:
+    """``quote --json``: the public quote form; with products, each line's economics too."""
+    import json
+
+    from models.money import format_yuan
+    from pricing.formats.carts import quote_to_json
+
+    data = quote_to_json(run.quote)
+    for line, economics in zip(data["lines"], run.economics, strict=False):
+        if economics is not None:
+            line.update(
+                commission=format_yuan(economics.commission_fen),
+                cost=format_yuan(economics.cost_fen),
+                handling=format_yuan(economics.handling_fen),
+                shipping_share=format_yuan(economics.shipping_share_fen),
+                margin=format_yuan(economics.margin_fen),
+            )
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """The check's verdict with what it assumed: a discount (share off) or a plan file."""
+
+    result: MarginCheck
+    rules: Rules
+    discount: Decimal | None
+    plan_path: Path | None
+    coupons_given: bool = False
+    written: tuple[Path, ...] = ()
+    warnings: tuple[Problem | str, ...] = ()
+    replaced: tuple[Path, ...] = ()
+
+
+def run_check(
+    products_path: Path | None,
+    rules_path: Path | None,
+    discount: str | None = None,
+    plan_path: Path | None = None,
+    coupons: str | None = None,
+    no_coupons: bool = False,
+    b2g1: bool = False,
+    witness_dir: Path | None = None,
+    force: bool = False,
+) -> CheckRun:
+    """``price-opt check``: every product's worst cart at ``discount`` or under a plan.
+
+    With a discount (default 5折), the store offers every coupon candidate of the rules (the
+    worst case: the buyer takes the best one the cart reaches) unless ``coupons`` narrows it,
+    and buy-two-get-one is off unless ``b2g1``; a plan brings its own tiers and members.
+    """
+    from pricing.formats.plan_context import plan_context
+    from pricing.formats.plans import load_plan_prices, read_plan_if_plan
+    from pricing.formats.sheets import PlanPrices
+    from pricing.verify.policy import WITNESSES
+    from pricing.verify.margin_check import (
+        DEFAULT_DISCOUNT,
+        discount_prices_fen,
+        margin_check,
+        parse_coupon_tiers,
+        parse_discount,
+        write_witnesses,
+    )
+
+    # Parse the options before reading any file, so that a typo fails fast.
+    share = DEFAULT_DISCOUNT if discount is None else parse_discount(discount)
+    tiers: tuple[CouponTier, ...] = (
+        () if no_coupons or coupons is None else parse_coupon_tiers(coupons)
+    )
+    if witness_dir is not None and witness_dir.exists() and not witness_dir.is_dir():
+        raise InputError([Problem("--witness-dir", "expected a folder, not a file",
+                                  value=str(witness_dir))])
+    plan = read_plan_if_plan(plan_path) if plan_path is not None else None
+    warnings: tuple[Problem | str, ...]
+    if plan_path is not None and plan is not None:
+        # A plan is judged by the products and rules files it records (read again now), or by
+        # those given.
+        context = plan_context(plan, plan_path, products_path, rules_path)
+        catalogue, rules, warnings = context.products, context.rules, context.warnings
+    else:
+        inputs = load_inputs(products_path, rules_path)
+        catalogue, rules, warnings = inputs.products, inputs.rules, inputs.warnings
+    if plan_path is not None:
+        plan_prices = (load_plan_prices(plan_path) if plan is None
+                       else PlanPrices.of_plan(plan, str(plan_path)))
+        prices, tiers = plan_prices.prices_fen, plan_prices.coupon_tiers
+        members, source = plan_prices.b2g1_members, str(plan_path)
+    else:
+        prices = discount_prices_fen(catalogue, share)
+        if coupons is None and not no_coupons:
+            tiers = rules.coupons.candidates
+        members = frozenset(p.sku for p in catalogue if b2g1 and p.b2g1_eligible)
+        source = "--discount"
+    witnesses_for = WITNESSES.for_check(len(catalogue))
+    result = margin_check(catalogue, rules, prices, tiers, members, witnesses_for, source)
+    written: list[Path] = []
+    replaced: list[Path] = []
+    if witness_dir is not None:
+
+        def guard_witnesses(paths: list[Path]) -> None:
+            inputs: Mapping[str, Path | None] = (
+                {"the products file": products_path, "the rules file": rules_path,
+                 "the plan": plan_path}
+                if plan_path is None or plan is None
+                else plan_inputs(plan_path, plan, products_path, rules_path)
+            )
+            replaced.extend(guard_outputs(
+                {f"--witness-dir {path.name}": path for path in paths}, inputs, force
+            ))
+            keep_backups(replaced)
+
+        written = write_witnesses(result, witness_dir, guard_witnesses)
+        record_written(written)
+    return CheckRun(result, rules, None if plan_path is not None else share, plan_path,
+                    coupons is not None, tuple(written), warnings, tuple(replaced))
+
+
+def check_json(run: CheckRun) -> str:
+    """``check --json``: the verdict with its assumptions (see the README)."""
+    import json
+
+    from pricing.verify.margin_check import margin_check_to_json
+
+    data = margin_check_to_json(run.result)
+    data["discount"] = None if run.discount is None else str(run.discount)
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+# --- export and report ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRun:
+    """What ``export`` wrote, with the sheet it judged and the warnings on the way."""
+
+    result: ExportResult
+    lang: str
+    warnings: tuple[str, ...] = field(default=())
+    replaced: tuple[Path, ...] = ()
+
+
+def parse_stock_factor(text: str) -> Decimal:
+    """``--stock-factor``: a number of at least 1 (activity stock never below the forecast)."""
+    try:
+        factor = Decimal(text.strip())
+    except InvalidOperation:
+        factor = Decimal("NaN")
+    if not factor.is_finite() or factor < 1:
+        raise InputError([Problem("--stock-factor", "expected a number of at least 1, e.g. 1.2",
+                                  value=text)])
+    return factor
+
+
+def run_export(
+    plan_path: Path,
+    products_path: Path | None,
+    rules_path: Path | None,
+    out: Path | None,
+    lang: str,
+    stock_factor: str = "1",
+    drop_failing: bool = False,
+    force: bool = False,
+) -> ExportRun:
+    """``price-opt export``: judge the plan again and write its submission sheet."""
+    from pricing.formats.plan_context import plan_context
+    from pricing.formats.plans import read_plan
+    from pricing.formats.sheets import companion_settings_path
+    from pricing.outputs.export import ExportOptions, export_plan
+
+    factor = parse_stock_factor(stock_factor)
+    options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing)
+    out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
+    plan = read_plan(plan_path)
+    outputs = {"--out": out}
+    if out.suffix.lower() == ".csv":
+        outputs["--out (its settings file)"] = companion_settings_path(out)
+    replaced = guard_outputs(outputs, plan_inputs(plan_path, plan, products_path, rules_path),
+                             force)
+    context = plan_context(plan, plan_path, products_path, rules_path)
+    keep_backups(replaced)
+    result = export_plan(context, out, options)
+    record_written(list(result.paths))
+    return ExportRun(result, lang, context.warnings, tuple(replaced))
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """What ``report`` wrote, and the figures its summary line quotes."""
+
+    out: Path
+    products: int
+    waterfalls: int
+    failing: tuple[str, ...]
+    losers_at_half: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    replaced: tuple[Path, ...] = ()
+
+
+def run_report(
+    plan_path: Path, products_path: Path | None, rules_path: Path | None, out: Path, lang: str,
+    force: bool = False,
+) -> ReportRun:
+    """``price-opt report``: the plan's one-page HTML report."""
+    from pricing.formats.plan_context import plan_context
+    from pricing.formats.plans import read_plan
+    from pricing.outputs.report import write_report
+
+    plan = read_plan(plan_path)
+    replaced = guard_outputs(
+        {"--out": out}, plan_inputs(plan_path, plan, products_path, rules_path), force
+    )
+    context = plan_context(plan, plan_path, products_path, rules_path)
+    keep_backups(replaced)
+    data = write_report(context, out, lang)
+    record_written([out])
+    return ReportRun(
+        out=out, products=len(context.products), waterfalls=len(data.waterfalls),
+        failing=tuple(v.sku for v in data.check.products if not v.proven_safe),
+        losers_at_half=tuple(v.sku for v in data.fifty.products if not v.proven_safe),
+        warnings=context.warnings, replaced=tuple(replaced),
+    )
+
+
+# --- demand: fit and forecast -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FitRun:
+    """What ``fit`` read, the backtest when asked for, the fitted demand and where it went."""
+
+    history_path: Path
+    history: History
+    missing_products: tuple[str, ...]
+    backtest: Backtest | None
+    fitted: FitResult
+    out: Path
+    warnings: tuple[Problem, ...] = ()
+
+
+def run_fit(
+    history_path: Path, products_path: Path | None, out: Path, holdout_last: int | None = None
+) -> FitRun:
+    """``price-opt fit``: each SKU's demand from the sales history, written to ``out``."""
+    from pricing.demand.backtest import run_backtest
+    from pricing.demand.fit import fit_demand
+    from pricing.formats.demand_file import write_demand
+    from pricing.formats.history import load_history
+    from pricing.formats.products import load_products
+
+    if out.resolve() == history_path.resolve() or (
+        products_path and out.resolve() == products_path.resolve()
+    ):
+        raise InputError([Problem(str(out), "--out names an input file; it is never overwritten")])
+    loaded = load_history(history_path)
+    categories = loaded.categories
+    missing: list[str] = []
+    warnings: list[Problem] = []
+    if products_path is not None:
+        catalogue, warnings = load_products(products_path)
+        by_sku = {p.sku: p.category for p in catalogue}
+        if not loaded.has_category:
+            categories = tuple(by_sku.get(sku, "") for sku in loaded.skus)
+        known = set(loaded.skus)
+        missing = [p.sku for p in catalogue if p.sku not in known]
+    backtest = None if holdout_last is None else run_backtest(loaded, holdout_last, categories)
+    fitted = fit_demand(loaded, categories)
+    write_demand(fitted.model, out)
+    return FitRun(history_path, loaded, tuple(missing), backtest, fitted, out, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class ForecastRun:
+    """Expected units per scenario row (a forecast: floats), and where they were written."""
+
+    rows: tuple[tuple[str, str, float], ...]
+    total_units: float
+    out: Path | None
+
+
+def forecast_document(run: ForecastRun) -> str:
+    """``forecast --json``: ``{"rows": [{"date", "sku", "units"}]}``."""
+    import json
+
+    return json.dumps({"rows": [{"date": d, "sku": s, "units": u} for d, s, u in run.rows]},
+                      ensure_ascii=False, indent=1)
+
+
+def _csv_cell(text: str) -> str:
+    if any(ch in text for ch in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def run_forecast(demand_path: Path, scenario_path: Path, out: Path | None = None) -> ForecastRun:
+    """``price-opt forecast``: expected units for each row of a scenario."""
+    from pricing.demand.forecast import forecast_scenario
+    from pricing.formats.atomic import write_bytes_atomic, write_text_atomic
+    from pricing.formats.demand_file import load_demand
+    from pricing.formats.history import load_scenario
+
+    if out is not None and out.resolve() in {demand_path.resolve(), scenario_path.resolve()}:
+        raise InputError([Problem(str(out), "--out names an input file; it is never overwritten")])
+    model = load_demand(demand_path)
+    loaded = load_scenario(scenario_path)
+    units = forecast_scenario(model, loaded, str(demand_path))
+    rows = tuple(
+        (str(day), str(sku), round(float(value), 4))
+        for day, sku, value in zip(loaded.dates.tolist(), loaded.skus.tolist(), units.tolist(),
+                                   strict=True)
+    )
+    run = ForecastRun(rows, float(units.sum()), out)
+    if out is not None:
+        if out.suffix.casefold() == ".json":
+            write_text_atomic(out, forecast_document(run) + "\n")
+        else:
+            lines = ["date,sku,units", *(f"{d},{_csv_cell(s)},{u}" for d, s, u in rows)]
+            write_bytes_atomic(out, ("\n".join(lines) + "\n").encode("utf-8-sig"))
+    return run

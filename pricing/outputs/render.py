@@ -1,0 +1,704 @@
+"""What each command prints, in Chinese or English: rich tables and summaries, one place.
+
+``cli.py`` calls the library (:mod:`pricing.commands`) and hands the result to the ``render_*``
+function of the same name, with the console and the language. Text comes from the catalogue
+(:mod:`pricing.outputs.i18n`); user text (titles, SKUs, paths) is never read as rich markup.
+
+Tables never cut a number: amounts and counts are printed whole (no wrapping, no ellipsis); when
+the terminal is too narrow, text columns wrap and optional columns (titles, then the less
+important figures) are dropped, in a stated order, until the table fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.cells import cell_len
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from models.money import short_yuan
+from pricing.errors import InputError, PriceOptError, Problem
+from pricing.outputs.i18n import (
+    discount_forms,
+    level_forms,
+    money,
+    money_summary,
+    share_text,
+    tr,
+    units,
+    yuan,
+)
+
+if TYPE_CHECKING:
+    from models.plan import Plan
+    from models.rules import CouponTier, Rules
+    from pricing.commands import (
+        CheckRun,
+        ExportRun,
+        FitRun,
+        ForecastRun,
+        Inputs,
+        PlanRun,
+        QuoteRun,
+        ReportRun,
+    )
+
+ROW_CONVENTION = (
+    "rows are numbered as in a spreadsheet: the header is row 1, the first product row 2"
+)
+TEXT_MIN_WIDTH = 16  # a text column wraps down to this width; below it, columns are dropped
+CELL_PADDING = 2
+
+
+# --- framing: warnings and errors -------------------------------------------------------------
+
+
+def problem_text(problem: Problem, lang: str) -> str:
+    """One problem, its place in the user's language (the detail stays as the library says)."""
+    where = [problem.file]
+    if problem.row is not None:
+        where.append(tr("row {row}", lang, row=problem.row))
+    if problem.column is not None:
+        where.append(tr("column {column}", lang, column=repr(problem.column)))
+    shown = ("" if problem.value is None
+             else ("" if lang == "zh" else " ") + tr("(got {value})", lang,
+                                                      value=repr(problem.value)))
+    separator = "，" if lang == "zh" else ", "
+    colon = "：" if lang == "zh" else ": "
+    return f"{separator.join(where)}{colon}{tr(problem.message, lang)}{shown}"
+
+
+def render_warnings(console: Console, warnings: Iterable[Problem | str], lang: str) -> None:
+    """Print input warnings (they never stop a command)."""
+    label = tr("warning:", lang)
+    space = "" if lang == "zh" else " "
+    for warning in warnings:
+        text = problem_text(warning, lang) if isinstance(warning, Problem) else warning
+        console.print(f"[yellow]{escape(label)}[/yellow]{space}{escape(text)}", highlight=False,
+                      soft_wrap=True)
+
+
+def render_error(console: Console, error: PriceOptError, lang: str) -> None:
+    """``error: <message>`` (``错误：…``); an input error lists every problem."""
+    label = tr("error:", lang)
+    if isinstance(error, InputError):
+        render_warnings(console, error.warnings, lang)
+        if error.problems:
+            count = len(error.problems)
+            header = (tr("1 problem in the input:", lang) if count == 1
+                      else tr("{count} problems in the input:", lang, count=count))
+            lines = [problem_text(problem, lang) for problem in error.problems]
+            if any(problem.row is not None for problem in error.problems):
+                lines.append("(" + tr(ROW_CONVENTION, lang) + ")")
+            text = header + "\n  " + "\n  ".join(lines)
+        else:
+            text = str(error)
+    else:
+        text = str(error)
+    space = "" if lang == "zh" else " "
+    console.print(f"[red]{escape(label)}[/red]{space}{escape(text)}", highlight=False,
+                  soft_wrap=True)
+
+
+def say(console: Console, style: str | None, text: str) -> None:
+    """Print one line of plain text (never read as markup), in ``style``."""
+    console.print(Text(text, style=style or ""), highlight=False, soft_wrap=True)
+
+
+def render_replaced(console: Console, replaced: Iterable[Path], lang: str) -> None:
+    """Say which files were kept as ``NAME.bak`` before being replaced (``--force``)."""
+    from pricing.outputs.guard import backup_path
+
+    for path in replaced:
+        say(console, None, tr("kept the previous {path} as {backup}", lang, path=str(path),
+                              backup=str(backup_path(path))))
+
+
+# --- tables that never cut a number -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column. ``number`` columns (amounts, counts, also short codes such as SKUs and
+    discounts) are printed whole: never wrapped, never cut; the others wrap. ``drop`` is the
+    order in which an optional column goes when the terminal is too narrow (1 goes first; 0:
+    always kept)."""
+
+    header: str
+    number: bool = True
+    drop: int = 0
+    header_wraps: bool = True  # False: the header names a thing (a SKU) and is shown whole
+
+
+def _width_of(column: Column, cells: Sequence[str]) -> int:
+    widest = max((cell_len(cell) for cell in cells), default=0)
+    if column.number:  # the header may wrap, down to 8 cells
+        header = cell_len(column.header)
+        return max(widest, min(header, 8) if column.header_wraps else header, 1)
+    return min(max(widest, cell_len(column.header)), TEXT_MIN_WIDTH)
+
+
+def _needed(columns: Sequence[Column], rows: Sequence[Sequence[str]], kept: list[int]) -> int:
+    # Each column: its cells, a cell of padding each side and a separator; the edges.
+    return sum(_width_of(columns[i], [row[i] for row in rows]) + CELL_PADDING + 1
+               for i in kept) + 1
+
+
+def fit_columns(
+    columns: Sequence[Column], rows: Sequence[Sequence[str]], width: int
+) -> list[int]:
+    """The positions of the columns kept so the table fits ``width`` with every number whole
+    (optional columns dropped in their order); the kept columns may still not fit."""
+    kept = list(range(len(columns)))
+    droppable = sorted((c.drop, i) for i, c in enumerate(columns) if c.drop > 0)
+    while _needed(columns, rows, kept) > width and droppable:
+        kept.remove(droppable.pop(0)[1])
+    return kept
+
+
+def print_table(
+    console: Console,
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[tuple[Sequence[str], str | None]],
+    caption: str | None = None,
+    section_before: int | None = None,
+    lines: box.Box = box.SIMPLE_HEAD,
+) -> None:
+    """Print a table (each row with its style, None: plain); numbers whole, text wraps."""
+    kept = fit_columns(columns, [cells for cells, _ in rows], console.width)
+    if _needed(columns, [cells for cells, _ in rows], kept) > console.width:
+        # Too narrow for any table: one record per line, every figure whole.
+        say(console, "bold", title)
+        for cells, style in rows:
+            say(console, style, "; ".join(
+                f"{column.header}: {cell}" if column.header else cell
+                for column, cell in zip(columns, cells, strict=True) if cell))
+        if caption:
+            say(console, "dim", caption)
+        return
+    table = Table(title=Text(title), box=lines)
+    for position in kept:
+        column = columns[position]
+        if column.number:
+            width = _width_of(column, [cells[position] for cells, _ in rows])
+            table.add_column(Text(column.header, no_wrap=False, overflow="fold"),
+                             justify="right", no_wrap=True, width=width)
+        else:
+            table.add_column(Text(column.header), justify="left", overflow="fold",
+                             min_width=TEXT_MIN_WIDTH)
+    for index, (cells, style) in enumerate(rows):
+        if index == section_before:
+            table.add_section()
+        table.add_row(*(Text(cells[position]) for position in kept), style=style)
+    console.print(table)
+    if caption:
+        say(console, "dim", caption)
+
+
+def _show_caption(shown: int, total: int, lang: str) -> str:
+    return tr("first {shown} of {total}; ", lang, shown=shown, total=total) if shown < total \
+        else ""
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+def _mechanism(rules: Rules, lang: str) -> str:
+    from models.rules import Mechanism
+
+    platform = rules.platform
+    if platform.mechanism is Mechanism.CROSS_STORE:
+        return tr("cross-store every {every} save {save}", lang,
+                  every=f"¥{short_yuan(platform.cross_store_every_fen)}",
+                  save=f"¥{short_yuan(platform.cross_store_save_fen)}")
+    if platform.mechanism is Mechanism.OFFICIAL:
+        return tr("official instant discount {rate}", lang,
+                  rate=share_text(platform.official_rate))
+    return tr("no platform-wide discount", lang)
+
+
+def tier_label(tier: CouponTier, lang: str) -> str:
+    """A coupon tier as the merchandiser says it: ``满299减20`` (zh) or ``299-20`` (en)."""
+    if lang == "zh":
+        if tier.threshold_fen == 0:
+            return f"无门槛减{short_yuan(tier.amount_fen)}"
+        return f"满{short_yuan(tier.threshold_fen)}减{short_yuan(tier.amount_fen)}"
+    return tier.label
+
+
+def tiers_text(tiers: Sequence[CouponTier], lang: str) -> str:
+    """Coupon tiers, comma-separated, or none."""
+    joiner = "、" if lang == "zh" else ", "
+    return joiner.join(tier_label(tier, lang) for tier in tiers) or tr("none", lang)
+
+
+def render_validate(console: Console, inputs: Inputs, lang: str) -> None:
+    """``validate``: warnings, then what the valid files hold."""
+    from collections import Counter
+
+    from models.product import Role
+
+    render_warnings(console, inputs.warnings, lang)
+    catalogue, rules = inputs.products, inputs.rules
+    roles = Counter(product.role for product in catalogue)
+    zh_role = {Role.HERO: "主推", Role.TRAFFIC: "引流", Role.PROFIT: "利润", Role.REGULAR: "常规"}
+    role_text = ("、" if lang == "zh" else ", ").join(
+        f"{zh_role[role]} {roles[role]}" if lang == "zh"
+        else f"{roles[role]} {role.value} {zh_role[role]}"
+        for role in Role
+    )
+    platform, store = rules.platform, rules.store
+    levels = rules.ladder.levels
+    budget = money(store.budget_fen) if store.budget_fen else tr("none", lang)
+    colon = "：" if lang == "zh" else ": "
+    lines = [
+        f"[bold]{tr('products', lang)}[/bold] {escape(str(inputs.products_path))}{colon}"
+        + escape(tr("{count} products ({roles}); {no_b2g1} kept out of buy-two-get-one, "
+                    "{limited} with a purchase limit", lang, count=f"{len(catalogue):,}",
+                    roles=role_text, no_b2g1=sum(not p.b2g1_eligible for p in catalogue),
+                    limited=sum(p.purchase_limit is not None for p in catalogue))),
+        f"[bold]{tr('rules', lang)}[/bold] {escape(str(inputs.rules_path))}{colon}",
+        "  " + escape(tr("mechanism: {mechanism}; commission {commission}; sign-up at least "
+                         "{min_discount} off", lang, mechanism=_mechanism(rules, lang),
+                         commission=share_text(platform.commission_rate),
+                         min_discount=share_text(platform.min_discount))),
+        "  " + escape(tr("store: shipping {shipping} per order, handling {handling} per unit, "
+                         "budget {budget}", lang, shipping=money(store.shipping_cost_fen),
+                         handling=money(store.handling_cost_fen), budget=budget)),
+        "  " + escape(tr("coupon candidates: {coupons} (at most {max_tiers} tiers)", lang,
+                         coupons=tiers_text(rules.coupons.candidates, lang),
+                         max_tiers=rules.coupons.max_tiers)),
+        "  " + escape(tr("ladder: {count} levels, {first} to {last}; buy-two-get-one {b2g1}",
+                         lang, count=len(levels), first=level_forms(levels[0], lang),
+                         last=level_forms(levels[-1], lang),
+                         b2g1=tr("allowed" if rules.b2g1.enabled else "off", lang))),
+    ]
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"[green]{escape(tr('ok: both files are valid.', lang))}[/green]",
+                  highlight=False)
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+def render_plan_summary(console: Console, plan: Plan, timings: dict[str, float], lang: str
+                        ) -> None:
+    """The plan's summary: how it was solved, the store's choices, the forecast."""
+    solver = plan.solver
+    joining = sum(d.joins for d in plan.products)
+    members = sum(d.b2g1 for d in plan.products)
+    gap = "n/a" if solver.gap is None else f"{solver.gap:.4%}"
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold", no_wrap=True)
+    summary.add_column()
+    rows = [
+        ("Status", tr("{status} ({method}, {solver}, gap {gap}, {solve:.2f} s to solve, "
+                      "{total:.2f} s in all)", lang, status=plan.status.value,
+                      method=solver.method, solver=solver.name, gap=gap, solve=solver.seconds,
+                      total=timings.get("total", 0))),
+        ("Model", tr("{variables} variables, {constraints} constraints; {pruned} of {total} "
+                     "candidates pruned", lang, variables=f"{solver.variables:,}",
+                     constraints=f"{solver.constraints:,}",
+                     pruned=f"{solver.candidates_pruned:,}",
+                     total=f"{solver.candidates_total:,}")),
+        ("Coupon tiers", tiers_text(plan.coupon_tiers, lang)),
+        ("Buy two get one", tr("{count} products", lang, count=members) if members
+         else tr("not run", lang)),
+        ("Products", tr("{joining} join the event, {out} stay out", lang,
+                        joining=f"{joining:,}", out=f"{len(plan.products) - joining:,}")),
+        ("Expected revenue", tr("{amount} (everyday baseline {baseline})", lang,
+                                amount=money_summary(plan.expected_revenue_fen, lang),
+                                baseline=money_summary(plan.baseline_revenue_fen, lang))),
+        ("Expected profit", tr("{amount} (everyday baseline {baseline})", lang,
+                               amount=money_summary(plan.objective_fen, lang),
+                               baseline=money_summary(plan.baseline_profit_fen, lang))),
+        ("Discount spend", money_summary(plan.expected_discount_spend_fen, lang)),
+        ("Worst unit margin", tr("{amount} (proven: no cart leaves a unit less)", lang,
+                                 amount=money(plan.worst_unit_margin_fen))),
+    ]
+    for label, value in rows:
+        summary.add_row(Text(tr(label, lang)), Text(value))
+    console.print(summary)
+
+
+def render_plan(console: Console, run: PlanRun, show: int, lang: str) -> None:
+    """``plan``: warnings, the summary, the top ``show`` products by profit, where it went."""
+    render_warnings(console, run.warnings, lang)
+    plan = run.plan
+    render_plan_summary(console, plan, run.timings, lang)
+    if show > 0:
+        ranked = sorted(plan.products, key=lambda d: -d.expected_profit_fen)
+        listed = ranked[:show]
+        title = tr("Products", lang)
+        if len(listed) < len(ranked):
+            title = tr("Products (top {shown} of {total} by profit)", lang, shown=len(listed),
+                       total=f"{len(ranked):,}")
+        columns = [
+            Column(tr("SKU", lang)),
+            Column(tr("Title", lang), number=False, drop=1),
+            Column(tr("List", lang), drop=4),
+            Column(tr("Price", lang)),
+            Column(tr("Discount", lang), drop=3),
+            Column(tr("B2G1", lang), drop=2),
+            Column(tr("Units", lang)),
+            Column(tr("Profit", lang)),
+            Column(tr("Worst", lang)),
+        ]
+        rows = [
+            ([decision.sku, decision.title, yuan(decision.list_price_fen),
+              yuan(decision.activity_price_fen) if decision.joins else tr("out", lang),
+              level_forms(decision.level, lang).split(" / ")[0] if decision.joins else "—",
+              tr("yes", lang) if decision.b2g1 else "", units(decision.expected_units),
+              yuan(decision.expected_profit_fen), yuan(decision.worst_unit_margin_fen)], None)
+            for decision in listed
+        ]
+        print_table(console, title, columns, rows, caption=tr(
+            "Price: activity price; Units: forecast; Worst: the least margin a unit keeps in "
+            "any cart", lang))
+    console.print(escape(tr("Plan written to {path} (verified: no cart loses money).", lang,
+                            path=str(run.out))), highlight=False, soft_wrap=True)
+
+
+# --- quote ------------------------------------------------------------------------------------
+
+QUOTE_LINES_PER_TABLE = 4  # a waterfall table stays within 80 columns
+
+
+def render_quote(console: Console, run: QuoteRun, lang: str) -> None:
+    """``quote``: each store's waterfall down the table, one column per line, the total last;
+    with products, commission, cost, handling, shipping share and margin below it."""
+    result = run.quote
+    steps: list[tuple[str, str, int]] = [
+        ("Subtotal", "subtotal_fen", 1), ("Official discount", "official_discount_fen", -1),
+        ("Instant discount", "instant_discount_fen", -1),
+        ("Store activity", "activity_discount_fen", -1), ("Coupon", "coupon_discount_fen", -1),
+        ("Cross-store", "cross_store_discount_fen", -1), ("Red packet", "red_packet_fen", -1),
+        ("Paid", "paid_fen", 1), ("Merchant receives", "merchant_receives_fen", 1),
+    ]
+    economics = dict(enumerate(run.economics))
+    margin_steps = [("Commission", "commission_fen", -1), ("Cost", "cost_fen", -1),
+                    ("Handling", "handling_fen", -1), ("Shipping share", "shipping_share_fen", -1),
+                    ("Margin", "margin_fen", 1)]
+    for store in result.stores:
+        indices = [i for i, line in enumerate(result.lines) if line.store == store.store]
+        known = bool(run.economics) and all(economics.get(i) is not None for i in indices)
+        chunks = [indices[i:i + QUOTE_LINES_PER_TABLE]
+                  for i in range(0, len(indices), QUOTE_LINES_PER_TABLE)]
+        for number, chunk in enumerate(chunks, start=1):
+            last = number == len(chunks)
+            rows: list[tuple[Sequence[str], str | None]] = []
+
+            def add(label: str, amounts: list[int], sign: int, style: str | None = None,
+                    rows: list[tuple[Sequence[str], str | None]] = rows) -> None:
+                if sign < 0 and not any(amounts):
+                    return
+                rows.append(([tr(label, lang), *(yuan(sign * fen) if fen or sign > 0 else ""
+                                                  for fen in amounts)], style))
+
+            for label, name, sign in steps:
+                amounts = [int(getattr(result.lines[i], name)) for i in chunk]
+                if last:
+                    amounts.append(sum(int(getattr(result.lines[i], name)) for i in indices))
+                add(label, amounts, sign, "bold" if name == "paid_fen" else None)
+            received_at = len(rows) - 1
+            if known:
+                for label, name, sign in margin_steps:
+                    amounts = [int(getattr(economics[i], name)) for i in chunk]
+                    if last:
+                        amounts.append(sum(int(getattr(economics[i], name)) for i in indices))
+                    add(label, amounts, sign, "bold" if name == "margin_fen" else None)
+                unit = [economics[i].unit_margin_fen for i in chunk]  # type: ignore[union-attr]
+                rows.append(([tr("Margin per unit", lang), *(yuan(fen) for fen in unit),
+                              *([""] if last else [])], None))
+            columns = [Column("", number=False)] + [
+                Column(f"{result.lines[i].sku} ×{result.lines[i].quantity}", header_wraps=False)
+                for i in chunk
+            ] + ([Column(tr("Store total", lang))] if last else [])
+            print_table(
+                console,
+                tr("Store {store}", lang, store=store.store)
+                + (f" ({number}/{len(chunks)})" if len(chunks) > 1 else ""),
+                columns, rows,
+                caption=tr("coupon used: {coupon}", lang,
+                           coupon=store.coupon_used or tr("none", lang)) if last else None,
+                section_before=received_at - 1, lines=box.ROUNDED,
+            )
+    received = sum(store.merchant_receives_fen for store in result.stores)
+    console.print(escape(tr("Buyer pays {paid}; merchants receive {received} (red packets are "
+                            "platform-funded).", lang, paid=money(result.paid_fen),
+                            received=money(received))), highlight=False, soft_wrap=True)
+    for sku in run.unknown_skus:
+        console.print(escape(tr("{sku}: not in the products file; its cost is unknown, so no "
+                                "margin is shown.", lang, sku=sku)), highlight=False,
+                      soft_wrap=True)
+
+
+# --- check ------------------------------------------------------------------------------------
+
+
+def render_check(console: Console, run: CheckRun, show: int, lang: str) -> None:
+    """``check``: what was assumed, the table (losers first), and the verdict in words."""
+    render_warnings(console, run.warnings, lang)
+    result = run.result
+    basis = (tr("every product at {discount}", lang, discount=discount_forms(run.discount, lang))
+             if run.discount is not None
+             else tr("the prices of the plan {plan}", lang, plan=str(run.plan_path)))
+    console.print(f"[bold]{escape(tr('Checking {basis}, assuming:', lang, basis=basis))}"
+                  "[/bold]", highlight=False, soft_wrap=True)
+    for note in check_notes(run, lang):
+        console.print(f"  · {escape(note)}", highlight=False, soft_wrap=True)
+    losers, unproven = result.losers, result.unproven
+    safe = [row for row in result.products if row.proven_safe and not row.loses]
+    ordered = [*losers, *unproven, *safe]
+    listed = ordered[:show]
+    if listed:
+        title = (tr("Worst cart per product ({shown} of {total}, losers first)", lang,
+                    shown=len(listed), total=f"{len(ordered):,}")
+                 if len(listed) < len(ordered) else tr("Worst cart per product", lang))
+        columns = [
+            Column(tr("SKU", lang)), Column(tr("Title", lang), number=False, drop=1),
+            Column(tr("Activity", lang)), Column(tr("Worst margin", lang)),
+            Column(tr("Bound", lang), drop=3), Column(tr("Verdict", lang)),
+            Column(tr("Sign-up", lang), drop=2),
+        ]
+        rows = [
+            ([row.sku, row.title, yuan(row.activity_price_fen),
+              "—" if row.worst_unit_margin_fen is None else yuan(row.worst_unit_margin_fen),
+              yuan(row.proven_bound_fen),
+              tr("LOSES" if row.loses else "safe" if row.proven_safe else "unproven", lang),
+              "—" if row.meets_signup is None else tr("yes" if row.meets_signup else "no", lang)],
+             "bold red" if row.loses else None if row.proven_safe else "yellow")
+            for row in listed
+        ]
+        print_table(console, title, columns, rows, caption=tr(
+            "Verdict: LOSES, a cart sells a unit below cost; safe, proven to keep the margin "
+            "floor in every cart; unproven, neither.", lang))
+    if losers:
+        named = ("、" if lang == "zh" else ", ").join(
+            tr("{sku} ({margin} a unit)", lang, sku=row.sku,
+               margin=money(row.worst_unit_margin_fen or 0))
+            for row in losers[:10])
+        more = tr(" and {count} more", lang, count=len(losers) - 10) if len(losers) > 10 else ""
+        say(console, "bold red", tr("{losers} of {total} products lose money: {named}{more}.",
+                                    lang, losers=len(losers), total=f"{len(ordered):,}",
+                                    named=named, more=more))
+    if unproven:
+        say(console, "yellow", tr("{count} not proven safe (no losing cart found, but the proven "
+                                  "bound is below the margin floor): {skus}.", lang,
+                                  count=len(unproven),
+                                  skus=", ".join(r.sku for r in unproven[:10])))
+    if result.worst_order_margin_fen is not None:
+        console.print(escape(tr("Worst order among the witness carts: margin {margin}.", lang,
+                                margin=money(result.worst_order_margin_fen))), highlight=False)
+    if run.written:
+        directory = str(run.written[0].parent)
+        console.print(escape(tr("{count} witness cart(s) written to {path}; `price-opt quote "
+                                "<file>` shows each loss to the fen.", lang,
+                                count=len(run.written), path=directory)), highlight=False,
+                      soft_wrap=True)
+    if result.passes:
+        say(console, "green", tr("All {total} products are proven safe: no cart sells a unit "
+                                 "below its margin floor.", lang, total=f"{len(ordered):,}"))
+
+
+def assumption_notes(
+    rules: Rules, tiers: Sequence[CouponTier], tiers_source: str, members: int, lang: str,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """What a check assumed, in the same words wherever a check is shown (check, report)."""
+    platform, store = rules.platform, rules.store
+    notes = [
+        tr("coupons: {tiers} ({source}; the buyer uses the best one the cart reaches)", lang,
+           tiers=tiers_text(tiers, lang), source=tr(tiers_source, lang)),
+        tr("buy two get one: {b2g1}", lang,
+           b2g1=tr("{count} products", lang, count=members) if members else tr("off", lang)),
+        tr("platform: {mechanism}; commission {commission}", lang,
+           mechanism=_mechanism(rules, lang), commission=share_text(platform.commission_rate)),
+        tr("costs: shipping {shipping} per order (free shipping), handling {handling} per unit",
+           lang, shipping=money(store.shipping_cost_fen), handling=money(store.handling_cost_fen)),
+    ]
+    notes.extend(tr(note, lang) for note in extra)
+    return notes
+
+
+def check_notes(run: CheckRun, lang: str) -> list[str]:
+    """The check's assumptions: the coupon tiers and where they come from, B2G1, the platform."""
+    result = run.result
+    if run.plan_path is not None:
+        source = "the plan's tiers"
+    elif run.coupons_given:
+        source = "as given by --coupons"
+    elif result.coupon_tiers:
+        source = "every candidate of the rules, the worst case"
+    else:
+        source = "--no-coupons"
+    notes = assumption_notes(run.rules, result.coupon_tiers, source, len(result.b2g1_members),
+                             lang, result.report.notes)
+    if result.report.unchecked_witnesses:
+        notes.append(tr("{count} product(s) far from their floor got no witness cart", lang,
+                        count=result.report.unchecked_witnesses))
+    return notes
+
+
+# --- export and report ------------------------------------------------------------------------
+
+EXPORT_ROWS_SHOWN = 30
+
+
+def render_export(console: Console, err_console: Console, run: ExportRun, show: int,
+                  lang: str) -> None:
+    """``export``: warnings, what was removed, the first rows, and what was written."""
+    render_warnings(err_console, run.warnings, lang)
+    sheet = run.result.sheet
+    for failure in sheet.dropped:
+        err_console.print(f"[yellow]{escape(tr('removed:', lang))}[/yellow] "
+                          f"{escape(failure.render())}", highlight=False, soft_wrap=True)
+    listed = sheet.rows[:show]
+    if listed:
+        columns = [
+            Column(tr("SKU", lang)), Column(tr("Price", lang)),
+            Column(tr("Discount", lang), drop=2), Column(tr("Stock", lang)),
+            Column(tr("B2G1", lang), drop=1), Column(tr("Lowest", lang), drop=3),
+            Column(tr("Worst", lang)),
+        ]
+        rows = [
+            ([row.sku, yuan(row.activity_price_fen),
+              level_forms(row.level, lang).split(" / ")[0], f"{row.activity_stock:,}",
+              tr("yes", lang) if row.b2g1 else "", yuan(row.lowest_paid_fen),
+              yuan(row.worst_unit_margin_fen)], None)
+            for row in listed
+        ]
+        print_table(
+            console, tr("Submission sheet ({count} products)", lang, count=f"{len(sheet.rows):,}"),
+            columns, rows,
+            caption=_show_caption(len(listed), len(sheet.rows), lang)
+            + tr("Price: activity price; Lowest: least paid per unit; Worst: least unit margin",
+                 lang),
+        )
+    members = len(sheet.prices.b2g1_members)
+    removed = (tr("; {count} removed", lang, count=len({f.sku for f in sheet.dropped}))
+               if sheet.dropped else "")
+    console.print(escape(tr(
+        "Wrote {paths}: {count} products{removed}; coupon tiers {tiers}; buy-two-get-one {b2g1}. "
+        "Every cart checked: no unit sells below its margin floor.", lang,
+        paths=", ".join(str(p) for p in run.result.paths), count=f"{len(sheet.rows):,}",
+        removed=removed, tiers=tiers_text(sheet.prices.coupon_tiers, lang),
+        b2g1=tr("{count} products", lang, count=members) if members else tr("off", lang),
+    )), highlight=False, soft_wrap=True)
+
+
+def render_report(console: Console, err_console: Console, run: ReportRun, lang: str) -> None:
+    """``report``: what was written, and a warning when the plan fails the checker."""
+    render_warnings(err_console, run.warnings, lang)
+    console.print(escape(tr(
+        "Wrote {path}: {count} products, {waterfalls} price waterfalls; {losers} would lose "
+        "money at {discount}.", lang, path=str(run.out), count=f"{run.products:,}",
+        waterfalls=f"{run.waterfalls:,}", losers=f"{len(run.losers_at_half):,}",
+        discount=discount_forms(Decimal("0.5"), lang),
+    )), highlight=False, soft_wrap=True)
+    if run.failing:
+        err_console.print(f"[yellow]{escape(tr('warning:', lang))}[/yellow] " + escape(tr(
+            "the plan fails the exact checker for {count} product(s): {skus} (the report shows "
+            "why; export refuses it)", lang, count=len(run.failing),
+            skus=", ".join(run.failing[:10]))), highlight=False, soft_wrap=True)
+
+
+# --- demand: fit and forecast -----------------------------------------------------------------
+
+FORECAST_ROWS_SHOWN = 200
+
+
+def forecast_units(value: float) -> str:
+    """A forecast of units for one row: whole units from 10, one decimal below (a daily rate
+    of 0.4 units is a forecast, not zero)."""
+    return units(value) if abs(value) >= 10 else f"{value:.1f}"
+
+
+def render_fit(console: Console, run: FitRun, show: int, lang: str) -> None:
+    """``fit``: the history read, the backtest, the fit and where it was written."""
+    import numpy as np
+
+    render_warnings(console, run.warnings, lang)
+    loaded = run.history
+    say(console, None, tr("history {path}: {summary}", lang, path=str(run.history_path),
+                          summary=loaded.describe()))
+    if loaded.price_filled:
+        say(console, None, "  " + tr("{count} zero-unit rows without a price: the SKU's nearest "
+                                     "price carried", lang, count=f"{loaded.price_filled:,}"))
+    if run.missing_products:
+        shown = ", ".join(run.missing_products[:10]) + (
+            " …" if len(run.missing_products) > 10 else "")
+        say(console, None, "  " + tr("{count} products have no history ({skus}): a plan uses "
+                                     "their base_units and elasticity columns", lang,
+                                     count=len(run.missing_products), skus=shown))
+    if run.backtest is not None:
+        result = run.backtest
+        unit = tr("days" if result.fit.model.period.value == "day" else "weeks", lang)
+        say(console, None, tr("backtest: last {periods} {unit} held out ({first} to {last}, "
+                              "{rows} rows, {units} units):", lang, periods=result.periods,
+                              unit=unit, first=result.first, last=result.last,
+                              rows=f"{result.rows:,}", units=units(result.units)))
+        naive = result.scores[1].wape
+        print_table(console, "", [Column(tr("forecast", lang), number=False),
+                                  Column("WAPE"), Column(tr("bias", lang)),
+                                  Column(tr("vs naive WAPE", lang))],
+                    [([score.name, f"{score.wape:.1%}", f"{score.bias:+.1%}",
+                       "" if score is result.scores[1] else f"{(score.wape / naive - 1):+.0%}"],
+                      None) for score in result.scores])
+        if result.unseen_rows:
+            say(console, None, "  " + tr("{count} held-out rows of SKUs with no earlier history "
+                                         "are not scored", lang,
+                                         count=f"{result.unseen_rows:,}"))
+    model = run.fitted.model
+    count = len(model.skus)
+    sources: dict[str, int] = {}
+    for source in model.source:
+        sources[source] = sources.get(source, 0) + 1
+    negative = int((model.elasticity < 0).sum())
+    median = float(np.median(model.elasticity)) if count else float("nan")
+    say(console, None, tr(
+        "fitted {count} SKUs ({period}: one row per {period}): elasticity median {median}, "
+        "negative for {negative} of {count}; elasticity from {sources}", lang,
+        count=f"{count:,}", period=model.period.value, median=f"{median:+.2f}",
+        negative=f"{negative:,}",
+        sources=", ".join(f"{source} {n:,}" for source, n in sorted(sources.items()))))
+    for note in run.fitted.notes:
+        say(console, None, f"  {note}")
+    flagged = [(sku, flags) for sku, flags in zip(model.skus, model.flags, strict=True) if flags]
+    if flagged:
+        say(console, None, tr("{count} SKUs flagged (fallbacks in the demand file's source and "
+                              "flags columns):", lang, count=f"{len(flagged):,}"))
+        for sku, flags in flagged[:show]:
+            say(console, None, f"  {sku}: {flags}")
+        if len(flagged) > show:
+            say(console, None, "  " + tr("… and {count} more", lang,
+                                         count=f"{len(flagged) - show:,}"))
+    say(console, None, tr("wrote {path} ({count} SKUs{refit})", lang, path=str(run.out),
+                          count=f"{count:,}",
+                          refit=tr(", refitted on the whole history", lang)
+                          if run.backtest is not None else ""))
+
+
+def render_forecast(console: Console, run: ForecastRun, lang: str) -> None:
+    """``forecast``: the first rows (units as forecasts) and the total."""
+    listed = run.rows[:FORECAST_ROWS_SHOWN]
+    if listed:
+        print_table(console, "", [Column(tr("date", lang)), Column(tr("sku", lang)),
+                                  Column(tr("units", lang))],
+                    [([day, sku, forecast_units(value)], None) for day, sku, value in listed])
+    more = ""
+    if len(run.rows) > len(listed):
+        more = tr(" (first {shown} shown{where})", lang, shown=len(listed),
+                  where=tr("; all in {path}", lang, path=str(run.out)) if run.out else "")
+    say(console, None, tr("{rows} rows, {units} units in all{more}", lang,
+                          rows=f"{len(run.rows):,}", units=units(run.total_units), more=more))

@@ -1,0 +1,62 @@
+"""One story across commands: quote shows the margin the checker computes for the same cart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import cli
+from models.money import format_yuan
+from pricing.commands import run_check, run_quote
+from pricing.engine.stacking import quote
+from pricing.formats.products import load_products
+from pricing.formats.rules import load_rules
+from pricing.formats.samples import sample_products_path, sample_rules_path
+from pricing.verify.checker import cart_margins
+
+runner = CliRunner()
+
+
+def _witness(tmp_path: Path) -> tuple[Path, str, str]:
+    """The sample store's worst loser at 5折, its witness cart written by check."""
+    result = runner.invoke(cli.app, ["check", "--witness-dir", str(tmp_path), "--show", "0"])
+    assert result.exit_code == 1
+    run = run_check(None, None, "5折")
+    loser = run.result.losers[0]
+    margin = loser.worst_unit_margin_fen
+    assert margin is not None
+    return tmp_path / f"{loser.sku}.json", loser.sku, format_yuan(margin)
+
+
+def test_quote_with_products_shows_the_checkers_margin_per_line(tmp_path: Path) -> None:
+    """GIVEN the worst cart check found for a loser, WHEN quote is given the products,
+    THEN each line of the store shows commission, cost, shipping share and the same margin."""
+    cart_path, sku, unit_margin = _witness(tmp_path)
+    run = run_quote(cart_path, sample_products_path(), sample_rules_path())
+    rules = load_rules(sample_rules_path())
+    costs = {line.sku: 0 for line in run.cart.lines}
+    costs.update({p.sku: p.unit_cost_fen for p in load_products(sample_products_path())[0]})
+    margins, _ = cart_margins(run.cart, quote(run.cart), costs, rules)
+    for economics, margin in zip(run.economics, margins, strict=True):
+        if economics is not None:
+            assert economics.margin_fen == margin
+    assert unit_margin in {format_yuan(e.unit_margin_fen) for e in run.economics if e}
+
+    shown = runner.invoke(cli.app, ["quote", str(cart_path), "--products",
+                                    str(sample_products_path())])
+    assert shown.exit_code == 0, shown.output
+    for label in ("Commission", "Cost", "Shipping share", "Margin per unit"):
+        assert label in shown.output
+    assert f"-{unit_margin.lstrip('-')}" in shown.output
+    data = json.loads(runner.invoke(cli.app, ["quote", str(cart_path), "--products",
+                                              str(sample_products_path()), "--json"]).stdout)
+    line = next(line for line in data["lines"] if line["sku"] == sku)
+    assert {"commission", "cost", "handling", "shipping_share", "margin"} <= set(line)
+
+
+def test_quote_rules_without_products_is_an_input_error(tmp_path: Path) -> None:
+    cart_path, _, _ = _witness(tmp_path)
+    result = runner.invoke(cli.app, ["quote", str(cart_path), "--rules", str(sample_rules_path())])
+    assert result.exit_code == 1 and "--products" in result.stderr
