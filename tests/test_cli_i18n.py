@@ -115,7 +115,7 @@ def test_validate_plan_and_check_speak_chinese(tmp_path: Path) -> None:
 
 def test_errors_are_framed_in_the_chosen_language() -> None:
     result = runner.invoke(cli.app, ["check", "--discount", "half", "--lang", "zh"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a bad option value is a usage error
     assert result.stderr.startswith("错误：输入中有 1 处问题：")
     assert "应为 5折、8.5折、50% 或 0.5" in result.stderr
     english = runner.invoke(cli.app, ["check", "--discount", "half"])
@@ -124,7 +124,7 @@ def test_errors_are_framed_in_the_chosen_language() -> None:
 
 def test_an_unknown_language_is_an_input_error() -> None:
     result = runner.invoke(cli.app, ["validate", "--lang", "fr"])
-    assert result.exit_code == 1 and "expected zh or en" in result.stderr
+    assert result.exit_code == 2 and "expected zh or en" in result.stderr
 
 
 # --- numbers ----------------------------------------------------------------------------------

@@ -59,4 +59,4 @@ def test_quote_with_products_shows_the_checkers_margin_per_line(tmp_path: Path) 
 def test_quote_rules_without_products_is_an_input_error(tmp_path: Path) -> None:
     cart_path, _, _ = _witness(tmp_path)
     result = runner.invoke(cli.app, ["quote", str(cart_path), "--rules", str(sample_rules_path())])
-    assert result.exit_code == 1 and "--products" in result.stderr
+    assert result.exit_code == 2 and "--products" in result.stderr
