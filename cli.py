@@ -178,6 +178,16 @@ def _exit_code_of(error: PriceOptError) -> int:
     return error.exit_code
 
 
+def _warner(lang: str | None) -> Callable[[Problem | str], None]:
+    """Print an input warning on stderr as soon as the library finds it."""
+    language = _lang_of(lang)
+
+    def warn(warning: Problem | str) -> None:
+        render.render_warnings(err_console, [warning], language)
+
+    return warn
+
+
 def _command(**settings: Any) -> Callable[[Callable[P, None]], Callable[P, None]]:
     """``@app.command`` with localized help and the error handling every command shares."""
 
@@ -275,7 +285,7 @@ def plan(
     language = _lang_of(lang)
     with err_console.status(tr("Planning…", language)) as status:
         run = commands.run_plan(products, rules, out, solver, method, time_limit, gap,
-                                progress=status.update, force=force)
+                                progress=status.update, force=force, warn=_warner(lang))
     render.render_replaced(err_console, run.replaced, language)
     render.render_plan(console, run, show, language)
 
@@ -364,7 +374,7 @@ def check(
         raise typer.BadParameter("--coupons and --no-coupons are mutually exclusive",
                                  param_hint="'--coupons'")
     run = commands.run_check(products, rules, discount, plan, coupons, no_coupons, b2g1,
-                             witness_dir, force)
+                             witness_dir, force, _warner(lang))
     render.render_replaced(err_console, run.replaced, _lang_of(lang))
     if as_json:
         typer.echo(commands.check_json(run))
@@ -404,7 +414,7 @@ def export(
     language = _lang_of(lang)
     with err_console.status(tr("Checking every cart and writing the sheet…", language)):
         run = commands.run_export(plan, products, rules, out, language, stock_factor,
-                                  drop_failing, force)
+                                  drop_failing, force, _warner(lang))
     render.render_replaced(err_console, run.replaced, language)
     render.render_export(console, err_console, run, show, language)
 
@@ -426,7 +436,8 @@ def report(
     """
     language = _lang_of(lang)
     with err_console.status(tr("Checking every cart and drawing the report…", language)):
-        run = commands.run_report(plan, products, rules, out, language, force)
+        run = commands.run_report(plan, products, rules, out, language, force,
+                                  _warner(lang))
     render.render_replaced(err_console, run.replaced, language)
     render.render_report(console, err_console, run, language)
 
@@ -461,7 +472,7 @@ def fit(
 ) -> None:
     """Fit each SKU's demand (elasticity, promotion and feature lifts, cannibalization within
     its category, day of week) from the store's sales history, pooled toward its category."""
-    run = commands.run_fit(history, products, out, holdout_last)
+    run = commands.run_fit(history, products, out, holdout_last, _warner(lang))
     render.render_fit(console, run, show, _lang_of(lang))
     raise typer.Exit(0)
 

@@ -40,9 +40,14 @@ if TYPE_CHECKING:
     from pricing.verify.margin_check import MarginCheck
 
 Progress = Callable[[str], None]
+Warn = Callable[[Problem | str], None]
 
 
 def _quiet(_: str) -> None:
+    return None
+
+
+def _unheard(_: Problem | str) -> None:
     return None
 
 
@@ -174,6 +179,7 @@ def run_plan(
     gap: float = 1e-4,
     progress: Progress = _quiet,
     force: bool = False,
+    warn: Warn = _unheard,
 ) -> PlanRun:
     """``price-opt plan``: plan the store, verify the plan and write it atomically to ``out``."""
     from datetime import UTC, datetime
@@ -203,6 +209,8 @@ def run_plan(
         force,
     )
     inputs = load_inputs(products_path, rules_path)
+    for warning in inputs.warnings:
+        warn(warning)
     recorded = PlanInputs(
         products_file=str(inputs.products_path.resolve()),
         products_sha256=file_sha256(inputs.products_path),
@@ -351,6 +359,7 @@ def run_check(
     b2g1: bool = False,
     witness_dir: Path | None = None,
     force: bool = False,
+    warn: Warn = _unheard,
 ) -> CheckRun:
     """``price-opt check``: every product's worst cart at ``discount`` or under a plan.
 
@@ -389,6 +398,8 @@ def run_check(
     else:
         inputs = load_inputs(products_path, rules_path)
         catalogue, rules, warnings = inputs.products, inputs.rules, inputs.warnings
+    for warning in warnings:
+        warn(warning)
     if plan_path is not None:
         plan_prices = (load_plan_prices(plan_path) if plan is None
                        else PlanPrices.of_plan(plan, str(plan_path)))
@@ -469,6 +480,7 @@ def run_export(
     stock_factor: str = "1",
     drop_failing: bool = False,
     force: bool = False,
+    warn: Warn = _unheard,
 ) -> ExportRun:
     """``price-opt export``: judge the plan again and write its submission sheet."""
     from pricing.formats.plan_context import plan_context
@@ -486,6 +498,8 @@ def run_export(
     replaced = guard_outputs(outputs, plan_inputs(plan_path, plan, products_path, rules_path),
                              force)
     context = plan_context(plan, plan_path, products_path, rules_path)
+    for warning in context.warnings:
+        warn(warning)
     keep_backups(replaced)
     result = export_plan(context, out, options)
     record_written(list(result.paths))
@@ -508,6 +522,7 @@ class ReportRun:
 def run_report(
     plan_path: Path, products_path: Path | None, rules_path: Path | None, out: Path, lang: str,
     force: bool = False,
+    warn: Warn = _unheard,
 ) -> ReportRun:
     """``price-opt report``: the plan's one-page HTML report."""
     from pricing.formats.plan_context import plan_context
@@ -519,6 +534,8 @@ def run_report(
         {"--out": out}, plan_inputs(plan_path, plan, products_path, rules_path), force
     )
     context = plan_context(plan, plan_path, products_path, rules_path)
+    for warning in context.warnings:
+        warn(warning)
     keep_backups(replaced)
     data = write_report(context, out, lang)
     record_written([out])
@@ -547,7 +564,8 @@ class FitRun:
 
 
 def run_fit(
-    history_path: Path, products_path: Path | None, out: Path, holdout_last: int | None = None
+    history_path: Path, products_path: Path | None, out: Path, holdout_last: int | None = None,
+    warn: Warn = _unheard,
 ) -> FitRun:
     """``price-opt fit``: each SKU's demand from the sales history, written to ``out``."""
     from pricing.demand.backtest import run_backtest
@@ -566,6 +584,8 @@ def run_fit(
     warnings: list[Problem] = []
     if products_path is not None:
         catalogue, warnings = load_products(products_path)
+        for warning in warnings:
+            warn(warning)
         by_sku = {p.sku: p.category for p in catalogue}
         if not loaded.has_category:
             categories = tuple(by_sku.get(sku, "") for sku in loaded.skus)

@@ -332,8 +332,7 @@ def render_plan_summary(console: Console, plan: Plan, timings: dict[str, float],
 
 
 def render_plan(console: Console, run: PlanRun, show: int, lang: str) -> None:
-    """``plan``: warnings, the summary, the top ``show`` products by profit, where it went."""
-    render_warnings(console, run.warnings, lang)
+    """``plan``: the summary, the top ``show`` products by profit, where it went."""
     plan = run.plan
     render_plan_summary(console, plan, run.timings, lang)
     if show > 0:
@@ -448,7 +447,6 @@ def render_quote(console: Console, run: QuoteRun, lang: str) -> None:
 
 def render_check(console: Console, run: CheckRun, show: int, lang: str) -> None:
     """``check``: what was assumed, the table (losers first), and the verdict in words."""
-    render_warnings(console, run.warnings, lang)
     result = run.result
     basis = (tr("every product at {discount}", lang, discount=discount_forms(run.discount, lang))
              if run.discount is not None
@@ -557,8 +555,7 @@ EXPORT_ROWS_SHOWN = 30
 
 def render_export(console: Console, err_console: Console, run: ExportRun, show: int,
                   lang: str) -> None:
-    """``export``: warnings, what was removed, the first rows, and what was written."""
-    render_warnings(err_console, run.warnings, lang)
+    """``export``: what was removed, the first rows, and what was written."""
     sheet = run.result.sheet
     for failure in sheet.dropped:
         err_console.print(f"[yellow]{escape(tr('removed:', lang))}[/yellow] "
@@ -599,7 +596,6 @@ def render_export(console: Console, err_console: Console, run: ExportRun, show: 
 
 def render_report(console: Console, err_console: Console, run: ReportRun, lang: str) -> None:
     """``report``: what was written, and a warning when the plan fails the checker."""
-    render_warnings(err_console, run.warnings, lang)
     console.print(escape(tr(
         "Wrote {path}: {count} products, {waterfalls} price waterfalls; {losers} would lose "
         "money at {discount}.", lang, path=str(run.out), count=f"{run.products:,}",
@@ -628,7 +624,6 @@ def render_fit(console: Console, run: FitRun, show: int, lang: str) -> None:
     """``fit``: the history read, the backtest, the fit and where it was written."""
     import numpy as np
 
-    render_warnings(console, run.warnings, lang)
     loaded = run.history
     say(console, None, tr("history {path}: {summary}", lang, path=str(run.history_path),
                           summary=loaded.describe()))
