@@ -370,7 +370,6 @@ def run_check(
     from pricing.formats.plan_context import plan_context
     from pricing.formats.plans import load_plan_prices, read_plan_if_plan
     from pricing.formats.sheets import PlanPrices
-    from pricing.verify.policy import WITNESSES
     from pricing.verify.margin_check import (
         DEFAULT_DISCOUNT,
         discount_prices_fen,
@@ -379,6 +378,7 @@ def run_check(
         parse_discount,
         write_witnesses,
     )
+    from pricing.verify.policy import WITNESSES
 
     # Parse the options before reading any file, so that a typo fails fast.
     share = DEFAULT_DISCOUNT if discount is None else parse_discount(discount)
