@@ -38,7 +38,7 @@ from models.rules import (
 from pricing.engine.signup import ladder_price_fen, meets_signup
 from pricing.errors import InputError, Problem
 from pricing.formats.products import load_products
-from pricing.formats.rules import RULES_KEYS, load_rules, rules_to_dict
+from pricing.formats.rules import RULES_KEYS, file_model, load_rules, rules_to_dict
 from pricing.formats.samples import sample_products_path, sample_rules_path
 from pricing.formats.tables import file_sha256
 from pricing.verify.checker import StoreSetup, check_store
@@ -565,6 +565,24 @@ def test_every_model_field_has_a_key_in_the_file() -> None:
     assert set(RULES_KEYS) == set(models) == set(Rules.model_fields)
     for section, model in models.items():
         assert {key.field for key in RULES_KEYS[section].values()} == set(model.model_fields)
+
+
+def test_the_file_schema_is_the_rules_models_with_the_files_keys_as_aliases() -> None:
+    store = file_model("store")
+    assert store.model_fields["shipping_cost_fen"].alias == "shipping_cost"
+    assert store.model_validate({"shipping_cost": "8.50"}).model_dump(exclude_unset=True) == {
+        "shipping_cost_fen": 850
+    }
+    assert RULES_KEYS["platform"]["cross_store_every"].field == "cross_store_every_fen"
+
+
+def test_a_bad_item_of_a_list_is_named_by_its_place(tmp_path: Path) -> None:
+    text = "[coupons]\ncandidates = [[0, 5], [99, 10.001]]\n[ladder]\nlevels = [0.9, true]\n"
+    problems = rules_refused(write_rules(tmp_path, text))
+    assert [(p.message.split(":")[0], p.value) for p in problems] == [
+        ("ladder.levels item 2", "true"),
+        ("coupons.candidates item 2", "[99, 10.001]"),
+    ]
 
 
 def test_unknown_keys_and_sections_are_named(tmp_path: Path) -> None:

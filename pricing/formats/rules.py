@@ -1,189 +1,264 @@
 """The rules file (TOML): the platform's rules, the store's limits, the optimizer's choices.
 
-TOML with the sections and keys of :data:`RULES_KEYS`; amounts of money in yuan (numbers or
-strings, at most two decimals), rates as shares (``0.05`` = 5 %), read through ``str`` into
-``Decimal`` so that ``0.05`` means exactly 0.05. Every key is optional. Unknown sections and keys
-are errors that name them; the models' own checks come back as problems naming the section and
-key. Every problem of the file is reported at once, as one :class:`~pricing.errors.InputError`.
+Every key is optional. Amounts of money are in yuan (numbers or strings, at most two decimals),
+rates are shares (``0.05`` = 5 %), read through ``str`` into ``Decimal`` so that ``0.05`` means
+exactly 0.05. Every problem of the file is reported at once, as one
+:class:`~pricing.errors.InputError` naming the section, the key (and the list item), the value
+and what was expected.
+
+The schema is the rules models themselves (:mod:`models.rules`), seen through pydantic: each
+section is a model, each key one of its fields, and the file's own spelling and units come from
+the field's type:
+
+* an ``int`` field named ``*_fen`` is the key without ``_fen``, an amount in yuan (a
+  ``BeforeValidator`` turns it into fen, refusing anything finer than a fen);
+* ``Decimal`` is a share, ``float`` a number, ``int`` a whole number, ``bool`` true/false, an
+  enumeration a text (its values), ``tuple[Decimal, ...]`` a list of shares;
+* ``tuple[CouponTier, ...]`` is a list of ``[threshold, amount]`` pairs in yuan and
+  ``tuple[OrderBand, ...]`` a list of ``[up to yuan or "inf", share, typical yuan]``.
+
+Reading a section is two pydantic validations: the file model (:func:`file_model`: the keys as
+aliases, each with its ``BeforeValidator``) checks and converts what the file wrote, then the
+rules model checks the rules themselves (ranges, cross-field rules). Both report by pydantic's
+error ``loc``, turned into the file's ``section.key item N``. A new field in a rules model is a
+new key of the file, with no table to update here.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, cast
 
-from pydantic import BaseModel, ValidationError
-
-from models.money import MoneyFormatError, format_yuan, to_fen
-from models.rules import (
-    B2G1Rules,
-    CouponRules,
-    DemandRules,
-    DiscountLadder,
-    PlatformRules,
-    Rules,
-    StoreRules,
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
 )
+
+from models.money import MONEY_HINT, MoneyFormatError, format_yuan, to_fen
+from models.rules import CouponTier, OrderBand, Rules
 from pricing.errors import InputError, Problem
 from pricing.formats.tables import check_file, fail, with_hints
 
-__all__ = ["RULES_KEYS", "load_rules", "rules_from_document", "rules_to_dict"]
+__all__ = ["RULES_KEYS", "RulesKey", "file_model", "load_rules", "rules_from_document",
+           "rules_to_dict"]
 
 MAX_RULES_BYTES = 1024 * 1024
+_OPEN_ENDED = "inf"
 
 
-class _Kind(Enum):
-    MONEY = "an amount in yuan with at most two decimals, e.g. 8 or 8.50"
-    RATE = "a share as a number, e.g. 0.05"
-    RATES = "a list of shares, e.g. [0.95, 0.90]"
-    NUMBER = "a number"
-    WHOLE = "a whole number"
-    BOOL = "true or false"
-    TEXT = "text in quotes"
-    COUPONS = "a list of [threshold, amount] pairs in yuan, e.g. [[0, 5], [99, 10]]"
-    BANDS = 'a list of [up to yuan or "inf", share, typical yuan], e.g. [[100, 0.22, 79]]'
+# --- what a key of the file holds -------------------------------------------------------------
+
+
+def _expect(what: str) -> ValueError:
+    return ValueError(f"expected {what}")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One kind of value in the file: what it is called, how it is read, how it is written."""
+
+    expected: str
+    read: Callable[[object], Any]  # the file's value → the model's (raises ValueError)
+    write: Callable[[Any], Any]  # the model's value → the file's
+
+
+def _read_money(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _expect(MONEY_HINT)
+    try:
+        return to_fen(value)
+    except MoneyFormatError as error:  # "'8.005' has more …": the value is shown on its own
+        raise ValueError(f"{str(error).split(' ', 1)[1]}; expected {MONEY_HINT}") from None
+
+
+_SHARE = "a share as a number, e.g. 0.05"
+
+
+def _read_share(value: object) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _expect(_SHARE)
+    try:
+        share = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise _expect(_SHARE) from None
+    if not share.is_finite():
+        raise _expect(_SHARE)
+    return share
+
+
+def _read_number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _expect("a number")
+    return float(value)
+
+
+def _read_whole(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _expect("a whole number")
+    return value
+
+
+def _read_flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise _expect("true or false")
+    return value
+
+
+def _read_text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _expect("text in quotes")
+    return value
+
+
+def _rows(expected: str, width: int | None) -> Callable[[object], list[Any]]:
+    """A list (of lists of ``width`` items): its shape is checked for the whole key at once."""
+
+    def read(value: object) -> list[Any]:
+        if not isinstance(value, list) or (
+            width is not None and any(not isinstance(v, list) or len(v) != width for v in value)
+        ):
+            raise _expect(expected)
+        return value
+
+    return read
+
+
+_COUPONS = "a list of [threshold, amount] pairs in yuan, e.g. [[0, 5], [99, 10]]"
+_BANDS = 'a list of [up to yuan or "inf", share, typical yuan], e.g. [[100, 0.22, 79]]'
+
+
+def _read_coupon(pair: object) -> dict[str, int]:
+    threshold, amount = cast(list[object], pair)  # the list's shape was checked
+    return {"threshold_fen": _read_money(threshold), "amount_fen": _read_money(amount)}
+
+
+def _read_band(row: object) -> dict[str, Any]:
+    upto, share, typical = cast(list[object], row)  # the list's shape was checked
+    open_ended = isinstance(upto, str) and upto.strip().casefold() in {_OPEN_ENDED, "∞"}
+    if isinstance(share, bool) or not isinstance(share, int | float):
+        raise ValueError(f"a share must be a number; expected {_BANDS}")
+    return {
+        "upto_fen": None if open_ended else _read_money(upto),
+        "share": float(share),
+        "typical_fen": _read_money(typical),
+    }
+
+
+def _write_band(band: OrderBand) -> list[Any]:
+    upto = _OPEN_ENDED if band.upto_fen is None else format_yuan(band.upto_fen)
+    return [upto, band.share, format_yuan(band.typical_fen)]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+MONEY = _Kind(MONEY_HINT, _read_money, format_yuan)
+SHARE = _Kind(_SHARE, _read_share, str)
+NUMBER = _Kind("a number", _read_number, _same)
+WHOLE = _Kind("a whole number", _read_whole, _same)
+FLAG = _Kind("true or false", _read_flag, _same)
+TEXT = _Kind("text in quotes", _read_text, lambda value: str(getattr(value, "value", value)))
+_LEVELS = "a list of shares, e.g. [0.95, 0.90]"
+SHARES = _Kind(_LEVELS, _rows(_LEVELS, None),
+               lambda levels: [str(level) for level in levels])
+COUPONS = _Kind(_COUPONS, _rows(_COUPONS, 2), lambda tiers: [
+    [format_yuan(t.threshold_fen), format_yuan(t.amount_fen)] for t in tiers
+])
+BANDS = _Kind(_BANDS, _rows(_BANDS, 3), lambda bands: [_write_band(band) for band in bands])
+
+# How each kind validates in the file model: the whole value first, then each item of a list.
+_ITEM_READERS: dict[int, Callable[[object], Any]] = {
+    id(SHARES): _read_share, id(COUPONS): _read_coupon, id(BANDS): _read_band,
+}
+
+
+def _kind_of(name: str, annotation: object) -> _Kind:
+    """The kind of a rules model's field, from its type (and ``_fen`` for money)."""
+    if annotation is int:
+        return MONEY if name.endswith("_fen") else WHOLE
+    simple = {Decimal: SHARE, float: NUMBER, bool: FLAG}
+    if annotation in simple:
+        return simple[annotation]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return TEXT
+    lists = {tuple[Decimal, ...]: SHARES, tuple[CouponTier, ...]: COUPONS,
+             tuple[OrderBand, ...]: BANDS}
+    if annotation in lists:
+        return lists[annotation]
+    raise TypeError(f"no rules-file kind for field {name!r} of type {annotation!r}")
+
+
+# --- the schema, derived from the rules models -----------------------------------------------
 
 
 @dataclass(frozen=True)
 class RulesKey:
-    """A key of the rules file: the model field it fills and how its value is read."""
+    """A key of the rules file: the model field it fills and the kind of value it holds."""
 
     field: str
     kind: _Kind
 
 
-_SECTION_MODELS: dict[str, type[BaseModel]] = {
-    "platform": PlatformRules,
-    "store": StoreRules,
-    "ladder": DiscountLadder,
-    "coupons": CouponRules,
-    "b2g1": B2G1Rules,
-    "demand": DemandRules,
-}
+def _sections() -> dict[str, type[BaseModel]]:
+    sections: dict[str, type[BaseModel]] = {}
+    for name, info in Rules.model_fields.items():
+        model = info.annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        sections[name] = model
+    return sections
+
+
+SECTION_MODELS: dict[str, type[BaseModel]] = _sections()
 RULES_KEYS: dict[str, dict[str, RulesKey]] = {
-    "platform": {
-        "commission_rate": RulesKey("commission_rate", _Kind.RATE),
-        "min_discount": RulesKey("min_discount", _Kind.RATE),
-        "lowest_price_factor": RulesKey("lowest_price_factor", _Kind.RATE),
-        "mechanism": RulesKey("mechanism", _Kind.TEXT),
-        "cross_store_every": RulesKey("cross_store_every_fen", _Kind.MONEY),
-        "cross_store_save": RulesKey("cross_store_save_fen", _Kind.MONEY),
-        "official_rate": RulesKey("official_rate", _Kind.RATE),
-        "store_tools": RulesKey("store_tools", _Kind.TEXT),
-        "official_rounding": RulesKey("official_rounding", _Kind.TEXT),
-    },
-    "store": {
-        "shipping_cost": RulesKey("shipping_cost_fen", _Kind.MONEY),
-        "handling_cost": RulesKey("handling_cost_fen", _Kind.MONEY),
-        "margin_floor_rate": RulesKey("margin_floor_rate", _Kind.RATE),
-        "budget": RulesKey("budget_fen", _Kind.MONEY),
-    },
-    "ladder": {"levels": RulesKey("levels", _Kind.RATES)},
-    "coupons": {
-        "candidates": RulesKey("candidates", _Kind.COUPONS),
-        "max_tiers": RulesKey("max_tiers", _Kind.WHOLE),
-    },
-    "b2g1": {
-        "enabled": RulesKey("enabled", _Kind.BOOL),
-        "uplift": RulesKey("uplift", _Kind.NUMBER),
-        "free_share": RulesKey("free_share", _Kind.NUMBER),
-    },
-    "demand": {
-        "default_elasticity": RulesKey("default_elasticity", _Kind.NUMBER),
-        "event_uplift": RulesKey("event_uplift", _Kind.NUMBER),
-        "cross_store_take_rate": RulesKey("cross_store_take_rate", _Kind.NUMBER),
-        "units_per_order": RulesKey("units_per_order", _Kind.NUMBER),
-        "coupon_redemption": RulesKey("coupon_redemption", _Kind.NUMBER),
-        "coupon_response": RulesKey("coupon_response", _Kind.NUMBER),
-        "order_bands": RulesKey("order_bands", _Kind.BANDS),
-    },
+    section: {
+        name.removesuffix("_fen"): RulesKey(name, _kind_of(name, info.annotation))
+        for name, info in model.model_fields.items()
+    }
+    for section, model in SECTION_MODELS.items()
 }
 _SECTION_NAMES = {name: name for name in RULES_KEYS}
-_OPEN_ENDED = "inf"
 
 
-class _BadValue(ValueError):
-    """A value of the rules file that cannot be read as its kind."""
+def _file_type(kind: _Kind) -> Any:
+    """The file model's type for a kind: the value read by a ``BeforeValidator``; a list's
+    items each read by their own, so that a bad item is named by its place."""
+    item = _ITEM_READERS.get(id(kind))
+    if item is None:
+        return Annotated[Any, BeforeValidator(kind.read)]
+    return Annotated[list[Annotated[Any, BeforeValidator(item)]], BeforeValidator(kind.read)]
 
 
-def _read_money(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _BadValue(f"expected {_Kind.MONEY.value}")
-    try:
-        return to_fen(value)
-    except MoneyFormatError as error:
-        raise _BadValue(f"{str(error).split(' ', 1)[1]}; expected {_Kind.MONEY.value}") from None
+@cache
+def file_model(section: str) -> type[BaseModel]:
+    """The pydantic model of one section as the file writes it: keys as aliases, yuan, shares.
+
+    Validating it converts the file's values into the rules model's (fen, ``Decimal``);
+    ``model_dump(exclude_unset=True)`` then gives the rules model's fields.
+    """
+    fields: dict[str, Any] = {
+        spec.field: (_file_type(spec.kind), Field(default=None, alias=key))
+        for key, spec in RULES_KEYS[section].items()
+    }
+    return create_model(
+        f"{SECTION_MODELS[section].__name__}File",
+        __config__=ConfigDict(extra="forbid", frozen=True),
+        **fields,
+    )
 
 
-def _read_rate(value: object) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _BadValue(f"expected {_Kind.RATE.value}")
-    try:
-        rate = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise _BadValue(f"expected {_Kind.RATE.value}") from None
-    if not rate.is_finite():
-        raise _BadValue(f"expected {_Kind.RATE.value}")
-    return rate
-
-
-def _read_list(value: object, kind: _Kind, length: int | None = None) -> list[Any]:
-    if not isinstance(value, list):
-        raise _BadValue(f"expected {kind.value}")
-    if length is not None and any(not isinstance(v, list) or len(v) != length for v in value):
-        raise _BadValue(f"expected {kind.value}")
-    return value
-
-
-def _read_value(value: object, kind: _Kind) -> Any:
-    """The value of a key converted to what the model takes (money in fen, rates Decimal)."""
-    if kind is _Kind.MONEY:
-        return _read_money(value)
-    if kind is _Kind.RATE:
-        return _read_rate(value)
-    if kind is _Kind.RATES:
-        return [_read_rate(level) for level in _read_list(value, kind)]
-    if kind is _Kind.NUMBER:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadValue(f"expected {kind.value}")
-        return float(value)
-    if kind is _Kind.WHOLE:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _BadValue(f"expected {kind.value}")
-        return value
-    if kind is _Kind.BOOL:
-        if not isinstance(value, bool):
-            raise _BadValue(f"expected {kind.value}")
-        return value
-    if kind is _Kind.TEXT:
-        if not isinstance(value, str):
-            raise _BadValue(f"expected {kind.value}")
-        return value
-    if kind is _Kind.COUPONS:
-        return [
-            {"threshold_fen": _read_money(threshold), "amount_fen": _read_money(amount)}
-            for threshold, amount in _read_list(value, kind, length=2)
-        ]
-    # _Kind.BANDS
-    bands = []
-    for upto, share, typical in _read_list(value, kind, length=3):
-        open_ended = isinstance(upto, str) and upto.strip().casefold() in {_OPEN_ENDED, "∞"}
-        if isinstance(share, bool) or not isinstance(share, int | float):
-            raise _BadValue(f"a share must be a number; expected {kind.value}")
-        bands.append(
-            {
-                "upto_fen": None if open_ended else _read_money(upto),
-                "share": float(share),
-                "typical_fen": _read_money(typical),
-            }
-        )
-    return bands
+# --- reading -------------------------------------------------------------------------------
 
 
 def _shown(value: object) -> str:
@@ -204,10 +279,11 @@ def _toml_inline(value: object) -> str:
     return _shown(value)
 
 
-def _validation_problems(
+def _problems(
     file: str, section: str, error: ValidationError, raw: Mapping[str, object]
 ) -> list[Problem]:
-    """A model's validation errors as problems naming the section and the key of the file."""
+    """Validation errors as problems naming the section, the key (from the error's ``loc``:
+    an alias of the file model, or a field of the rules model) and the list item."""
     key_of_field = {spec.field: key for key, spec in RULES_KEYS[section].items()}
     problems = []
     for issue in error.errors():
@@ -256,13 +332,9 @@ def load_rules(path: Path) -> Rules:
     return rules_from_document(_read_toml(path, file), file)
 
 
-def rules_from_document(document: Mapping[str, Any], file: str) -> Rules:
-    """The rules of a parsed rules document (sections of keys, as in the rules file), checked
-    like a rules file; problems name ``file``."""
-    problems: list[Problem] = []
-    sections: dict[str, BaseModel] = {}
-    unknown_sections = [name for name in document if name not in RULES_KEYS]
-    for name in unknown_sections:
+def _unknown_sections(document: Mapping[str, Any], file: str) -> list[Problem]:
+    problems = []
+    for name in (name for name in document if name not in RULES_KEYS):
         home = [section for section, keys in RULES_KEYS.items() if name in keys]
         if home and not isinstance(document[name], dict):
             message = f"key {name!r} outside any section; it belongs in section {home[0]}"
@@ -272,47 +344,53 @@ def rules_from_document(document: Mapping[str, Any], file: str) -> Rules:
                 f"accepted sections: {', '.join(RULES_KEYS)}"
             )
         problems.append(Problem(file, message))
-    for section, keys in RULES_KEYS.items():
-        table = document.get(section, {})
-        if not isinstance(table, dict):
-            problems.append(
-                Problem(file, f"{section} must be a section (a table)", value=_shown(table))
-            )
-            continue
-        unknown = [key for key in table if key not in keys]
-        if unknown:
-            problems.append(
-                Problem(
-                    file,
-                    f"section {section}: unknown key{'s' if len(unknown) > 1 else ''} "
-                    f"{with_hints(unknown, {k: k for k in keys}, cutoff=0.6)}; "
-                    f"accepted keys: {', '.join(keys)}",
-                )
-            )
-        fields: dict[str, Any] = {}
-        converted = True
-        for key, spec in keys.items():
-            if key not in table:
-                continue
-            try:
-                fields[spec.field] = _read_value(table[key], spec.kind)
-            except (_BadValue, TypeError, ValueError) as error:
-                message = (
-                    str(error) if isinstance(error, _BadValue) else f"expected {spec.kind.value}"
-                )
-                problems.append(
-                    Problem(file, f"{section}.{key}: {message}", value=_shown(table[key]))
-                )
-                converted = False
-        if not converted:
-            continue
-        try:
-            sections[section] = _SECTION_MODELS[section].model_validate(fields)
-        except ValidationError as error:
-            problems.extend(_validation_problems(file, section, error, table))
+    return problems
+
+
+def _section(
+    file: str, section: str, table: object, problems: list[Problem]
+) -> BaseModel | None:
+    """One section read and checked; None (with its problems added) when it is wrong."""
+    keys = RULES_KEYS[section]
+    if not isinstance(table, dict):
+        problems.append(Problem(file, f"{section} must be a section (a table)",
+                                value=_shown(table)))
+        return None
+    unknown = [key for key in table if key not in keys]
+    if unknown:
+        problems.append(Problem(
+            file,
+            f"section {section}: unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{with_hints(unknown, {k: k for k in keys}, cutoff=0.6)}; "
+            f"accepted keys: {', '.join(keys)}",
+        ))
+    known = {key: value for key, value in table.items() if key in keys}
+    try:
+        written = file_model(section).model_validate(known)
+    except ValidationError as error:
+        problems.extend(_problems(file, section, error, table))
+        return None
+    try:
+        return SECTION_MODELS[section].model_validate(written.model_dump(exclude_unset=True))
+    except ValidationError as error:
+        problems.extend(_problems(file, section, error, table))
+        return None
+
+
+def rules_from_document(document: Mapping[str, Any], file: str) -> Rules:
+    """The rules of a parsed rules document (sections of keys, as in the rules file), checked
+    like a rules file; problems name ``file``."""
+    problems = _unknown_sections(document, file)
+    sections = {
+        section: _section(file, section, document.get(section, {}), problems)
+        for section in RULES_KEYS
+    }
     if problems:
         raise InputError(problems)
-    return Rules.model_validate({name: model for name, model in sections.items()})
+    return Rules.model_validate(sections)
+
+
+# --- writing -------------------------------------------------------------------------------
 
 
 def rules_to_dict(rules: Rules) -> dict[str, dict[str, Any]]:
@@ -321,34 +399,16 @@ def rules_to_dict(rules: Rules) -> dict[str, dict[str, Any]]:
     :func:`rules_from_document` (and ``load_rules``, written out as TOML) reads this back to the
     same rules.
     """
-    document: dict[str, dict[str, Any]] = {}
-    for section, keys in RULES_KEYS.items():
-        model = getattr(rules, section)
-        entries: dict[str, Any] = {}
-        for key, spec in keys.items():
-            entries[key] = _file_value(getattr(model, spec.field), spec.kind)
-        document[section] = entries
-    return document
+    return {
+        section: {
+            key: spec.kind.write(getattr(getattr(rules, section), spec.field))
+            for key, spec in keys.items()
+        }
+        for section, keys in RULES_KEYS.items()
+    }
 
 
-def _file_value(value: Any, kind: _Kind) -> Any:
-    if kind is _Kind.MONEY:
-        return format_yuan(value)
-    if kind is _Kind.RATE:
-        return str(value)
-    if kind is _Kind.RATES:
-        return [str(level) for level in value]
-    if kind is _Kind.TEXT:
-        return str(value.value if isinstance(value, Enum) else value)
-    if kind is _Kind.COUPONS:
-        return [[format_yuan(t.threshold_fen), format_yuan(t.amount_fen)] for t in value]
-    if kind is _Kind.BANDS:
-        return [
-            [
-                _OPEN_ENDED if band.upto_fen is None else format_yuan(band.upto_fen),
-                band.share,
-                format_yuan(band.typical_fen),
-            ]
-            for band in value
-        ]
-    return value
+# The file model is built once per section, at import, so that a rules model with a field of a
+# kind the file cannot hold fails at once (a TypeError naming the field), not on first use.
+for _name in RULES_KEYS:
+    file_model(_name)
