@@ -275,6 +275,12 @@ def plan(
     show: Annotated[int, typer.Option("--show", min=0, help=SHOW_HELP)] = 30,
     force: ForceOpt = False,
     lang: LangOpt = None,
+    demand: Annotated[
+        Path | None,
+        typer.Option("--demand", help="Demand file from `price-opt fit`: event units from the "
+                     "fitted model (over [demand] event_days), cannibalization within a "
+                     "category in the objective; products without a row use their columns."),
+    ] = None,
 ) -> None:
     """Plan the event: discount levels, coupon tiers and buy-two-get-one, proved loss-free.
 
@@ -285,9 +291,12 @@ def plan(
     language = _lang_of(lang)
     with err_console.status(tr("Planning…", language)) as status:
         run = commands.run_plan(products, rules, out, solver, method, time_limit, gap,
-                                progress=status.update, force=force, warn=_warner(lang))
+                                progress=status.update, force=force, warn=_warner(lang),
+                                demand_path=demand)
     render.render_replaced(err_console, run.replaced, language)
     render.render_plan(console, run, show, language)
+    if run.demand_note:
+        console.print(run.demand_note, highlight=False, soft_wrap=True)
 
 
 @_command()

@@ -77,6 +77,8 @@ class PlanInputs(BaseModel):
     rules: dict[str, Any]
     created_at: str
     price_opt_version: str
+    demand_file: str | None = None  # plan --demand: the fitted demand file
+    demand_sha256: str | None = None
 
 
 class Plan(BaseModel):

@@ -162,6 +162,7 @@ class DemandRules(BaseModel):
 
     default_elasticity: float = Field(default=-1.8, lt=0)
     event_uplift: float = Field(default=0.5, ge=0)
+    event_days: int = Field(default=11, ge=1)  # with a fitted demand file: days of the event
     cross_store_take_rate: float = Field(default=0.6, ge=0, le=1)
     units_per_order: float = Field(default=1.6, ge=1)
     coupon_redemption: float = Field(default=0.7, ge=0, le=1)

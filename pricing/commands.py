@@ -167,6 +167,7 @@ class PlanRun:
     timings: dict[str, float]
     warnings: tuple[Problem, ...] = ()
     replaced: tuple[Path, ...] = ()
+    demand_note: str = ""  # plan --demand: how many products the fitted model covers
 
 
 def run_plan(
@@ -180,8 +181,12 @@ def run_plan(
     progress: Progress = _quiet,
     force: bool = False,
     warn: Warn = _unheard,
+    demand_path: Path | None = None,
 ) -> PlanRun:
-    """``price-opt plan``: plan the store, verify the plan and write it atomically to ``out``."""
+    """``price-opt plan``: plan the store, verify the plan and write it atomically to ``out``.
+
+    With ``demand_path`` (a demand file from ``fit``), units come from the fitted model.
+    """
     from datetime import UTC, datetime
 
     from models.plan import PlanInputs
@@ -205,12 +210,25 @@ def run_plan(
     replaced = guard_outputs(
         {"--out": out},
         {"the products file": products_path or sample_products_path(),
-         "the rules file": rules_path or sample_rules_path()},
+         "the rules file": rules_path or sample_rules_path(),
+         "the demand file": demand_path},
         force,
     )
     inputs = load_inputs(products_path, rules_path)
     for warning in inputs.warnings:
         warn(warning)
+    event_demand = None
+    demand_note = ""
+    if demand_path is not None:
+        from pricing.demand.event import EventDemand
+        from pricing.formats.demand_file import load_demand
+
+        event_demand = EventDemand.of(load_demand(demand_path), inputs.products)
+        demand_note = (
+            f"demand {demand_path}: {int(event_demand.fitted.sum())} of {len(inputs.products)} "
+            f"products use the fitted model over {inputs.rules.demand.event_days} event days; "
+            "the others their base_units and elasticity columns"
+        )
     recorded = PlanInputs(
         products_file=str(inputs.products_path.resolve()),
         products_sha256=file_sha256(inputs.products_path),
@@ -219,13 +237,17 @@ def run_plan(
         rules=rules_to_dict(inputs.rules),
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         price_opt_version=version(),
+        demand_file=str(demand_path.resolve()) if demand_path else None,
+        demand_sha256=file_sha256(demand_path) if demand_path else None,
     )
     options = PlanOptions(solver=solver, method=method, time_limit=time_limit, gap=gap)
-    result = make_plan(inputs.products, inputs.rules, options, recorded, progress=progress)
+    result = make_plan(inputs.products, inputs.rules, options, recorded, progress=progress,
+                       demand=event_demand)
     keep_backups(replaced)
     write_plan(result.plan, out)
     record_written([out])
-    return PlanRun(result.plan, out, result.timings, inputs.warnings, tuple(replaced))
+    return PlanRun(result.plan, out, result.timings, inputs.warnings, tuple(replaced),
+                   demand_note)
 
 
 # --- quote ------------------------------------------------------------------------------------

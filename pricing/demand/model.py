@@ -70,6 +70,8 @@ def forecast_units(
     units = units * np.where(promo, model.promo_lift[sku], 1.0)
     units = units * np.where(feature, model.feature_lift[sku], 1.0)
     units = units * np.exp(model.cross_elasticity[sku] * category_index)
-    if weekday is not None and model.period is Period.DAY:
-        units = units * model.dow[sku, weekday]
+    if model.period is Period.DAY:
+        # The average day: the mean factor (1 as fitted; the file's rounding may move it).
+        factor = model.dow[sku].mean(axis=1) if weekday is None else model.dow[sku, weekday]
+        units = units * factor
     return np.asarray(units, dtype=np.float64)

@@ -95,6 +95,11 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "rules": inputs.rules,
             "created_at": inputs.created_at,
             "price_opt_version": inputs.price_opt_version,
+            **(
+                {"demand_file": inputs.demand_file, "demand_sha256": inputs.demand_sha256}
+                if inputs.demand_file is not None
+                else {}
+            ),
         },
     }
 
@@ -190,7 +195,7 @@ def _inputs(reader: JsonReader, value: object) -> dict[str, Any] | None:
     if value is None:
         return None
     data = reader.obj(value, "inputs")
-    reader.keys(data, "inputs", (), required=_INPUT_KEYS)
+    reader.keys(data, "inputs", ("demand_file", "demand_sha256"), required=_INPUT_KEYS)
     rules = data.get("rules", {})
     if not isinstance(rules, dict):
         reader.fail("inputs.rules", "expected an object (the rules file's sections)", rules)
@@ -203,6 +208,11 @@ def _inputs(reader: JsonReader, value: object) -> dict[str, Any] | None:
         "rules": rules,
         "created_at": reader.text(data, "created_at", "inputs"),
         "price_opt_version": reader.text(data, "price_opt_version", "inputs"),
+        **{
+            key: reader.text(data, key, "inputs", nullable=True)
+            for key in ("demand_file", "demand_sha256")
+            if key in data
+        },
     }
 
 

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from models.product import Product, Role
 from models.rules import Mechanism, Rules
+from pricing.demand.event import CandidateDemand
 from pricing.engine.bounds import (
     coupon_stacks_with_offer,
     cross_store_rate,
@@ -140,9 +141,17 @@ def _row_layout(rules: Rules) -> tuple[tuple[Decimal, ...], BoolArray, BoolArray
 
 
 def build_candidates(
-    products: Sequence[Product] | ProductArrays, rules: Rules, with_budget: bool | None = None
+    products: Sequence[Product] | ProductArrays,
+    rules: Rules,
+    with_budget: bool | None = None,
+    demand: CandidateDemand | None = None,
 ) -> CandidateTable:
-    """Build the table for a catalogue under the rules, with its rows pruned."""
+    """Build the table for a catalogue under the rules, with its rows pruned.
+
+    With ``demand`` (``plan --demand``), products with a fitted row take their units from the
+    fitted model (:mod:`pricing.demand.event`), and their rows' profit carries the
+    cannibalization externality while the planner optimises.
+    """
     arrays = products if isinstance(products, ProductArrays) else ProductArrays.of(products, rules)
     with_budget = rules.store.budget_fen > 0 if with_budget is None else with_budget
     row_levels, row_joins, row_b2g1 = _row_layout(rules)
@@ -165,6 +174,10 @@ def build_candidates(
         arrays.base_units[:, None], list_price, price, arrays.elasticity[:, None],
         row_joins[None, :], in_b2g1, arrays.stock[:, None], rules,
     )
+    if demand is not None:
+        fitted_units = demand.units(price, row_joins[None, :], in_b2g1, arrays.stock[:, None],
+                                    rules)
+        units = np.where(np.isnan(fitted_units), units, fitted_units)
     commission = float(rules.platform.commission_rate)
     official_rate = (
         float(rules.platform.official_rate)
@@ -182,6 +195,8 @@ def build_candidates(
         - rules.store.shipping_cost_fen / rules.demand.units_per_order
     )
     profit = units * per_unit
+    if demand is not None:
+        profit = profit + demand.extra_objective(price)
     spend = units * ((list_price - price_f) + price_f * (official_rate + cross_take + free_share))
     revenue = units * price_f * (1.0 - free_share)
 

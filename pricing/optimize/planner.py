@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,7 @@ from models.money import discount_label, format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.product import Product
 from models.rules import Mechanism, Rules
+from pricing.demand.event import MAX_ROUNDS, CandidateDemand, EventDemand
 from pricing.engine.bounds import ROUNDING_ALLOWANCE_FEN, cross_store_rate
 from pricing.engine.signup import signup_price_cap_fen
 from pricing.errors import Conflict, InfeasiblePlanError, SolverError, VerificationError
@@ -276,28 +277,102 @@ def _decisions(
     return tuple(decisions)
 
 
+def _solve_with_demand(
+    arrays: ProductArrays,
+    products: Sequence[Product],
+    rules: Rules,
+    options: PlanOptions,
+    timings: dict[str, float],
+    progress: Progress,
+    demand: EventDemand,
+) -> tuple[CandidateTable, CandidateTable, Ladders, Selection, SolverInfo]:
+    """Iterated linearisation of cannibalization (:mod:`pricing.demand.event`): solve with each
+    product's externality on its category at the current plan, move to the new plan, until it
+    repeats; every plan visited is evaluated exactly and the best is kept.
+
+    Returns the exact table of the kept plan, the exact table at everyday prices (the
+    baseline), the coupon ladders, the selection and the solver's report.
+    """
+    started = time.perf_counter()
+    picked = np.arange(len(products))
+    prices = arrays.list_price.copy()
+    everyday = build_candidates(
+        arrays, rules, demand=CandidateDemand(demand, demand.category_index(prices))
+    )
+    fitted = demand.fitted
+    arrays = replace(arrays, base_units=np.where(fitted, everyday.units[:, 0], arrays.base_units))
+    ladders = coupon_ladders(
+        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
+    )
+    rows = np.zeros(len(products), dtype=np.int64)
+    current = everyday
+    best: tuple[float, CandidateTable, Selection, SolverInfo] | None = None
+    visited: set[tuple[int, ...]] = set()
+    for round_number in range(MAX_ROUNDS):
+        weight = demand.externality_weight(current.profit[picked, rows])
+        table = build_candidates(
+            arrays, rules,
+            demand=CandidateDemand(demand, demand.category_index(prices), weight),
+        )
+        if round_number == 0:
+            timings["candidates"] = time.perf_counter() - started
+            explain_infeasible(products, table, ladders, rules)
+        progress(f"Cannibalization round {round_number + 1}")
+        selection, solver_info = _solve(
+            table, ladders, products, rules, options, timings, progress
+        )
+        rows = np.where(selection.rows < 0, 0, selection.rows)
+        prices = table.price[picked, rows]
+        current = build_candidates(
+            arrays, rules, demand=CandidateDemand(demand, demand.category_index(prices))
+        )
+        value = float(
+            np.where(selection.rows < 0, 0.0, current.profit[picked, rows]).sum()
+        ) + float(ladders.value[selection.ladder])
+        if best is None or value > best[0]:
+            best = (value, current, selection, solver_info)
+        key = (selection.ladder, *prices.tolist())
+        if key in visited:
+            break
+        visited.add(key)
+    assert best is not None
+    _, table, selection, solver_info = best
+    return table, everyday, ladders, selection, solver_info
+
+
 def make_plan(
     products: Sequence[Product],
     rules: Rules,
     options: PlanOptions | None = None,
     inputs: PlanInputs | None = None,
     progress: Progress | None = None,
+    demand: EventDemand | None = None,
 ) -> PlanResult:
-    """Plan the store's event: the most profitable plan no cart can turn into a loss."""
+    """Plan the store's event: the most profitable plan no cart can turn into a loss.
+
+    With ``demand`` (a fitted model lined up with the catalogue), units come from the model and
+    cannibalization within a category is handled by :func:`_solve_with_demand`.
+    """
     options = options or PlanOptions()
     progress = progress or _quiet
     timings: dict[str, float] = {}
     started = time.perf_counter()
     progress(f"Building the candidate table ({len(products)} products)")
     arrays = ProductArrays.of(products, rules)
-    table = build_candidates(arrays, rules)
-    ladders = coupon_ladders(
-        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
-    )
-    timings["candidates"] = time.perf_counter() - started
-    explain_infeasible(products, table, ladders, rules)
-
-    selection, solver_info = _solve(table, ladders, products, rules, options, timings, progress)
+    if demand is not None:
+        table, baseline_table, ladders, selection, solver_info = _solve_with_demand(
+            arrays, products, rules, options, timings, progress, demand
+        )
+    else:
+        table = baseline_table = build_candidates(arrays, rules)
+        ladders = coupon_ladders(
+            rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
+        )
+        timings["candidates"] = time.perf_counter() - started
+        explain_infeasible(products, table, ladders, rules)
+        selection, solver_info = _solve(
+            table, ladders, products, rules, options, timings, progress
+        )
 
     progress("Verifying the plan against every basket")
     verify_started = time.perf_counter()
@@ -322,8 +397,8 @@ def make_plan(
         )
 
     decisions = _decisions(products, table, rows, check)
-    baseline_profit = float(table.profit[:, 0].sum())
-    baseline_revenue = float(table.revenue[:, 0].sum())
+    baseline_profit = float(baseline_table.profit[:, 0].sum())
+    baseline_revenue = float(baseline_table.revenue[:, 0].sum())
     ladder_value = float(ladders.value[selection.ladder])
     plan = Plan(
         status=PlanStatus.OPTIMAL if solver_info.status == "optimal" else PlanStatus.FEASIBLE,
