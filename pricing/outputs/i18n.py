@@ -393,6 +393,8 @@ ZH: dict[str, str] = {
         "同时写出预测：.json 同 --json，否则为 CSV（date, sku, units）。",
     "Expected units for each row of a scenario (prices, promotions, features by date).":
         "按情景（每日价格、促销、资源位）逐行预测销量。",
+    "Demand file from `price-opt fit`: event units from the fitted model (over [demand] event_days), cannibalization within a category in the objective; products without a row use their columns.":
+        "price-opt fit 写出的需求文件：活动销量按拟合模型计算（共 [demand] event_days 天），目标中计入类目内替代；文件中没有的商品沿用其列。",
     "history {path}: {summary}": "销售历史 {path}：{summary}",
     "{count} zero-unit rows without a price: the SKU's nearest price carried":
         "{count} 行销量为 0 且无价格：沿用该 SKU 最近的价格",
