@@ -403,11 +403,16 @@ def export(
                      "beside it). Default: 报名表.xlsx (submission.xlsx with --lang en)."),
     ] = None,
     lang: LangOpt = None,
+    template: Annotated[
+        str, typer.Option("--template", help="tmall (the platform's 商品报名表 columns: 商品ID, "
+                          "SKU ID, 活动价, 活动库存, 每人限购), or your downloaded template .xlsx, "
+                          "filled by header name.")
+    ] = "tmall",
     stock_factor: Annotated[
         str, typer.Option("--stock-factor", help="Activity stock = expected units × this, "
                           "rounded up, never above the stock, never below the forecast (at "
                           "least 1).")
-    ] = "1",
+    ] = "1.5",
     drop_failing: Annotated[
         bool, typer.Option("--drop-failing", help="Leave products that would lose money or "
                            "break the sign-up rules out of the event instead of refusing.")
@@ -423,7 +428,7 @@ def export(
     language = _lang_of(lang)
     with err_console.status(tr("Checking every cart and writing the sheet…", language)):
         run = commands.run_export(plan, products, rules, out, language, stock_factor,
-                                  drop_failing, force, _warner(lang))
+                                  drop_failing, force, _warner(lang), template)
     render.render_replaced(err_console, run.replaced, language)
     render.render_export(console, err_console, run, show, language)
 

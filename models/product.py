@@ -28,6 +28,7 @@ class Product(BaseModel):
 
     sku: str = Field(min_length=1)
     item_id: str = ""
+    sku_id: str = ""  # the platform's numeric SKU ID (SKU ID / SKUID), for the upload sheet
     title: str = ""
     category: str = ""
     role: Role = Role.REGULAR

@@ -503,25 +503,34 @@ def run_export(
     drop_failing: bool = False,
     force: bool = False,
     warn: Warn = _unheard,
+    template: str = "tmall",
 ) -> ExportRun:
     """``price-opt export``: judge the plan again and write its submission sheet."""
     from pricing.formats.plan_context import plan_context
     from pricing.formats.plans import read_plan
-    from pricing.formats.sheets import companion_settings_path
-    from pricing.outputs.export import ExportOptions, export_plan
+    from pricing.outputs.export import ExportOptions, export_plan, output_paths
+    from pricing.outputs.upload import TEMPLATE_TMALL
 
     factor = parse_stock_factor(stock_factor)
-    options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing)
+    template_path = None if template.strip().lower() == TEMPLATE_TMALL else Path(template)
+    options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing,
+                            template=TEMPLATE_TMALL if template_path is None else template)
     out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
     plan = read_plan(plan_path)
-    outputs = {"--out": out}
-    if out.suffix.lower() == ".csv":
-        outputs["--out (its settings file)"] = companion_settings_path(out)
-    replaced = guard_outputs(outputs, plan_inputs(plan_path, plan, products_path, rules_path),
-                             force)
+    names = ("--out", "--out (its review)", "--out (its settings file)")
+    outputs = dict(zip(names, output_paths(out), strict=False))
+    inputs = plan_inputs(plan_path, plan, products_path, rules_path)
+    inputs["the template"] = template_path
+    replaced = guard_outputs(outputs, inputs, force)
     context = plan_context(plan, plan_path, products_path, rules_path)
     for warning in context.warnings:
         warn(warning)
+    joining = {d.sku for d in plan.products if d.joins}
+    without_id = [p.sku for p in context.products if p.sku in joining and not p.sku_id]
+    if without_id:
+        shown = ", ".join(without_id[:10]) + (" …" if len(without_id) > 10 else "")
+        warn(f"{len(without_id)} joining product(s) have no sku_id (SKU ID) in the products "
+             f"file, so their SKU ID cell in the upload sheet is empty: {shown}")
     keep_backups(replaced)
     result = export_plan(context, out, options)
     record_written(list(result.paths))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import cli
 from pricing.formats.plans import load_plan_prices, read_plan
-from pricing.formats.sheets import PlanPrices
+from pricing.formats.sheets import PlanPrices, review_path
 
 runner = CliRunner()
 
@@ -81,10 +81,22 @@ def test_export_stock_factor_scales_activity_stock(tmp_path: Path) -> None:
     result = runner.invoke(cli.app, ["export", str(plan_path), "--out", str(out),
                                      "--stock-factor", "1.5"])
     assert result.exit_code == 0, result.output
-    rows = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
-    stock = {row[1]: row[6] for row in rows[1:]}
+    rows = list(openpyxl.load_workbook(review_path(out)).worksheets[0]
+                .iter_rows(values_only=True))
+    stock = {row[2]: row[7] for row in rows[1:]}
     assert stock["M18-911-WH"] == 600  # ceil(588 × 1.5) = 882, capped at the stock of 600
     assert stock["M24-AE86"] == 1890  # ceil(1260 × 1.5)
+    upload = list(openpyxl.load_workbook(out).worksheets[0].iter_rows(values_only=True))
+    assert sorted(row[3] for row in upload[1:]) == sorted(stock.values())
+
+
+def test_stock_factor_below_one_is_refused_as_it_would_offer_less_than_the_forecast(
+    tmp_path: Path,
+) -> None:
+    _, _, plan_path = plan_with_files(tmp_path)
+    result = runner.invoke(cli.app, ["export", str(plan_path), "--out",
+                                     str(tmp_path / "s.xlsx"), "--stock-factor", "0.8"])
+    assert result.exit_code == 2 and "at least 1" in result.stderr
 
 
 def test_report_writes_one_html_file(tmp_path: Path) -> None:
@@ -122,7 +134,9 @@ def test_plan_then_export_then_report_on_the_samples(tmp_path: Path) -> None:
     plan = read_plan(tmp_path / "plan.json")
     assert load_plan_prices(tmp_path / "报名表.xlsx") == PlanPrices.of_plan(plan)
     workbook = openpyxl.load_workbook(tmp_path / "报名表.xlsx")
-    assert workbook.sheetnames == ["商品报名表", "店铺设置"]
+    assert workbook.sheetnames == ["商品报名表"]
+    assert openpyxl.load_workbook(tmp_path / "报名表.review.xlsx").sheetnames == [
+        "核对表", "店铺设置"]
     assert (tmp_path / "report.html").stat().st_size > 1_000_000  # plotly.js is inlined
 
 

@@ -29,7 +29,7 @@ from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.plans import load_plan_prices
-from pricing.formats.sheets import PlanPrices, companion_settings_path, xlsx_text
+from pricing.formats.sheets import PlanPrices, companion_settings_path, review_path, xlsx_text
 from pricing.outputs.export import (
     ExportOptions,
     activity_stock,
@@ -39,11 +39,13 @@ from pricing.outputs.export import (
 from pricing.verify.checker import STORE
 from pricing.verify.store import store_setup
 
-ZH_HEADERS = ["商品ID", "SKU", "商品标题", "日常价", "活动价", "折扣", "活动库存", "每人限购",
-              "买二送一", "最低到手价", "单件最低毛利", "是否满足报名规则"]
-EN_HEADERS = ["Item ID", "SKU", "Title", "List price", "Activity price", "Discount",
-              "Activity stock", "Limit per buyer", "Buy 2 get 1", "Lowest paid price",
-              "Worst unit margin", "Meets sign-up rules"]
+ZH_HEADERS = ["商品ID", "SKU ID", "SKU", "商品标题", "日常价", "活动价", "折扣", "活动库存",
+              "预计销量", "库存", "每人限购", "买二送一", "最低到手价", "单件最低毛利",
+              "是否满足报名规则"]
+EN_HEADERS = ["Item ID", "SKU ID", "SKU", "Title", "List price", "Activity price", "Discount",
+              "Activity stock", "Expected units", "Stock", "Limit per buyer", "Buy 2 get 1",
+              "Lowest paid price", "Worst unit margin", "Meets sign-up rules"]
+UPLOAD_HEADERS = ["商品ID", "SKU ID", "活动价", "活动库存", "每人限购"]
 
 
 def _context(choices: dict | None = None, products: tuple[Product, ...] | None = None,
@@ -58,29 +60,54 @@ def _rows(path: Path, sheet: int = 0) -> list[list[object]]:
     return [[cell.value for cell in row] for row in workbook.worksheets[sheet].iter_rows()]
 
 
-def test_the_xlsx_sheet_has_the_columns_and_values_of_the_plan(tmp_path: Path) -> None:
+def test_the_review_has_the_columns_and_values_of_the_plan(tmp_path: Path) -> None:
     context = _context()
     out = tmp_path / "报名表.xlsx"
     result = export_plan(context, out)
-    rows = _rows(out)
+    assert result.paths == (out, review_path(out))
+    rows = _rows(review_path(out))
     assert rows[0] == ZH_HEADERS
-    by_sku = {row[1]: row for row in rows[1:]}
+    by_sku = {row[2]: dict(zip(ZH_HEADERS, row, strict=True)) for row in rows[1:]}
     assert set(by_sku) == {"M18-911-WH", "M18-GTR-BK", "M24-AE86", "M24-BTL-YL"}
     hero = by_sku["M18-911-WH"]
-    assert hero[0] == "680123450001" and hero[3] == 899.0 and hero[4] == 764.15
-    assert hero[5] == "8.5折" and hero[6] == 588 and hero[7] == 2 and hero[8] == "否"
-    assert hero[11] == "是"
+    assert hero["商品ID"] == "680123450001" and hero["日常价"] == 899.0
+    assert hero["活动价"] == 764.15 and hero["折扣"] == "8.5折 / 减15%"
+    assert hero["活动库存"] == 588 and hero["每人限购"] == 2 and hero["买二送一"] == "否"
+    assert hero["是否满足报名规则"] == "是"
     bounds = {v.sku: v.bound_fen for v in result.sheet.check.products}
-    assert round(hero[10] * 100) == bounds["M18-911-WH"]
-    assert by_sku["M24-BTL-YL"][6] == 40  # capped at stock
-    assert by_sku["M24-AE86"][8] == "是" and by_sku["M24-AE86"][7] is None
+    assert round(hero["单件最低毛利"] * 100) == bounds["M18-911-WH"]
+    assert by_sku["M24-BTL-YL"]["活动库存"] == 40  # capped at stock
+    assert by_sku["M24-AE86"]["买二送一"] == "是" and by_sku["M24-AE86"]["每人限购"] is None
+
+
+def test_the_upload_sheet_holds_only_the_platforms_columns(tmp_path: Path) -> None:
+    """GIVEN a plan, WHEN it is exported, THEN the file to upload has the platform's columns
+    and none of the internal figures (everyday price, margins, lowest paid, verdict)."""
+    context = _context()
+    out = tmp_path / "报名表.xlsx"
+    export_plan(context, out, ExportOptions(lang="en"))
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == ["商品报名表"]
+    rows = _rows(out)
+    assert rows[0] == UPLOAD_HEADERS  # the platform's headers, whatever --lang says
+    prices = {row[2] for row in rows[1:]}
+    assert prices == {d.activity_price_fen / 100 for d in context.plan.products if d.joins}
+    everything = {str(cell) for row in rows for cell in row}
+    assert not everything & {"899.0", "Worst unit margin", "单件最低毛利", "最低到手价"}
+    sheet = workbook.worksheets[0]
+    assert all(row[0].data_type == "s" and row[0].number_format == "@"
+               for row in sheet.iter_rows(min_row=2))
 
 
 def test_text_cells_are_text_and_formula_like_text_is_neutralised(tmp_path: Path) -> None:
     out = tmp_path / "sheet.xlsx"
     export_plan(_context(), out)
-    sheet = openpyxl.load_workbook(out).worksheets[0]
-    cells = {row[1].value: row for row in sheet.iter_rows(min_row=2)}
+    upload = openpyxl.load_workbook(out).worksheets[0]
+    assert all(cell.data_type != "f" for row in upload.iter_rows() for cell in row)
+    assert any(row[0].value == "-680123450018" and row[0].quotePrefix
+               for row in upload.iter_rows(min_row=2))
+    sheet = openpyxl.load_workbook(review_path(out)).worksheets[0]
+    cells = {row[2].value: [row[0], row[2], row[3]] for row in sheet.iter_rows(min_row=2)}
     formula_title = cells["M18-GTR-BK"][2]
     assert formula_title.value.startswith("=HYPERLINK") and formula_title.data_type == "s"
     assert formula_title.quotePrefix
@@ -93,9 +120,9 @@ def test_text_cells_are_text_and_formula_like_text_is_neutralised(tmp_path: Path
 def test_the_settings_sheet_lists_tiers_b2g1_mechanism_and_inputs(tmp_path: Path) -> None:
     out = tmp_path / "sheet.xlsx"
     export_plan(_context(), out)
-    workbook = openpyxl.load_workbook(out)
-    assert workbook.sheetnames == ["商品报名表", "店铺设置"]
-    rows = {(row[0], row[1]) for row in _rows(out, 1)}
+    workbook = openpyxl.load_workbook(review_path(out))
+    assert workbook.sheetnames == ["核对表", "店铺设置"]
+    rows = {(row[0], row[1]) for row in _rows(review_path(out), 1)}
     assert ("店铺优惠券", "199-15") in rows and ("店铺优惠券", "399-30") in rows
     assert ("买二送一", "是") in rows and ("平台机制", "cross_store") in rows
     assert ("rules.platform.commission_rate", "0.05") in rows
@@ -113,15 +140,18 @@ def test_reading_the_sheet_back_gives_the_plans_prices(tmp_path: Path, name: str
 def test_the_csv_is_utf8_with_bom_and_neutralises_formulas(tmp_path: Path) -> None:
     out = tmp_path / "sheet.csv"
     result = export_plan(_context(), out, ExportOptions(lang="en"))
-    assert result.paths == (out, companion_settings_path(out))
-    raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
+    review = review_path(out)
+    assert result.paths == (out, review, companion_settings_path(out))
+    assert companion_settings_path(review) == companion_settings_path(out)
+    raw = review.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and out.read_bytes().startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert rows[0] == EN_HEADERS
-    titles = {row[1]: row[2] for row in rows[1:]}
+    titles = {row[2]: row[3] for row in rows[1:]}
     assert titles["M18-GTR-BK"].startswith("'=HYPERLINK")
     assert titles["M24-BTL-YL"] == "'@大众甲壳虫 经典款"
-    assert all(not cell.startswith(("=", "+", "@")) for row in rows for cell in row)
+    assert all(not cell.startswith(("=", "+", "@")) or cell.startswith('="')
+               for row in rows for cell in row)
 
 
 def test_a_csv_sheet_without_its_companion_is_a_clear_error(tmp_path: Path) -> None:
@@ -157,7 +187,7 @@ def test_drop_failing_removes_the_failing_products_and_says_which(tmp_path: Path
     prices = load_plan_prices(out)
     assert prices.joins == {"M18-911-WH", "M18-GTR-BK"}
     assert prices.b2g1_members == {"M18-GTR-BK"}
-    removed = [row for row in _rows(out, 1) if row[0] == "已移除商品"]
+    removed = [row for row in _rows(review_path(out), 1) if row[0] == "已移除商品"]
     assert {row[1] for row in removed} == {"M24-AE86", "M24-BTL-YL"}
 
 
@@ -281,13 +311,17 @@ def test_export_then_import_is_the_identity(store: tuple, name: str, lang: str,
     )
     assert load_plan_prices(out) == expected
     titles = {p.sku: p.title for p in products}
+    review = review_path(out)
     if name.endswith(".xlsx"):
-        sheet = openpyxl.load_workbook(out).worksheets[0]
+        sheet = openpyxl.load_workbook(review).worksheets[0]
         for row in sheet.iter_rows(min_row=2, values_only=True):
-            assert (row[2] or "") == xlsx_text(titles[row[1]])
+            assert (row[3] or "") == xlsx_text(titles[row[2]])
     else:
         from pricing.formats.sheets import csv_text_back
 
-        text = out.read_bytes().decode("utf-8-sig")
+        def back(cell: str) -> str:  # an ID of digits is kept as ="…" for Excel
+            return cell[2:-1] if cell.startswith('="') else csv_text_back(cell)
+
+        text = review.read_bytes().decode("utf-8-sig")
         for row in list(csv.reader(io.StringIO(text, newline="")))[1:]:
-            assert csv_text_back(row[2]) == titles[csv_text_back(row[1])]
+            assert csv_text_back(row[3]) == titles[back(row[2])]

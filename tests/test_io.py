@@ -91,7 +91,7 @@ def test_the_xlsx_sample_with_chinese_headers_matches_the_csv() -> None:
         .worksheets[0]
         .iter_rows(max_row=1, values_only=True)
     )
-    assert header[:3] == ("SKU编码", "商品ID", "商品标题")
+    assert header[:4] == ("SKU编码", "商品ID", "SKU ID", "商品标题")
     assert load_products(xlsx) == load_products(sample_products_path())
 
 

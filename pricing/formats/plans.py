@@ -16,7 +16,12 @@ from pricing.formats.plan_workbook import (
     read_plan_workbook,
     write_plan_workbook,
 )
-from pricing.formats.sheets import PlanPrices, plan_prices_of_csv, plan_prices_of_workbook
+from pricing.formats.sheets import (
+    PlanPrices,
+    plan_prices_of_csv,
+    plan_prices_of_workbook,
+    review_path,
+)
 from pricing.formats.tables import open_workbook
 
 
@@ -60,9 +65,13 @@ def load_plan_prices(path: Path) -> PlanPrices:
 
     A sheet gives the joining SKUs (its rows), their activity prices and B2G1 flags; the coupon
     tiers and B2G1 come from its settings (the ``店铺设置`` sheet of an ``.xlsx``, or the
-    ``<name>.settings.csv`` companion of a ``.csv``). Every bad value is reported at once.
+    ``<name>.settings.csv`` companion of a ``.csv``). An upload sheet written by ``export`` is
+    read through its review beside it (``<name>.review.xlsx`` / ``.review.csv``), which names
+    the SKUs. Every bad value is reported at once.
     """
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".csv") and review_path(path).is_file():
+        path = review_path(path)
     if suffix == ".json":
         return PlanPrices.of_plan(read_plan(path), str(path))
     if suffix == ".xlsx":

@@ -75,6 +75,8 @@ class ProductColumn:
 PRODUCT_COLUMNS: tuple[ProductColumn, ...] = (
     ProductColumn("sku", ("SKU编码",), True, "unique, non-empty"),
     ProductColumn("item_id", ("商品ID",), False, "defaults to sku"),
+    ProductColumn("sku_id", ("SKU ID", "SKUID"), False,
+                  "the platform's numeric SKU ID (digits); empty = not known yet"),
     ProductColumn("title", ("商品标题",), False, "free text"),
     ProductColumn("category", ("类目",), False, "free text"),
     ProductColumn(
@@ -401,6 +403,7 @@ class _ProductColumns:
 
     sku: list[str]
     item_id: list[str]
+    sku_id: list[str]
     title: list[str]
     category: list[str]
     role: list[Role]
@@ -532,6 +535,13 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
         )
         elasticity = _optional(values, given)
     b2g1 = _check_b2g1(check)
+    sku_ids = check.texts("sku_id")
+    check.report(
+        "sku_id",
+        np.array([text != "" and not (text.isascii() and text.isdigit()) for text in sku_ids],
+                 dtype=bool),
+        "expected the platform's numeric SKU ID (digits only), or an empty cell",
+    )
 
     problems = check.sorted_problems()
     if any(p.severity == "error" for p in problems):
@@ -546,6 +556,7 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
     columns = _ProductColumns(
         sku=skus,
         item_id=items,
+        sku_id=sku_ids,
         title=check.texts("title"),
         category=check.texts("category"),
         role=roles,
@@ -587,10 +598,11 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
     append = products.append
     with _gc_paused():
         for (
-            sku, item_id, title, category, role, list_price_fen, lowest_price_fen,
+            sku, item_id, sku_id, title, category, role, list_price_fen, lowest_price_fen,
             unit_cost_fen, stock, base_units, elasticity, purchase_limit, b2g1_eligible,
         ) in zip(
-            columns.sku, columns.item_id, columns.title, columns.category, columns.role,
+            columns.sku, columns.item_id, columns.sku_id, columns.title, columns.category,
+            columns.role,
             columns.list_price_fen, columns.lowest_price_fen, columns.unit_cost_fen,
             columns.stock, columns.base_units, columns.elasticity, columns.purchase_limit,
             columns.b2g1_eligible, strict=True,
@@ -602,6 +614,7 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
                 {
                     "sku": sku,
                     "item_id": item_id,
+                    "sku_id": sku_id,
                     "title": title,
                     "category": category,
                     "role": role,

@@ -94,12 +94,15 @@ class SheetColumn:
 
 SHEET_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("item_id", "商品ID", "Item ID"),
+    SheetColumn("sku_id", "SKU ID", "SKU ID"),
     SheetColumn("sku", "SKU", "SKU"),
     SheetColumn("title", "商品标题", "Title"),
     SheetColumn("list_price", "日常价", "List price"),
     SheetColumn("activity_price", "活动价", "Activity price"),
     SheetColumn("discount", "折扣", "Discount"),
     SheetColumn("activity_stock", "活动库存", "Activity stock"),
+    SheetColumn("expected_units", "预计销量", "Expected units"),
+    SheetColumn("stock", "库存", "Stock"),
     SheetColumn("purchase_limit", "每人限购", "Limit per buyer"),
     SheetColumn("b2g1", "买二送一", "Buy 2 get 1"),
     SheetColumn("lowest_paid", "最低到手价", "Lowest paid price"),
@@ -118,8 +121,18 @@ NONE = {"zh": "无", "en": "none"}
 
 
 def companion_settings_path(sheet_path: Path) -> Path:
-    """Where a CSV sheet's settings live: ``报名表.csv`` → ``报名表.settings.csv``."""
-    return sheet_path.with_name(f"{sheet_path.stem}.settings.csv")
+    """Where a CSV sheet's settings live: ``报名表.csv`` (or its review ``报名表.review.csv``)
+    → ``报名表.settings.csv``."""
+    return sheet_path.with_name(f"{sheet_path.stem.removesuffix(REVIEW_SUFFIX)}.settings.csv")
+
+
+REVIEW_SUFFIX = ".review"
+
+
+def review_path(upload_path: Path) -> Path:
+    """Where the review of an upload sheet lives: ``报名表.xlsx`` → ``报名表.review.xlsx``
+    (the internal figures and the store settings, never uploaded)."""
+    return upload_path.with_name(f"{upload_path.stem}{REVIEW_SUFFIX}{upload_path.suffix}")
 
 
 def tier_text(tier: CouponTier) -> str:
@@ -167,6 +180,8 @@ def _cell_text(value: object, from_csv: bool) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value)
+    if from_csv and text.startswith('="') and text.endswith('"'):
+        return text[2:-1]  # an ID kept as text for Excel (="5012345600001")
     return csv_text_back(text) if from_csv else text
 
 

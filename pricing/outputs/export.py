@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from models.cart import Cart
-from models.money import discount_label, format_yuan, fraction_floor_fen, short_yuan
+from models.money import format_yuan, fraction_floor_fen, short_yuan
 from models.plan import Plan
 from models.product import Product
 from models.rules import CouponTier, Rules, mechanism_label
@@ -68,21 +68,32 @@ from pricing.formats.sheets import (
     PlanPrices,
     companion_settings_path,
     csv_safe_text,
+    review_path,
     sheet_safe,
     starts_like_formula,
     tier_text,
     write_rows_csv,
     xlsx_text,
 )
+from pricing.outputs.i18n import level_forms
+from pricing.outputs.upload import (
+    TEMPLATE_TMALL,
+    UploadResult,
+    UploadRow,
+    csv_id,
+    fill_template,
+    write_tmall_csv,
+    write_tmall_xlsx,
+)
 from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
 LANGS = ("zh", "en")
-SHEET_TITLE = {"zh": "商品报名表", "en": "Submission"}
+SHEET_TITLE = {"zh": "核对表", "en": "Review"}  # the review workbook's table (never uploaded)
 MONEY_COLUMNS = {"list_price", "activity_price", "lowest_paid", "worst_unit_margin"}
-WHOLE_COLUMNS = {"activity_stock", "purchase_limit"}
-TEXT_ID_COLUMNS = {"item_id", "sku"}
+WHOLE_COLUMNS = {"activity_stock", "purchase_limit", "expected_units", "stock"}
+TEXT_ID_COLUMNS = {"item_id", "sku_id", "sku"}
 CENTRED_COLUMNS = {"discount", "b2g1", "meets_signup"}
 MAX_DROP_ROUNDS = 50
 
@@ -94,13 +105,14 @@ class ExportOptions:
     lang: str = "zh"
     stock_factor: Decimal = Decimal(1)
     drop_failing: bool = False
+    template: str = TEMPLATE_TMALL  # "tmall", or the path of the merchant's template .xlsx
 
     def __post_init__(self) -> None:
         problems = []
         if self.lang not in LANGS:
             problems.append(Problem("--lang", "expected zh or en", value=self.lang))
-        if not self.stock_factor.is_finite() or self.stock_factor <= 0:
-            problems.append(Problem("--stock-factor", "expected a number above 0, e.g. 1.2",
+        if not self.stock_factor.is_finite() or self.stock_factor < 1:
+            problems.append(Problem("--stock-factor", "expected a number of at least 1, e.g. 1.2",
                                     value=str(self.stock_factor)))
         if problems:
             raise InputError(problems)
@@ -134,6 +146,9 @@ class SheetRow:
     lowest_paid_fen: int
     worst_unit_margin_fen: int
     meets_signup: bool
+    sku_id: str = ""
+    expected_units: float = 0.0
+    stock: int = 0
 
 
 @dataclass(frozen=True)
@@ -324,9 +339,13 @@ def lowest_paid_fen(
 
 
 def activity_stock(expected_units: float, stock: int, factor: Decimal) -> int:
-    """``ceil(expected_units × factor)``, in exact decimals, never above ``stock``."""
-    wanted = (Decimal(repr(expected_units)) * factor).to_integral_value(rounding=ROUND_CEILING)
-    return max(0, min(int(wanted), stock))
+    """The activity stock of a SKU: ``ceil(expected_units × factor)`` in exact decimals, never
+    below the forecast ``ceil(expected_units)`` (a factor below 1 is refused by the options),
+    and never above ``stock`` (what cannot be sold is not offered)."""
+    forecast = Decimal(repr(expected_units))
+    wanted = (forecast * factor).to_integral_value(rounding=ROUND_CEILING)
+    at_least = forecast.to_integral_value(rounding=ROUND_CEILING)
+    return max(0, min(int(max(wanted, at_least)), stock))
 
 
 def prepare_sheet(context: PlanContext, options: ExportOptions | None = None) -> SubmissionSheet:
@@ -362,6 +381,9 @@ def prepare_sheet(context: PlanContext, options: ExportOptions | None = None) ->
             lowest_paid_fen=lowest[product.sku],
             worst_unit_margin_fen=verdicts[product.sku].bound_fen,
             meets_signup=True,
+            sku_id=product.sku_id,
+            expected_units=decision.expected_units,
+            stock=product.stock,
         ))
     return SubmissionSheet(
         plan=context.plan, rules=context.rules, rows=tuple(rows), prices=prices, check=check,
@@ -380,12 +402,15 @@ def sheet_values(row: SheetRow, lang: str) -> list[Any]:
     """A row's cells in column order: money as Decimal yuan, counts as int, the rest text."""
     values: dict[str, Any] = {
         "item_id": row.item_id,
+        "sku_id": row.sku_id,
         "sku": row.sku,
         "title": row.title,
         "list_price": Decimal(format_yuan(row.list_price_fen)),
         "activity_price": Decimal(format_yuan(row.activity_price_fen)),
-        "discount": discount_label(row.level, lang),
+        "discount": level_forms(row.level, lang),
         "activity_stock": row.activity_stock,
+        "expected_units": round(row.expected_units),
+        "stock": row.stock,
         "purchase_limit": row.purchase_limit,
         "b2g1": _yes_no(row.b2g1, lang),
         "lowest_paid": Decimal(format_yuan(row.lowest_paid_fen)),
@@ -413,8 +438,9 @@ _NOTES = {
               "handling and its share of free shipping.",
     },
     "activity_stock": {
-        "zh": "预计销量 × 库存系数，向上取整，不超过库存。",
-        "en": "Expected units × the stock factor, rounded up, never above stock.",
+        "zh": "预计销量 × 库存系数（至少为 1），向上取整：不低于预计销量，不超过库存。",
+        "en": "Expected units × the stock factor (at least 1), rounded up: never below the "
+              "forecast, never above stock.",
     },
 }
 
@@ -561,9 +587,11 @@ def _write_xlsx(sheet: SubmissionSheet, path: Path, lang: str) -> None:
     save_workbook_atomic(workbook, path)
 
 
-def _csv_cell(value: Any) -> str:
+def _csv_cell(key: str, value: Any) -> str:
     if value is None:
         return ""
+    if key in TEXT_ID_COLUMNS:
+        return csv_id(str(value))
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, int):
@@ -573,7 +601,8 @@ def _csv_cell(value: Any) -> str:
 
 def _write_csv(sheet: SubmissionSheet, path: Path, lang: str) -> Path:
     header = [csv_safe_text(column.header(lang)) for column in SHEET_COLUMNS]
-    rows = [header] + [[_csv_cell(value) for value in sheet_values(row, lang)]
+    rows = [header] + [[_csv_cell(column.key, value) for column, value
+                        in zip(SHEET_COLUMNS, sheet_values(row, lang), strict=True)]
                        for row in sheet.rows]
     companion = companion_settings_path(path)
     write_rows_csv(companion, [[csv_safe_text(value) for value in row]
@@ -582,19 +611,50 @@ def _write_csv(sheet: SubmissionSheet, path: Path, lang: str) -> Path:
     return companion
 
 
-def write_sheet(sheet: SubmissionSheet, path: Path, lang: str = "zh") -> tuple[Path, ...]:
-    """Write the sheet by the suffix of ``path`` (``.xlsx``, or ``.csv`` + its companion).
+def upload_rows(sheet: SubmissionSheet) -> list[UploadRow]:
+    """What the upload sheet says of each joining SKU."""
+    return [UploadRow(item_id=row.item_id, sku_id=row.sku_id, sku=row.sku,
+                      activity_price_fen=row.activity_price_fen,
+                      activity_stock=row.activity_stock, purchase_limit=row.purchase_limit)
+            for row in sheet.rows]
 
-    Returns the files written. Each is written atomically; a CSV's companion settings file is
-    written first, so a sheet never appears without its settings.
+
+def output_paths(path: Path) -> tuple[Path, ...]:
+    """Every file ``export`` writes for ``--out path``: the upload sheet, its review, and for a
+    CSV the settings companion."""
+    review = review_path(path)
+    if path.suffix.lower() == ".csv":
+        return (path, review, companion_settings_path(review))
+    return (path, review)
+
+
+def write_sheet(
+    sheet: SubmissionSheet, path: Path, lang: str = "zh", template: str = TEMPLATE_TMALL
+) -> tuple[tuple[Path, ...], UploadResult]:
+    """Write the upload sheet to ``path`` and the review beside it (``<name>.review.xlsx``, or
+    for ``.csv`` the review and the settings companion).
+
+    The review (with the settings) is written first, so an upload sheet never appears without
+    the review that reading it back needs. Each file is written atomically.
     """
     suffix = path.suffix.lower()
+    review = review_path(path)
     if suffix == ".xlsx":
-        _write_xlsx(sheet, path, lang)
-        return (path,)
+        _write_xlsx(sheet, review, lang)
+        rows = upload_rows(sheet)
+        if template == TEMPLATE_TMALL:
+            upload = write_tmall_xlsx(rows, path)
+        else:
+            upload = fill_template(rows, Path(template), path)
+        return (path, review), upload
     if suffix == ".csv":
-        companion = _write_csv(sheet, path, lang)
-        return (path, companion)
+        if template != TEMPLATE_TMALL:
+            raise InputError([Problem("--template", "a template .xlsx is filled into an .xlsx "
+                                      "--out; a .csv sheet has the tmall columns",
+                                      value=template)])
+        companion = _write_csv(sheet, review, lang)
+        upload = write_tmall_csv(upload_rows(sheet), path)
+        return (path, review, companion), upload
     raise InputError([Problem(str(path), "a submission sheet ends in .xlsx or .csv",
                               value=path.suffix)])
 
@@ -605,6 +665,7 @@ class ExportResult:
 
     sheet: SubmissionSheet
     paths: tuple[Path, ...]
+    upload: UploadResult | None = None
 
 
 def export_plan(
@@ -616,4 +677,5 @@ def export_plan(
         raise InputError([Problem(str(out), "a submission sheet ends in .xlsx or .csv",
                                   value=out.suffix)])
     sheet = prepare_sheet(context, options)
-    return ExportResult(sheet=sheet, paths=write_sheet(sheet, out, options.lang))
+    paths, upload = write_sheet(sheet, out, options.lang, options.template)
+    return ExportResult(sheet=sheet, paths=paths, upload=upload)

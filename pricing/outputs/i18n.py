@@ -423,4 +423,10 @@ ZH: dict[str, str] = {
         "替换不是 price-opt 写出（或之后被编辑过）的输出文件；当前文件另存为 NAME.bak。",
     "kept the previous {path} as {backup}": "原有的 {path} 已另存为 {backup}",
     "interrupted:": "已中断：",
+    "tmall (the platform's 商品报名表 columns: 商品ID, SKU ID, 活动价, 活动库存, 每人限购), or your downloaded template .xlsx, filled by header name.":
+        "tmall（平台商品报名表的列：商品ID、SKU ID、活动价、活动库存、每人限购），或你下载的报名模板 .xlsx（按表头名称填写）。",
+    "Upload sheet {path} ({template}, sheet {sheet}): {filled} rows filled in the template, {appended} added; review (internal figures, never uploaded): {review}":
+        "上传表 {path}（{template}，工作表 {sheet}）：填写模板中已有的 {filled} 行，新增 {appended} 行；核对表（内部数据，勿上传）：{review}",
+    "{count} joining product(s) have no sku_id (SKU ID) in the products file, so their SKU ID cell in the upload sheet is empty: {skus}":
+        "{count} 个报名商品在商品文件中没有 sku_id（SKU ID），上传表中它们的 SKU ID 为空：{skus}",
 }

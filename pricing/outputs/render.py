@@ -582,6 +582,16 @@ def render_export(console: Console, err_console: Console, run: ExportRun, show: 
             + tr("Price: activity price; Lowest: least paid per unit; Worst: least unit margin",
                  lang),
         )
+    upload = run.result.upload
+    if upload is not None:
+        say(console, None, tr(
+            "Upload sheet {path} ({template}, sheet {sheet}): {filled} rows filled in the "
+            "template, {appended} added; review (internal figures, never uploaded): {review}",
+            lang, path=str(upload.path), template=upload.template, sheet=upload.sheet,
+            filled=upload.filled, appended=upload.appended,
+            review=", ".join(str(p) for p in run.result.paths[1:])))
+        for note in upload.notes:
+            say(console, "yellow", f"  · {note}")
     members = len(sheet.prices.b2g1_members)
     removed = (tr("; {count} removed", lang, count=len({f.sku for f in sheet.dropped}))
                if sheet.dropped else "")
