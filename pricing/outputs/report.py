@@ -21,15 +21,17 @@ export refuses it; the report explains it).
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from models.cart import Cart
 from models.money import (
@@ -47,7 +49,7 @@ from pricing.formats.atomic import write_text_atomic
 from pricing.formats.carts import cart_to_json
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.sheets import PlanPrices
-from pricing.verify.checker import STORE, CheckReport, ProductCheck, cart_margins, check_store
+from pricing.verify.checker import STORE, CheckReport, cart_margins, check_store
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
@@ -203,16 +205,6 @@ def _optional_yuan(value: Fraction | None) -> str:
     return "—" if value is None else _yuan(value)
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _script_json(value: object) -> str:
-    """JSON safe inside a ``<script>`` element."""
-    text = json.dumps(value, ensure_ascii=False)
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
 @dataclass(frozen=True)
 class ReportData:
     """Everything the page shows, computed before any HTML is written."""
@@ -294,11 +286,11 @@ def _waterfall_trace(waterfall: Waterfall, text: dict[str, str]) -> dict[str, An
     }
 
 
-def _waterfall_html(data: ReportData, text: dict[str, str]) -> str:
+def _waterfall_view(data: ReportData, text: dict[str, str]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
 
     if not data.waterfalls:
-        return ""
+        return None
     first = _waterfall_trace(data.waterfalls[0], text)
     figure = go.Figure(go.Waterfall(
         x=first["x"], y=first["y"], measure=first["measure"], text=first["text"],
@@ -317,39 +309,25 @@ def _waterfall_html(data: ReportData, text: dict[str, str]) -> str:
         plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
     )
     figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#7f8c8d")
-    chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id="waterfall",
-                           config=_PLOT_CONFIG)
-    options = "".join(
-        f'<option value="{i}">{_esc(w.sku)} — {_esc(w.title[:40])} '
-        f"({text['margin']} ¥{_yuan(w.margin)})</option>"
-        for i, w in enumerate(data.waterfalls)
-    )
-    payload = [
-        {**_waterfall_trace(w, text), "title": _waterfall_title(w)} for w in data.waterfalls
-    ]
-    limited = (
-        f'<p class="note">{_esc(text["more_waterfalls"].format(n=len(data.waterfalls)))}</p>'
-        if data.waterfalls_limited and len(data.waterfalls) >= WATERFALLS_AT_MOST else ""
-    )
-    return f"""
-<section>
-  <h2>{_esc(text["waterfall"])}</h2>
-  <p class="note">{_esc(text["waterfall_note"])}</p>{limited}
-  <label class="pick">{_esc(text["pick"])}
-    <select id="waterfall-pick">{options}</select></label>
-  {chart}
-  <script>
-  (function () {{
-    const waterfalls = {_script_json(payload)};
-    const pick = document.getElementById("waterfall-pick");
-    pick.addEventListener("change", function () {{
-      const w = waterfalls[Number(pick.value)];
-      Plotly.restyle("waterfall", {{x: [w.x], y: [w.y], measure: [w.measure], text: [w.text]}});
-      Plotly.relayout("waterfall", {{"title.text": w.title, "yaxis.range": w.range}});
-    }});
-  }})();
-  </script>
-</section>"""
+    limited = data.waterfalls_limited and len(data.waterfalls) >= WATERFALLS_AT_MOST
+    return {
+        "chart": _chart(figure, "waterfall"),
+        "options": [
+            f"{w.sku} — {w.title[:40]} ({text['margin']} ¥{_yuan(w.margin)})"
+            for w in data.waterfalls
+        ],
+        "payload": [
+            {**_waterfall_trace(w, text), "title": _waterfall_title(w)} for w in data.waterfalls
+        ],
+        "limited": text["more_waterfalls"].format(n=len(data.waterfalls)) if limited else None,
+    }
+
+
+def _chart(figure: Any, div_id: str) -> Markup:
+    """A plotly figure as an HTML fragment (its data escaped by plotly for a script element)."""
+    return Markup(figure.to_html(
+        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG
+    ))
 
 
 def _waterfall_title(waterfall: Waterfall) -> str:
@@ -357,13 +335,13 @@ def _waterfall_title(waterfall: Waterfall) -> str:
     return f"{waterfall.sku}{units} · {waterfall.title[:40]}"
 
 
-def _fifty_html(data: ReportData, text: dict[str, str]) -> str:
+def _fifty_view(data: ReportData, text: dict[str, str]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
 
     products = data.context.products
     verdicts = data.fifty.products
     if not verdicts:
-        return ""
+        return None
     order = sorted(range(len(verdicts)), key=lambda i: verdicts[i].bound_fen)
     loses = [not verdicts[i].proven_safe for i in order]
     figure = go.Figure(go.Bar(
@@ -393,18 +371,13 @@ def _fifty_html(data: ReportData, text: dict[str, str]) -> str:
         bargap=0 if many else 0.15,
     )
     figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#2c3e50", zerolinewidth=2)
-    chart = figure.to_html(full_html=False, include_plotlyjs=False, div_id="fifty",
-                           config=_PLOT_CONFIG)
     losers = sum(loses)
-    summary = (f"{losers} / {len(verdicts)} {text['losers']}" if losers
-               else text["none_lose"])
-    badge = "bad" if losers else "good"
-    return f"""
-<section>
-  <h2>{_esc(text["fifty"])}</h2>
-  <p class="note">{_esc(text["fifty_note"])} <span class="badge {badge}">{_esc(summary)}</span></p>
-  {chart}
-</section>"""
+    return {
+        "chart": _chart(figure, "fifty"),
+        "summary": f"{losers} / {len(verdicts)} {text['losers']}" if losers
+        else text["none_lose"],
+        "badge": "bad" if losers else "good",
+    }
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -417,59 +390,52 @@ def _delta(value: int, baseline: int) -> str:
     return f"{sign}{_money(abs(change))}{share}"
 
 
-def _headline_html(data: ReportData, text: dict[str, str]) -> str:
+def _headline_view(data: ReportData, text: dict[str, str]) -> dict[str, Any]:
+    """The banner (failing products), the four cards and the plan's particulars."""
     plan = data.context.plan
     joining = sum(d.joins for d in plan.products)
     members = sum(d.b2g1 for d in plan.products)
-    tiers = "".join(
-        f'<span class="chip">{_esc(_tier_label(t.threshold_fen, t.amount_fen, text))}</span>'
-        for t in plan.coupon_tiers
-    ) or f'<span class="chip muted">{_esc(text["no_coupon"])}</span>'
     worst = min((v.bound_fen for v in data.check.products), default=0)
     cards = [
         (text["revenue"], _money(plan.expected_revenue_fen),
-         f"{text['baseline']} {_money(plan.baseline_revenue_fen)}\n"
-         f"{_delta(plan.expected_revenue_fen, plan.baseline_revenue_fen)}"),
+         [f"{text['baseline']} {_money(plan.baseline_revenue_fen)}",
+          _delta(plan.expected_revenue_fen, plan.baseline_revenue_fen)]),
         (text["profit"], _money(plan.objective_fen),
-         f"{text['baseline']} {_money(plan.baseline_profit_fen)}\n"
-         f"{_delta(plan.objective_fen, plan.baseline_profit_fen)}"),
+         [f"{text['baseline']} {_money(plan.baseline_profit_fen)}",
+          _delta(plan.objective_fen, plan.baseline_profit_fen)]),
         (text["joining"], f"{joining} / {len(plan.products)}",
-         f"{len(plan.products) - joining} {text['out']}"),
-        (text["worst"], f"¥{format_yuan(worst)}", text["worst_note"]),
+         [f"{len(plan.products) - joining} {text['out']}"]),
+        (text["worst"], f"¥{format_yuan(worst)}", [text["worst_note"]]),
     ]
-    card_html = "".join(
-        f'<div class="card"><div class="label">{_esc(label)}</div>'
-        f'<div class="value">{_esc(value)}</div>'
-        f'<div class="sub">{_esc(sub).replace(chr(10), "<br>")}</div></div>'
-        for label, value, sub in cards
-    )
     failing = [v.sku for v in data.check.products if not v.proven_safe]
-    banner = (
-        f'<div class="banner">{_esc(text["fails"])} {_esc(", ".join(failing[:30]))}</div>'
-        if failing else ""
-    )
-    b2g1 = f"{members} {text['products']}" if members else text["b2g1_off"]
     solver = plan.solver
     gap = "—" if solver.gap is None else f"{solver.gap:.3%}"
-    meta = [
-        (text["ladder"], tiers),
-        (text["b2g1"], _esc(b2g1)),
-        (text["status"], _esc(f"{plan.status.value} · {solver.name} ({solver.method}) · gap {gap}"
-                              f" · {solver.seconds:.2f} s")),
+    meta: list[dict[str, Any]] = [
+        {"key": text["ladder"], "chips": [
+            _tier_label(t.threshold_fen, t.amount_fen, text) for t in plan.coupon_tiers
+        ]},
+        {"key": text["b2g1"], "value": f"{members} {text['products']}" if members
+         else text["b2g1_off"]},
+        {"key": text["status"], "value": f"{plan.status.value} · {solver.name} "
+         f"({solver.method}) · gap {gap} · {solver.seconds:.2f} s"},
     ]
     inputs = plan.inputs
     if inputs is not None:
         meta += [
-            (text["made"], _esc(f"{inputs.created_at} · price-opt {inputs.price_opt_version}")),
-            (text["products_file"],
-             _esc(f"{inputs.products_file} ({inputs.products_sha256[:12]})")),
-            (text["rules_file"], _esc(f"{inputs.rules_file or '—'}"
-                                      f" ({(inputs.rules_sha256 or '')[:12]})")),
+            {"key": text["made"], "value": f"{inputs.created_at} · price-opt "
+             f"{inputs.price_opt_version}"},
+            {"key": text["products_file"],
+             "value": f"{inputs.products_file} ({inputs.products_sha256[:12]})"},
+            {"key": text["rules_file"],
+             "value": f"{inputs.rules_file or '—'} ({(inputs.rules_sha256 or '')[:12]})"},
         ]
-    meta_html = "".join(f"<dt>{_esc(k)}</dt><dd>{v}</dd>" for k, v in meta)
-    return f"""{banner}
-<section class="cards">{card_html}</section>
-<section><dl class="meta">{meta_html}</dl></section>"""
+    for item in meta:
+        item.setdefault("chips", None)
+    return {
+        "failing": ", ".join(failing[:30]),
+        "cards": [{"label": label, "value": value, "sub": sub} for label, value, sub in cards],
+        "meta": meta,
+    }
 
 
 def _tier_label(threshold: int, amount: int, text: dict[str, str]) -> str:
@@ -480,21 +446,20 @@ def _tier_label(threshold: int, amount: int, text: dict[str, str]) -> str:
             else f"¥{short_yuan(amount)} off, no threshold")
 
 
-def _table_html(data: ReportData, text: dict[str, str], lang: str) -> str:
-    plan = data.context.plan
+_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("sku", "text"), ("name", "text"), ("joins", "text"), ("list_price", "num"),
+    ("activity_price", "num"), ("discount", "num"), ("b2g1", "text"), ("units_col", "num"),
+    ("revenue_col", "num"), ("profit_col", "num"), ("bound", "num"), ("witness", "num"),
+    ("fifty_col", "num"),
+)
+
+
+def _table_view(data: ReportData, text: dict[str, str], lang: str) -> dict[str, Any]:
+    """Every product's row: each cell as shown, its sort key and its style."""
     verdicts = {v.sku: v for v in data.check.products}
     fifty = {v.sku: v for v in data.fifty.products}
-    columns: list[tuple[str, str]] = [
-        ("sku", "text"), ("name", "text"), ("joins", "text"), ("list_price", "num"),
-        ("activity_price", "num"), ("discount", "num"), ("b2g1", "text"), ("units_col", "num"),
-        ("revenue_col", "num"), ("profit_col", "num"), ("bound", "num"), ("witness", "num"),
-        ("fifty_col", "num"),
-    ]
-    head = "".join(
-        f'<th data-kind="{kind}" class="{kind}">{_esc(text[key])}</th>' for key, kind in columns
-    )
-    body: list[str] = []
-    for decision in plan.products:
+    rows: list[list[dict[str, Any]]] = []
+    for decision in data.context.plan.products:
         verdict = verdicts.get(decision.sku)
         at_half = fifty.get(decision.sku)
         witness_margin = None if verdict is None else verdict.witness_margin
@@ -519,144 +484,67 @@ def _table_html(data: ReportData, text: dict[str, str], lang: str) -> str:
              0 if at_half is None else at_half.bound_fen,
              "bad" if at_half is not None and not at_half.proven_safe else ""),
         ]
-        row = "".join(
-            f'<td data-v="{_esc(sort)}" class="{kind} {css}">{_esc(shown)}</td>'
-            for (shown, sort, css), (_, kind) in zip(cells, columns, strict=True)
-        )
-        body.append(f"<tr>{row}</tr>")
-    return f"""
-<section>
-  <h2>{_esc(text["table"])}</h2>
-  <div class="table-wrap"><table id="products" class="sortable">
-    <thead><tr>{head}</tr></thead>
-    <tbody>{"".join(body)}</tbody>
-  </table></div>
-</section>"""
+        rows.append([
+            {"shown": shown, "sort": sort, "kind": kind, "css": css}
+            for (shown, sort, css), (_, kind) in zip(cells, _TABLE_COLUMNS, strict=True)
+        ])
+    columns = [{"label": text[key], "kind": kind} for key, kind in _TABLE_COLUMNS]
+    return {"columns": columns, "rows": rows}
 
 
-def _carts_html(data: ReportData, text: dict[str, str]) -> str:
+_CART_COLUMNS = ("sku", "store", "qty", "unit_price", "subtotal", "official", "store_activity",
+                 "coupon", "cross", "paid_col", "receives")
+
+
+def _carts_view(data: ReportData, text: dict[str, str]) -> dict[str, Any]:
+    """Each product's worst cart, tightest first: its lines quoted, and the cart file."""
     products = data.context.products
-    parts: list[str] = []
     order = sorted(range(len(products)), key=lambda i: data.check.products[i].bound_fen)
+    items = []
     for i in order:
         verdict = data.check.products[i]
-        if verdict.witness is None:
+        cart = verdict.witness
+        if cart is None:
             continue
-        parts.append(_cart_html(products[i], verdict, text))
-    note = (
-        f'<p class="note">{_esc(text["no_witness"])}</p>'
-        if data.check.unchecked_witnesses else ""
+        result = quote(cart)
+        items.append({
+            "sku": products[i].sku,
+            "title": products[i].title[:40],
+            "margin": "—" if verdict.witness_margin is None else _yuan(verdict.witness_margin),
+            "css": "bad" if verdict.witness_margin is not None and verdict.witness_margin < 0
+            else "",
+            "bound": format_yuan(verdict.bound_fen),
+            "lines": [
+                (line.sku, line.store, line.quantity, format_yuan(line.unit_price_fen),
+                 format_yuan(q.subtotal_fen), format_yuan(q.official_discount_fen),
+                 format_yuan(q.activity_discount_fen), format_yuan(q.coupon_discount_fen),
+                 format_yuan(q.cross_store_discount_fen), format_yuan(q.paid_fen),
+                 format_yuan(q.merchant_receives_fen))
+                for line, q in zip(cart.lines, result.lines, strict=True)
+            ],
+            "json": json.dumps(cart_to_json(cart), ensure_ascii=False, indent=2),
+        })
+    return {
+        "header": [text[key] for key in _CART_COLUMNS],
+        "entries": items,
+        "limited": bool(data.check.unchecked_witnesses),
+    }
+
+
+@cache
+def _templates() -> Environment:
+    """The report's templates (package data beside this module), HTML-escaped by default."""
+    return Environment(
+        loader=PackageLoader("pricing.outputs", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
     )
-    return f"""
-<section>
-  <h2>{_esc(text["carts"])}</h2>{note}
-  {"".join(parts)}
-</section>"""
-
-
-def _cart_html(product: Product, verdict: ProductCheck, text: dict[str, str]) -> str:
-    cart = verdict.witness
-    assert cart is not None
-    result = quote(cart)
-    header = "".join(
-        f"<th>{_esc(text[key])}</th>"
-        for key in ("sku", "store", "qty", "unit_price", "subtotal", "official",
-                    "store_activity", "coupon", "cross", "paid_col", "receives")
-    )
-    rows = "".join(
-        "<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in (
-            line.sku, line.store, line.quantity, format_yuan(line.unit_price_fen),
-            format_yuan(q.subtotal_fen), format_yuan(q.official_discount_fen),
-            format_yuan(q.activity_discount_fen), format_yuan(q.coupon_discount_fen),
-            format_yuan(q.cross_store_discount_fen), format_yuan(q.paid_fen),
-            format_yuan(q.merchant_receives_fen),
-        )) + "</tr>"
-        for line, q in zip(cart.lines, result.lines, strict=True)
-    )
-    margin = "—" if verdict.witness_margin is None else _yuan(verdict.witness_margin)
-    css = "bad" if verdict.witness_margin is not None and verdict.witness_margin < 0 else ""
-    cart_json = json.dumps(cart_to_json(cart), ensure_ascii=False, indent=2)
-    return f"""
-<details>
-  <summary><b>{_esc(product.sku)}</b> {_esc(product.title[:40])} —
-    {_esc(text["witness"])} <span class="{css}">¥{_esc(margin)}</span> ·
-    {_esc(text["bound"])} ¥{_esc(format_yuan(verdict.bound_fen))}</summary>
-  <div class="table-wrap"><table class="cart"><thead><tr>{header}</tr></thead>
-  <tbody>{rows}</tbody></table></div>
-  <p class="note">{_esc(text["cart_json"])}</p>
-  <pre>{_esc(cart_json)}</pre>
-</details>"""
-
-
-_CSS = """
-:root { --ink:#2c3e50; --muted:#7f8c8d; --line:#e5e8eb; --bad:#c0392b; --good:#27ae60; }
-* { box-sizing: border-box; }
-body { margin: 0; font-family: FONT; color: var(--ink); background: #f6f7f9; }
-header { background: linear-gradient(90deg,#c0392b,#e74c3c); color: #fff; padding: 20px 32px; }
-header h1 { margin: 0; font-size: 24px; }
-header p { margin: 4px 0 0; opacity: .9; font-size: 13px; }
-main { max-width: 1280px; margin: 0 auto; padding: 16px 24px 48px; }
-section { background: #fff; border: 1px solid var(--line); border-radius: 8px;
-          padding: 16px 20px; margin: 16px 0; }
-section.cards { display: grid; grid-template-columns: repeat(auto-fit,minmax(230px,1fr));
-                gap: 12px; background: none; border: none; padding: 0; }
-.card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
-.card .label { color: var(--muted); font-size: 13px; }
-.card .value { font-size: 26px; font-weight: 700; margin: 4px 0; }
-.card .sub { color: var(--muted); font-size: 12px; }
-h2 { font-size: 17px; margin: 0 0 8px; }
-.note { color: var(--muted); font-size: 12px; margin: 4px 0 8px; }
-dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 6px 16px; margin: 0;
-          font-size: 13px; }
-dl.meta dt { color: var(--muted); } dl.meta dd { margin: 0; word-break: break-all; }
-.chip { display: inline-block; background: #fdecea; color: var(--bad); border-radius: 12px;
-        padding: 2px 10px; margin: 0 6px 4px 0; font-weight: 600; }
-.chip.muted { background: #eee; color: var(--muted); }
-.badge { border-radius: 10px; padding: 2px 8px; font-weight: 600; }
-.badge.bad { background: #fdecea; color: var(--bad); }
-.badge.good { background: #e8f8ef; color: var(--good); }
-.banner { background: var(--bad); color: #fff; padding: 12px 16px; border-radius: 8px;
-          margin-top: 16px; font-weight: 600; }
-.pick { font-size: 13px; color: var(--muted); }
-.pick select { margin-left: 8px; padding: 4px; max-width: 90%; font-size: 13px; }
-.table-wrap { overflow-x: auto; max-height: 640px; overflow-y: auto; }
-table { border-collapse: collapse; width: 100%; font-size: 12.5px; }
-th, td { padding: 5px 8px; border-bottom: 1px solid var(--line); white-space: nowrap; }
-th { background: #f0f2f4; position: sticky; top: 0; text-align: left; }
-table.sortable th { cursor: pointer; user-select: none; }
-table.sortable th.asc::after { content: " ▲"; } table.sortable th.desc::after { content: " ▼"; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.bad, span.bad { color: var(--bad); font-weight: 700; }
-details { border-top: 1px solid var(--line); padding: 6px 0; }
-summary { cursor: pointer; font-size: 13px; }
-pre { background: #f6f7f9; padding: 8px; font-size: 11.5px; overflow-x: auto; }
-"""
-
-_SORT_JS = """
-document.querySelectorAll("table.sortable").forEach(function (table) {
-  const heads = table.querySelectorAll("th");
-  heads.forEach(function (th, column) {
-    th.addEventListener("click", function () {
-      const numeric = th.dataset.kind === "num";
-      const ascending = !th.classList.contains("asc");
-      heads.forEach(function (h) { h.classList.remove("asc", "desc"); });
-      th.classList.add(ascending ? "asc" : "desc");
-      const body = table.tBodies[0];
-      const rows = Array.from(body.rows);
-      rows.sort(function (a, b) {
-        const x = a.cells[column].dataset.v, y = b.cells[column].dataset.v;
-        const order = numeric ? Number(x) - Number(y) : x.localeCompare(y, "zh");
-        return ascending ? order : -order;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
-});
-"""
 
 
 def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None = None) -> str:
-    """The report page as one HTML string (plotly's JavaScript inlined)."""
+    """The report page as one HTML string (plotly's JavaScript inlined), from the Jinja2
+    template ``templates/report.html.j2`` and its style sheet ``templates/report.css``."""
     from plotly.offline import get_plotlyjs
 
     text = LABELS["zh" if lang == "zh" else "en"]
@@ -666,29 +554,22 @@ def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None
         f"{len(plan.products)} SKU", plan.status.value,
         *([plan.inputs.created_at] if plan.inputs is not None else []),
     ])
-    plotly_js = get_plotlyjs().replace("</script", "<\\/script")
-    return f"""<!DOCTYPE html>
-<html lang="{"zh-CN" if lang == "zh" else "en"}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_esc(text["title"])}</title>
-<style>{_CSS.replace("FONT", _FONT)}</style>
-<script>{plotly_js}</script>
-</head>
-<body>
-<header><h1>{_esc(text["title"])}</h1><p>{_esc(subtitle)}</p></header>
-<main>
-{_headline_html(data, text)}
-{_waterfall_html(data, text)}
-{_table_html(data, text, lang)}
-{_fifty_html(data, text)}
-{_carts_html(data, text)}
-</main>
-<script>{_SORT_JS}</script>
-</body>
-</html>
-"""
+    environment = _templates()
+    css = environment.loader.get_source(environment, "report.css")[0]  # type: ignore[union-attr]
+    return environment.get_template("report.html.j2").render(
+        html_lang="zh-CN" if lang == "zh" else "en",
+        text=text,
+        subtitle=subtitle,
+        # Trusted, not escaped: the package's own style sheet and plotly's script (with any
+        # "</script" inside it broken so that it cannot end the element early).
+        css=Markup(css.replace("FONT", _FONT)),
+        plotly_js=Markup(get_plotlyjs().replace("</script", "<\\/script")),
+        **_headline_view(data, text),
+        waterfall=_waterfall_view(data, text),
+        table=_table_view(data, text, lang),
+        fifty=_fifty_view(data, text),
+        carts=_carts_view(data, text),
+    )
 
 
 def write_report(context: PlanContext, path: Path, lang: str = "zh") -> ReportData:
