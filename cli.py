@@ -238,16 +238,26 @@ JsonOpt = Annotated[
 SHOW_HELP = "How many products the table lists (0: none; the summary always shows the totals)."
 
 
+SheetOpt = Annotated[
+    str | None,
+    typer.Option("--sheet", help="The sheet of an .xlsx products file to read (default: the "
+                 "first; the output says which was read)."),
+]
+
+
 # --- commands ---------------------------------------------------------------------------------
 
 
 @_command()
-def validate(products: ProductsArg = None, rules: RulesOpt = None, lang: LangOpt = None) -> None:
+def validate(
+    products: ProductsArg = None, rules: RulesOpt = None, lang: LangOpt = None,
+    sheet: SheetOpt = None,
+) -> None:
     """Check a products file and a rules file, reporting every problem in both at once.
 
     Exit 1 with every problem listed, or 0 with a short summary of what the files hold.
     """
-    inputs = commands.run_validate(products, rules)
+    inputs = commands.run_validate(products, rules, sheet)
     render.render_validate(console, inputs, _lang_of(lang))
     raise typer.Exit(0)
 
@@ -281,6 +291,7 @@ def plan(
                      "fitted model (over [demand] event_days), cannibalization within a "
                      "category in the objective; products without a row use their columns."),
     ] = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Plan the event: discount levels, coupon tiers and buy-two-get-one, proved loss-free.
 
@@ -292,7 +303,7 @@ def plan(
     with err_console.status(tr("Planning…", language)) as status:
         run = commands.run_plan(products, rules, out, solver, method, time_limit, gap,
                                 progress=status.update, force=force, warn=_warner(lang),
-                                demand_path=demand)
+                                demand_path=demand, sheet=sheet)
     render.render_replaced(err_console, run.replaced, language)
     render.render_plan(console, run, show, language)
     if run.demand_note:
@@ -366,6 +377,7 @@ def check(
     ] = 50,
     force: ForceOpt = False,
     lang: LangOpt = None,
+    sheet: SheetOpt = None,
 ) -> None:
     """Find every product's worst cart at a discount or under a plan: can any unit lose money?
 
@@ -383,7 +395,7 @@ def check(
         raise typer.BadParameter("--coupons and --no-coupons are mutually exclusive",
                                  param_hint="'--coupons'")
     run = commands.run_check(products, rules, discount, plan, coupons, no_coupons, b2g1,
-                             witness_dir, force, _warner(lang))
+                             witness_dir, force, _warner(lang), sheet=sheet)
     render.render_replaced(err_console, run.replaced, _lang_of(lang))
     if as_json:
         typer.echo(commands.check_json(run))

@@ -11,6 +11,7 @@ Discount levels are named by :func:`discount_label` (``7.5折``) everywhere.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -27,24 +28,62 @@ class MoneyFormatError(ValueError):
     """A value is not an amount of money with at most two decimals."""
 
 
-def to_fen(value: str | Decimal | int | float) -> int:
+MAX_UNIT_FEN = 100_000_000 * FEN_PER_YUAN
+"""The largest amount of money one unit, one threshold or one order may hold: ¥100,000,000."""
+MAX_TOTAL_FEN = 10**15
+"""The largest total (a budget, a plan's forecast revenue): ¥10,000,000,000,000. Sums of a
+million such totals still fit a 64-bit integer, and each is exact as a double."""
+
+# A yuan amount as people write it: an optional sign and currency sign, digits with thousands
+# separators only every three digits from the decimal point (1,299.00; not 1,2.00 or 12,3456),
+# and decimals after a dot. No exponent, no other character.
+_YUAN_TEXT = re.compile(
+    r"(?P<sign>[+-]?)[ \t]*[¥￥]?[ \t]*"
+    r"(?P<whole>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.(?P<decimals>[0-9]*))?"
+)
+
+
+def _yuan_text_to_decimal(value: object, text: str) -> Decimal:
+    match = _YUAN_TEXT.fullmatch(text)
+    if match is None or not (match.group("whole") or match.group("decimals")):
+        if re.fullmatch(r"[+-]?[0-9.,]+[eE][+-]?[0-9]+", text):
+            raise MoneyFormatError(f"{value!r} is not a number: write the amount out in full, "
+                                   "without an exponent")
+        if "," in text and re.fullmatch(r"[+-]?[¥￥]?[0-9,]+(?:\.[0-9]*)?", text):
+            raise MoneyFormatError(f"{value!r} is not a number: a thousands separator must "
+                                   "come every three digits (1,299.00)")
+        raise MoneyFormatError(f"{value!r} is not a number")
+    whole = match.group("whole").replace(",", "") or "0"
+    return Decimal(f"{match.group('sign')}{whole}.{match.group('decimals') or '0'}")
+
+
+def to_fen(value: str | Decimal | int | float, maximum_fen: int = MAX_UNIT_FEN) -> int:
     """Parse a yuan amount into integer fen, refusing anything finer than a fen.
 
-    Floats are accepted only when their shortest decimal form has at most two decimals
-    (a spreadsheet cell holding ``19.9``), never silently rounded.
+    Text is read strictly (see ``_YUAN_TEXT``): ``1,299.00``, ``¥5``, ``-5.00``; never
+    ``1,2.00``, ``12,3456.00`` or ``0.5e3``. Floats are accepted only when their shortest
+    decimal form has at most two decimals (a spreadsheet cell holding ``19.9``), never
+    silently rounded. Amounts beyond ``±maximum_fen`` (¥100,000,000 unless stated) are refused.
     """
     if isinstance(value, bool):
         raise MoneyFormatError(f"{value!r} is not an amount of money")
     if isinstance(value, int):
-        return value * FEN_PER_YUAN
-    text = repr(value) if isinstance(value, float) else str(value).strip()
-    text = text.replace(",", "").replace("¥", "").replace("￥", "").strip()
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise MoneyFormatError(f"{value!r} is not a number") from None
+        amount = Decimal(value)
+    elif isinstance(value, Decimal):
+        amount = value
+    elif isinstance(value, float):
+        try:
+            amount = Decimal(repr(value))
+        except InvalidOperation:
+            raise MoneyFormatError(f"{value!r} is not a number") from None
+    else:
+        amount = _yuan_text_to_decimal(value, str(value).strip())
     if not amount.is_finite():
         raise MoneyFormatError(f"{value!r} is not a finite amount")
+    if abs(amount) > Decimal(maximum_fen) / FEN_PER_YUAN:
+        raise MoneyFormatError(
+            f"{value!r} is too large: at most {maximum_fen // FEN_PER_YUAN:,} yuan"
+        )
     fen = amount * FEN_PER_YUAN
     if fen != fen.to_integral_value():
         raise MoneyFormatError(f"{value!r} has more than two decimals (finer than a fen)")

@@ -11,6 +11,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.limits import (
+    MAX_COUPON_RESPONSE,
+    MAX_COUPON_TIERS,
+    MAX_LADDER_LEVELS,
+    MAX_LOWEST_PRICE_FACTOR,
+    MAX_UNITS_PER_ORDER,
+    MAX_UPLIFT,
+    MIN_ELASTICITY,
+)
 from models.money import short_yuan
 
 
@@ -63,7 +72,7 @@ class PlatformRules(BaseModel):
 
     commission_rate: Decimal = Field(default=Decimal("0.05"), ge=0, lt=1)
     min_discount: Decimal = Field(default=Decimal("0.10"), ge=0, lt=1)
-    lowest_price_factor: Decimal = Field(default=Decimal("1.0"), gt=0)
+    lowest_price_factor: Decimal = Field(default=Decimal("1.0"), gt=0, le=MAX_LOWEST_PRICE_FACTOR)
     mechanism: Mechanism = Mechanism.CROSS_STORE
     cross_store_every_fen: int = Field(default=30000, gt=0)
     cross_store_save_fen: int = Field(default=5000, ge=0)
@@ -104,8 +113,12 @@ class DiscountLadder(BaseModel):
     def _levels_in_range_and_distinct(cls, levels: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
         if not levels:
             raise ValueError("at least one level is needed")
-        if any(not (0 < level <= 1) for level in levels):
-            raise ValueError("every level must be a share of the everyday price in (0, 1]")
+        if any(not (Decimal("0.01") <= level <= 1) for level in levels):
+            raise ValueError("every level must be a share of the everyday price in [0.01, 1]")
+        if any(level != level.quantize(Decimal("0.0001")) for level in levels):
+            raise ValueError("a level has at most four decimals, e.g. 0.85 or 0.875")
+        if len(levels) > MAX_LADDER_LEVELS:
+            raise ValueError(f"at most {MAX_LADDER_LEVELS} levels")
         if len(set(levels)) != len(levels):
             raise ValueError("levels must be distinct")
         return tuple(sorted(levels, reverse=True))
@@ -122,7 +135,7 @@ class CouponRules(BaseModel):
         CouponTier(threshold_fen=29900, amount_fen=2000),
         CouponTier(threshold_fen=59900, amount_fen=5000),
     )
-    max_tiers: int = Field(default=3, ge=0)
+    max_tiers: int = Field(default=3, ge=0, le=MAX_COUPON_TIERS)
 
     @field_validator("candidates")
     @classmethod
@@ -141,7 +154,7 @@ class B2G1Rules(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     enabled: bool = True
-    uplift: float = Field(default=0.30, ge=0)
+    uplift: float = Field(default=0.30, ge=0, le=MAX_UPLIFT)
     free_share: float = Field(default=0.15, ge=0, le=1 / 3)
 
 
@@ -160,13 +173,13 @@ class DemandRules(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    default_elasticity: float = Field(default=-1.8, lt=0)
-    event_uplift: float = Field(default=0.5, ge=0)
-    event_days: int = Field(default=11, ge=1)  # with a fitted demand file: days of the event
+    default_elasticity: float = Field(default=-1.8, lt=0, ge=MIN_ELASTICITY)
+    event_uplift: float = Field(default=0.5, ge=0, le=MAX_UPLIFT)
+    event_days: int = Field(default=11, ge=1, le=366)  # with a fitted demand file
     cross_store_take_rate: float = Field(default=0.6, ge=0, le=1)
-    units_per_order: float = Field(default=1.6, ge=1)
+    units_per_order: float = Field(default=1.6, ge=1, le=MAX_UNITS_PER_ORDER)
     coupon_redemption: float = Field(default=0.7, ge=0, le=1)
-    coupon_response: float = Field(default=3.0, ge=0)
+    coupon_response: float = Field(default=3.0, ge=0, le=MAX_COUPON_RESPONSE)
     order_bands: tuple[OrderBand, ...] = (
         OrderBand(upto_fen=10000, share=0.22, typical_fen=7900),
         OrderBand(upto_fen=30000, share=0.38, typical_fen=19900),

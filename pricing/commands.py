@@ -122,10 +122,14 @@ class Inputs:
     rules_path: Path
     rules: Rules
     warnings: tuple[Problem, ...] = ()
+    sheet_name: str | None = None  # the worksheet read, for an .xlsx products file
 
 
-def load_inputs(products_path: Path | None, rules_path: Path | None) -> Inputs:
-    """Read both files (the bundled samples by default), every problem in both at once."""
+def load_inputs(
+    products_path: Path | None, rules_path: Path | None, sheet: str | None = None
+) -> Inputs:
+    """Read both files (the bundled samples by default), every problem in both at once;
+    ``sheet`` picks the worksheet of an ``.xlsx`` products file."""
     from pricing.formats.products import load_products
     from pricing.formats.rules import load_rules
     from pricing.formats.samples import sample_products_path, sample_rules_path
@@ -137,7 +141,7 @@ def load_inputs(products_path: Path | None, rules_path: Path | None) -> Inputs:
     catalogue: tuple[Product, ...] | None = None
     rules: Rules | None = None
     try:
-        catalogue, warnings = load_products(products_path)
+        catalogue, warnings = load_products(products_path, sheet)
         problems.extend(warnings)
     except InputError as error:
         problems.extend([*error.problems, *error.warnings])
@@ -150,9 +154,23 @@ def load_inputs(products_path: Path | None, rules_path: Path | None) -> Inputs:
     return Inputs(products_path, catalogue, rules_path, rules, tuple(problems))
 
 
-def run_validate(products_path: Path | None, rules_path: Path | None) -> Inputs:
-    """``price-opt validate``: both files read, or an error listing every problem."""
-    return load_inputs(products_path, rules_path)
+def run_validate(
+    products_path: Path | None, rules_path: Path | None, sheet: str | None = None
+) -> Inputs:
+    """``price-opt validate``: both files read, or an error listing every problem; for an
+    ``.xlsx`` products file, which sheet was read."""
+    import dataclasses
+
+    inputs = load_inputs(products_path, rules_path, sheet)
+    if inputs.products_path.suffix.casefold() in {".xlsx", ".xlsm"}:
+        from pricing.formats.tables import open_workbook
+
+        workbook = open_workbook(inputs.products_path)
+        try:
+            inputs = dataclasses.replace(inputs, sheet_name=sheet or workbook.sheetnames[0])
+        finally:
+            workbook.close()
+    return inputs
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -182,6 +200,7 @@ def run_plan(
     force: bool = False,
     warn: Warn = _unheard,
     demand_path: Path | None = None,
+    sheet: str | None = None,
 ) -> PlanRun:
     """``price-opt plan``: plan the store, verify the plan and write it atomically to ``out``.
 
@@ -214,7 +233,7 @@ def run_plan(
          "the demand file": demand_path},
         force,
     )
-    inputs = load_inputs(products_path, rules_path)
+    inputs = load_inputs(products_path, rules_path, sheet)
     for warning in inputs.warnings:
         warn(warning)
     event_demand = None
@@ -382,6 +401,7 @@ def run_check(
     witness_dir: Path | None = None,
     force: bool = False,
     warn: Warn = _unheard,
+    sheet: str | None = None,
 ) -> CheckRun:
     """``price-opt check``: every product's worst cart at ``discount`` or under a plan.
 
@@ -418,7 +438,7 @@ def run_check(
         context = plan_context(plan, plan_path, products_path, rules_path)
         catalogue, rules, warnings = context.products, context.rules, context.warnings
     else:
-        inputs = load_inputs(products_path, rules_path)
+        inputs = load_inputs(products_path, rules_path, sheet)
         catalogue, rules, warnings = inputs.products, inputs.rules, inputs.warnings
     for warning in warnings:
         warn(warning)

@@ -53,7 +53,7 @@ def test_every_planted_problem_is_reported_in_one_run() -> None:
     assert "Traceback" not in output
     assert "error: 13 problems in the input" in output
     for expected in (
-        "bad_products.csv, row 1: missing required column: stock (库存)",
+        "bad_products.csv, row 1: missing required column: stock (库存/",
         "row 3, column '日常价': not a number",
         "(got '二百五十九元')",
         "row 4, column '成本价': must not be negative (got '-5.00')",

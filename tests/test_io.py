@@ -354,10 +354,13 @@ def test_a_duplicate_sku_names_both_rows(tmp_path: Path) -> None:
     assert (problem.row, problem.value) == (4, "A") and "row 2" in problem.message
 
 
-def test_unknown_columns_are_listed_with_the_accepted_names(tmp_path: Path) -> None:
-    problem = one_problem(
-        write(tmp_path, f"{MINIMAL_HEADER},tag_price,lst_price\nA,9,1,1,1,12,9\n")
+def test_unknown_columns_are_one_warning_with_the_accepted_names(tmp_path: Path) -> None:
+    products, warnings = load_products(
+        write(tmp_path, f"{MINIMAL_HEADER},tag_price,lst_price,备注\nA,9,1,1,1,12,9,x\n")
     )
+    assert len(products) == 1
+    (problem,) = warnings
+    assert problem.severity == "warning" and "'备注'" in problem.message
     assert "'tag_price'" in problem.message and "'lst_price' (did you mean 'list_price'?)" in (
         problem.message
     )
@@ -410,9 +413,9 @@ def test_blank_rows_and_unnamed_empty_columns_are_ignored(tmp_path: Path) -> Non
     assert [p.sku for p in products] == ["A", "B"]
 
 
-def test_an_unnamed_column_with_values_is_an_error(tmp_path: Path) -> None:
-    problem = one_problem(write(tmp_path, f"{MINIMAL_HEADER},\nA,9,1,1,1,oops\n"))
-    assert "#6 (no header)" in problem.message
+def test_an_unnamed_column_with_values_is_a_warning(tmp_path: Path) -> None:
+    _, (problem,) = load_products(write(tmp_path, f"{MINIMAL_HEADER},\nA,9,1,1,1,oops\n"))
+    assert "#6 (no header)" in problem.message and problem.severity == "warning"
 
 
 def test_a_row_with_too_many_cells_is_refused(tmp_path: Path) -> None:

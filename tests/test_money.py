@@ -9,6 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.money import (
+    MAX_TOTAL_FEN,
+    MAX_UNIT_FEN,
     MoneyFormatError,
     allocate_proportional,
     fen_times_rate,
@@ -47,20 +49,39 @@ def test_to_fen_parses_yuan_exactly(value: str | Decimal | int | float, fen: int
 
 @pytest.mark.parametrize(
     "value",
-    ["199.999", "0.001", "19.905", 0.1 + 0.2, 19.999, Decimal("0.005"), "1e-3"],
+    ["199.999", "0.001", "19.905", 0.1 + 0.2, 19.999, Decimal("0.005")],
 )
 def test_to_fen_refuses_amounts_finer_than_a_fen(value: str | Decimal | float) -> None:
     with pytest.raises(MoneyFormatError, match="more than two decimals"):
         to_fen(value)
 
 
-@pytest.mark.parametrize("value", ["", "abc", "十九", "19,9.9.9", "NaN", "inf", True, False])
+@pytest.mark.parametrize("value", ["", "abc", "十九", "19,9.9.9", "NaN", "inf", True, False,
+                                   "1,2.00", "12,3456.00", "0.5e3", "1e-3", "1,299,00.00",
+                                   ",299", "12 3", "5元", "--5", ".", "¥", "1.2.3"])
 def test_to_fen_refuses_what_is_not_an_amount(value: str | bool) -> None:
     with pytest.raises(MoneyFormatError):
         to_fen(value)
 
 
-@given(st.integers(min_value=-(10**12), max_value=10**12))
+@pytest.mark.parametrize(("value", "fen"), [("1,299.00", 129900), ("12,345,678.90", 1234567890),
+                                            ("100,000,000", 10**10), ("-0.5", -50)])
+def test_thousands_separators_in_their_places(value: str, fen: int) -> None:
+    assert to_fen(value) == fen
+
+
+@pytest.mark.parametrize("value", ["100000000.01", 1e16, "-100,000,001", 10**9, 9.2e16,
+                                   Decimal("1E+300")])
+def test_money_beyond_a_hundred_million_yuan_is_refused(value: object) -> None:
+    with pytest.raises(MoneyFormatError, match="too large: at most 100,000,000 yuan"):
+        to_fen(value)  # type: ignore[arg-type]
+
+
+def test_totals_take_a_larger_maximum() -> None:
+    assert to_fen("1,000,000,000.00", maximum_fen=MAX_TOTAL_FEN) == 10**11
+
+
+@given(st.integers(min_value=-MAX_UNIT_FEN, max_value=MAX_UNIT_FEN))
 def test_format_yuan_and_to_fen_round_trip(fen: int) -> None:
     assert to_fen(format_yuan(fen)) == fen
     assert to_fen(short_yuan(fen)) == fen

@@ -33,6 +33,15 @@ FILE_SETTINGS = settings(
 
 signed_fen = st.integers(-10**12, 10**12)
 finite = st.floats(min_value=0, max_value=1e9, allow_nan=False, allow_infinity=False)
+CONTROL = [chr(c) for c in range(32) if chr(c) not in "\t\n\r"] + ["\x7f"]
+
+
+def plain_text(min_size: int = 0, max_size: int | None = None) -> st.SearchStrategy[str]:
+    """Text a plan can hold: anything but control characters (readers refuse those)."""
+    return st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters=CONTROL),
+                   min_size=min_size, max_size=max_size)
+
+
 json_scalars = st.none() | st.booleans() | st.integers(-10**9, 10**9) | st.text(max_size=8) | \
     st.floats(allow_nan=False, allow_infinity=False)
 json_values = st.recursive(
@@ -49,7 +58,7 @@ def decisions(draw: st.DrawFn, sku: str) -> ProductDecision:
         st.integers(1, 4))))
     list_price = draw(st.integers(1, 10**9))
     return ProductDecision(
-        sku=sku, item_id=draw(st.text(max_size=12)), title=draw(st.text(max_size=30)),
+        sku=sku, item_id=draw(plain_text(max_size=12)), title=draw(plain_text(max_size=30)),
         joins=draw(st.booleans()), list_price_fen=list_price,
         activity_price_fen=draw(st.integers(0, list_price)), level=level,
         b2g1=draw(st.booleans()), expected_units=draw(finite),
@@ -60,7 +69,7 @@ def decisions(draw: st.DrawFn, sku: str) -> ProductDecision:
 
 @st.composite
 def plans(draw: st.DrawFn) -> Plan:
-    skus = draw(st.lists(st.text(min_size=1, max_size=12), max_size=6, unique=True))
+    skus = draw(st.lists(plain_text(min_size=1, max_size=12), max_size=6, unique=True))
     thresholds = draw(st.lists(st.integers(0, 10**7), max_size=4, unique=True))
     tiers = tuple(
         CouponTier(threshold_fen=t, amount_fen=draw(st.integers(1, max(1, t - 1)))
@@ -68,10 +77,11 @@ def plans(draw: st.DrawFn) -> Plan:
         for t in thresholds if t != 1
     )
     inputs = draw(st.none() | st.builds(
-        PlanInputs, products_file=st.text(max_size=20), products_sha256=st.text(max_size=64),
-        rules_file=st.none() | st.text(max_size=20), rules_sha256=st.none() | st.text(max_size=9),
-        rules=st.dictionaries(st.text(max_size=8), json_values, max_size=4),
-        created_at=st.text(max_size=25), price_opt_version=st.text(max_size=8),
+        PlanInputs, products_file=plain_text(max_size=20),
+        products_sha256=plain_text(max_size=64), rules_file=st.none() | plain_text(max_size=20),
+        rules_sha256=st.none() | plain_text(max_size=9),
+        rules=st.dictionaries(plain_text(max_size=8), json_values, max_size=4),
+        created_at=plain_text(max_size=25), price_opt_version=plain_text(max_size=8),
     ))
     return Plan(
         status=draw(st.sampled_from(PlanStatus)),
@@ -79,8 +89,8 @@ def plans(draw: st.DrawFn) -> Plan:
         baseline_profit_fen=draw(signed_fen), baseline_revenue_fen=draw(signed_fen),
         expected_discount_spend_fen=draw(signed_fen),
         solver=SolverInfo(
-            name=draw(st.text(max_size=8)), method=draw(st.text(max_size=8)),
-            status=draw(st.text(max_size=8)),
+            name=draw(plain_text(max_size=8)), method=draw(plain_text(max_size=8)),
+            status=draw(plain_text(max_size=8)),
             gap=draw(st.none() | st.floats(allow_nan=False, allow_infinity=False)),
             seconds=draw(finite), variables=draw(st.integers(0, 10**7)),
             constraints=draw(st.integers(0, 10**7)),

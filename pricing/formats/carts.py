@@ -7,6 +7,7 @@ once by its JSON path (``lines[2].unit_price``), never as a raw validation error
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from models.cart import Activity, Cart, CartQuote, SuperInstant
+from models.limits import MAX_CART_LINES, MAX_CART_QUANTITY, MAX_CART_STORES
 from models.money import format_yuan
 from models.rules import CouponTier, OfficialRounding, StoreTools
 from pricing.errors import CartError, Problem
 from pricing.formats.json_fields import JsonReader
+from pricing.formats.json_files import MAX_CART_BYTES, read_json_capped
 
 _ACTIVITY_KINDS = ("spend_save", "b2g1", "pieces_discount", "pieces_save")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _Reader(JsonReader):
@@ -154,6 +158,13 @@ def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[s
             "super_instant",
         },
     )
+    for key in ("sku", "store"):
+        given = data.get(key)
+        if given is not None and not isinstance(given, str):
+            reader.fail(f"{path}.{key}", "expected text", given)
+        elif isinstance(given, str) and _CONTROL.search(given):
+            reader.fail(f"{path}.{key}", "holds a control character; expected plain text",
+                        given)
     line: dict[str, Any] = {
         "sku": str(data.get("sku", "")),
         "store": str(data.get("store", "")),
@@ -166,8 +177,10 @@ def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[s
         reader.fail(f"{path}.store", f"unknown store (known: {', '.join(sorted(stores))})",
                     data.get("store"))
     quantity = data.get("quantity")
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
-        reader.fail(f"{path}.quantity", "expected a whole number of units, at least 1", quantity)
+    if (isinstance(quantity, bool) or not isinstance(quantity, int)
+            or not 1 <= quantity <= MAX_CART_QUANTITY):
+        reader.fail(f"{path}.quantity",
+                    f"expected a whole number of units, 1 to {MAX_CART_QUANTITY:,}", quantity)
         quantity = 1
     line["quantity"] = quantity
     if data.get("item_coupon") is not None:
@@ -195,10 +208,20 @@ def cart_from_json(data: object, source: str = "cart") -> Cart:
     raw_stores = reader.obj(root.get("stores", {}), "stores")
     if not raw_stores:
         reader.fail("stores", "expected at least one store")
+    if len(raw_stores) > MAX_CART_STORES:
+        reader.fail("stores", f"{len(raw_stores):,} stores; a cart has at most "
+                    f"{MAX_CART_STORES}")
+        raw_stores = {}
+    for name in raw_stores:
+        if _CONTROL.search(name):
+            reader.fail(f"stores.{name!r}", "a store name holds a control character")
     stores = {name: _store(reader, offer, f"stores.{name}") for name, offer in raw_stores.items()}
     raw_lines = root.get("lines", [])
     if not isinstance(raw_lines, list) or not raw_lines:
         reader.fail("lines", "expected a non-empty list of lines", raw_lines)
+        raw_lines = []
+    if len(raw_lines) > MAX_CART_LINES:
+        reader.fail("lines", f"{len(raw_lines):,} lines; a cart has at most {MAX_CART_LINES:,}")
         raw_lines = []
     lines = [_line(reader, line, f"lines[{i}]", set(stores)) for i, line in enumerate(raw_lines)]
     for name in sorted({line["store"] for line in lines if "super_instant" in line}):
@@ -229,19 +252,8 @@ def cart_from_json(data: object, source: str = "cart") -> Cart:
 
 
 def load_cart(path: Path) -> Cart:
-    """Read a cart file (JSON)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CartError([Problem(str(path), "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CartError([Problem(str(path), f"cannot read the file: {error}")]) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise CartError(
-            [Problem(str(path), f"not valid JSON: {error.msg}", row=error.lineno)]
-        ) from None
+    """Read a cart file (JSON, at most :data:`~pricing.formats.json_files.MAX_CART_BYTES`)."""
+    data = read_json_capped(path, MAX_CART_BYTES, "cart file", CartError)
     return cart_from_json(data, str(path))
 
 

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from models.money import MONEY_HINT, MoneyFormatError, to_fen
+from models.money import MAX_UNIT_FEN, MONEY_HINT, MoneyFormatError, to_fen
 from pricing.errors import Problem
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+# What no sheet cell or terminal line should hold (a tab or a line break is text).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class JsonReader:
@@ -60,11 +65,13 @@ class JsonReader:
         *,
         default: int | None = None,
         minimum: int | None = 0,
+        maximum: int = MAX_UNIT_FEN,
     ) -> int:
         """An amount in yuan (a string or a number, at most two decimals) as fen.
 
         A missing key gives ``default``, or a problem when there is none; ``minimum`` (None: no
-        limit) is 0 for "not negative", 1 for "positive".
+        limit) is 0 for "not negative", 1 for "positive"; ``maximum`` bounds the size (a unit's
+        money by default, ¥100,000,000; totals pass :data:`models.money.MAX_TOTAL_FEN`).
         """
         where = join_path(path, key)
         if key not in data:
@@ -76,7 +83,7 @@ class JsonReader:
             self.fail(where, f"expected {MONEY_HINT}", value)
             return 0
         try:
-            fen = to_fen(value)
+            fen = to_fen(value, maximum)
         except MoneyFormatError as error:
             self.fail(where, f"{error}; expected {MONEY_HINT}", value)
             return 0
@@ -91,6 +98,10 @@ class JsonReader:
         if not isinstance(value, str):
             if key in data:
                 self.fail(join_path(path, key), "expected text", value)
+            return ""
+        if _CONTROL.search(value):
+            self.fail(join_path(path, key), "holds a control character; expected plain text",
+                      value)
             return ""
         return value
 

@@ -16,11 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from models.money import format_yuan
+from models.money import MAX_TOTAL_FEN, format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.rules import CouponTier
-from pricing.errors import InputError, Problem
+from pricing.errors import InputError
 from pricing.formats.json_fields import JsonReader, join_path
+from pricing.formats.json_files import MAX_PLAN_JSON_BYTES, read_json_capped
 
 PLAN_FORMAT_VERSION = 1
 
@@ -133,7 +134,7 @@ _INPUT_KEYS = (
 
 def _signed(reader: JsonReader, data: Mapping[str, Any], key: str, path: str) -> int:
     """A required amount that may be negative (a profit, a margin); missing: reported by keys."""
-    return reader.money(data, key, path, default=0, minimum=None)
+    return reader.money(data, key, path, default=0, minimum=None, maximum=MAX_TOTAL_FEN)
 
 
 def _solver(reader: JsonReader, value: object) -> dict[str, Any]:
@@ -283,17 +284,7 @@ def plan_from_json(data: object, source: str = "plan") -> Plan:
 
 
 def read_json_file(path: Path) -> object:
-    """A JSON file's value (UTF-8, a BOM allowed); a missing, unreadable or malformed file is an
-    input error naming the line."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), "file not found")]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError([Problem(str(path), f"cannot read the file: {error}")]) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(
-            [Problem(str(path), f"not valid JSON: {error.msg}", row=error.lineno)]
-        ) from None
+    """A plan JSON file's value (UTF-8, a BOM allowed, at most
+    :data:`~pricing.formats.json_files.MAX_PLAN_JSON_BYTES`); a missing, unreadable, oversized
+    or malformed file is an input error naming the line."""
+    return read_json_capped(path, MAX_PLAN_JSON_BYTES, "plan file")

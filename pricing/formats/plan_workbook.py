@@ -84,6 +84,10 @@ def plan_from_workbook(workbook: Any, path: Path) -> Plan:
         raise InputError(
             [Problem(str(path), f"the {PLAN_JSON_SHEET} sheet is not valid JSON: {error.msg}")]
         ) from None
+    except RecursionError:
+        raise InputError([Problem(
+            str(path), f"the {PLAN_JSON_SHEET} sheet is not a plan: its JSON is nested too deeply"
+        )]) from None
     return plan_from_json(data, str(path))
 
 

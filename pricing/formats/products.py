@@ -26,7 +26,6 @@ import gc
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from models.money import MONEY_HINT, MoneyFormatError, to_fen
+from models.limits import MAX_PURCHASE_LIMIT, MAX_TEXT_CHARACTERS, MAX_UNITS, MIN_ELASTICITY
+from models.money import MAX_TOTAL_FEN, MAX_UNIT_FEN, MONEY_HINT, MoneyFormatError, to_fen
 from models.product import Product, Role
 from pricing.errors import Problem
 from pricing.formats.tables import (
@@ -73,24 +73,38 @@ class ProductColumn:
 
 
 PRODUCT_COLUMNS: tuple[ProductColumn, ...] = (
-    ProductColumn("sku", ("SKU编码",), True, "unique, non-empty"),
-    ProductColumn("item_id", ("商品ID",), False, "defaults to sku"),
+    ProductColumn("sku", ("SKU编码", "商家编码", "商品编码", "货号"), True, "unique, non-empty"),
+    ProductColumn("item_id", ("商品ID", "宝贝ID"), False, "defaults to sku"),
     ProductColumn("sku_id", ("SKU ID", "SKUID"), False,
                   "the platform's numeric SKU ID (digits); empty = not known yet"),
-    ProductColumn("title", ("商品标题",), False, "free text"),
-    ProductColumn("category", ("类目",), False, "free text"),
+    ProductColumn("title", ("商品标题", "商品名称", "宝贝标题", "标题"), False, "free text"),
+    ProductColumn("category", ("类目", "类目名称"), False, "free text"),
     ProductColumn(
         "role", ("角色",), False, "主推/引流/利润/常规 or hero/traffic/profit/regular (default)"
     ),
-    ProductColumn("list_price", ("日常价",), True, "yuan > 0, at most 2 decimals"),
-    ProductColumn("lowest_price", ("近30天最低价",), False, "yuan > 0; defaults to list_price"),
-    ProductColumn("unit_cost", ("成本价",), True, "yuan ≥ 0, at most 2 decimals"),
-    ProductColumn("stock", ("库存",), True, "whole number ≥ 0"),
-    ProductColumn("base_units", ("预估销量",), True, "expected event units at list price, ≥ 0"),
+    ProductColumn("list_price", ("日常价", "一口价", "销售价"), True,
+                  "yuan > 0, at most 2 decimals"),
+    ProductColumn("lowest_price", ("近30天最低价", "最低价"), False,
+                  "yuan > 0; defaults to list_price"),
+    ProductColumn("unit_cost", ("成本价", "成本", "采购价"), True, "yuan ≥ 0, at most 2 decimals"),
+    ProductColumn("stock", ("库存", "可售库存", "库存数量"), True, "whole number ≥ 0"),
+    ProductColumn("base_units", ("预估销量", "预计销量"), True,
+                  "expected event units at list price, ≥ 0"),
     ProductColumn("elasticity", ("价格弹性",), False, "< 0; default from the rules"),
-    ProductColumn("purchase_limit", ("限购",), False, "whole number ≥ 1; empty = no limit"),
+    ProductColumn("purchase_limit", ("限购", "每人限购", "限购数量"), False,
+                  "whole number ≥ 1; empty = no limit"),
     ProductColumn("b2g1", ("买二送一",), False, "yes/no/true/false/1/0/是/否/Y/N; empty = yes"),
 )
+# A unit after a header, as exports write it: 日常价（元）, 成本(元), 库存（件）, price (¥).
+_HEADER_UNIT = re.compile(r"\s*[（(]\s*(?:元|¥|￥|rmb|cny|yuan|件|个|pcs)\s*[)）]\s*$",
+                          re.IGNORECASE)
+
+
+def header_key(written: str) -> str:
+    """A header as it is matched: case-folded, spaces around it and a unit suffix dropped."""
+    return _HEADER_UNIT.sub("", written.strip()).strip().casefold()
+
+
 _COLUMN_BY_HEADER: dict[str, str] = {
     header.casefold(): column.name
     for column in PRODUCT_COLUMNS
@@ -250,7 +264,7 @@ class _ProductChecker:
         unknown: list[str] = []
         positions: dict[str, list[int]] = {}
         for position, written in enumerate(header):
-            name = _COLUMN_BY_HEADER.get(written.casefold())
+            name = _COLUMN_BY_HEADER.get(header_key(written))
             if name is not None:
                 positions.setdefault(name, []).append(position)
             elif written or (self.sheet.columns[position] != "").any():
@@ -260,10 +274,11 @@ class _ProductChecker:
             self.problems.append(
                 Problem(
                     self.file,
-                    f"unknown column{'s' if len(unknown) > 1 else ''} "
+                    f"ignored unknown column{'s' if len(unknown) > 1 else ''} "
                     f"{with_hints(unknown, _COLUMN_BY_HEADER, cutoff=0.75)}; "
                     f"accepted columns: {_ACCEPTED_HEADERS}",
                     row=1,
+                    severity="warning",
                 )
             )
         for name, found in positions.items():
@@ -334,29 +349,33 @@ class _ProductChecker:
         fen = np.zeros(self.count, dtype=np.int64)
         fen[ok] = np.rint(cells[ok].astype(np.float64) * 100).astype(np.int64)
         ok = ok.copy()
-        not_numbers: list[int] = []
-        too_fine: list[int] = []
+        messages: dict[int, str] = {}
         odd = np.flatnonzero(filled & ~ok)
         for position, text in zip(odd.tolist(), cells[odd].tolist(), strict=True):
             try:
                 fen[position] = to_fen(text)
                 ok[position] = True
-            except MoneyFormatError:
-                (too_fine if _is_number(text) else not_numbers).append(position)
-        self.report(column, _mask(self.count, not_numbers), f"not a number; expected {MONEY_HINT}")
-        self.report(
-            column,
-            _mask(self.count, too_fine),
-            "more than two decimals: money is counted to the fen (0.01 yuan)",
-        )
+            except MoneyFormatError as error:
+                messages[position] = _money_problem(str(error))
+        for message in sorted(set(messages.values())):
+            self.report(
+                column,
+                _mask(self.count, [p for p, m in messages.items() if m == message]),
+                message,
+            )
+        too_large = ok & (np.abs(fen) > MAX_UNIT_FEN)
+        self.report(column, too_large, f"too large: at most {MAX_UNIT_FEN // 100:,} yuan")
+        ok &= ~too_large
         if positive:
             self.report(column, ok & (fen <= 0), "must be above zero")
         else:
             self.report(column, ok & (fen < 0), "must not be negative")
         return fen, ok & (fen > 0 if positive else fen >= 0)
 
-    def whole_number(self, column: str, *, minimum: int) -> tuple[IntArray, BoolArray]:
-        """Whole numbers, and which cells hold a valid one (at least ``minimum``)."""
+    def whole_number(
+        self, column: str, *, minimum: int, maximum: int = MAX_UNITS
+    ) -> tuple[IntArray, BoolArray]:
+        """Whole numbers, and which cells hold a valid one (``minimum`` to ``maximum``)."""
         cells, filled, whole = self._screened(column, _all_plain_whole, _WHOLE_NUMBER_CELL)
         numbers = np.zeros(self.count, dtype=np.int64)
         if column in self._plain:
@@ -366,7 +385,8 @@ class _ProductChecker:
         example = ", e.g. 120" if minimum == 0 else ""
         self.report(column, filled & ~whole, f"expected a whole number ≥ {minimum}{example}")
         self.report(column, whole & (numbers < minimum), f"must be at least {minimum}")
-        return numbers, whole & (numbers >= minimum)
+        self.report(column, whole & (numbers > maximum), f"too large: at most {maximum:,}")
+        return numbers, whole & (numbers >= minimum) & (numbers <= maximum)
 
     def number(self, column: str) -> tuple[FloatArray, BoolArray]:
         """Numbers, and which cells hold one (empty cells: False)."""
@@ -384,17 +404,23 @@ class _ProductChecker:
         return np.where(finite, values, 0.0), finite
 
 
+def _money_problem(error: str) -> str:
+    """What to say about a cell :func:`models.money.to_fen` refused (its reason, without the
+    value, which the problem shows anyway)."""
+    reason = error.split(" ", 1)[1] if " " in error else error
+    if reason.startswith("has more than two decimals"):
+        return "more than two decimals: money is counted to the fen (0.01 yuan)"
+    if reason.startswith("is too large"):
+        return reason.removeprefix("is ")
+    if reason.startswith("is not a number:"):
+        return f"not a number ({reason.removeprefix('is not a number: ')}); expected {MONEY_HINT}"
+    return f"not a number; expected {MONEY_HINT}"
+
+
 def _mask(length: int, positions: Sequence[int]) -> BoolArray:
     mask = np.zeros(length, dtype=np.bool_)
     mask[list(positions)] = True
     return mask
-
-
-def _is_number(text: str) -> bool:
-    try:
-        return Decimal(text.replace(",", "").replace("¥", "").replace("￥", "")).is_finite()
-    except InvalidOperation:
-        return False
 
 
 @dataclass
@@ -415,6 +441,51 @@ class _ProductColumns:
     elasticity: list[float | None]
     purchase_limit: list[int | None]
     b2g1_eligible: list[bool]
+
+
+# Control characters break sheets (openpyxl refuses them) and terminals (escape sequences).
+# IDs hold none; free text may hold a tab or a line break.
+_CONTROL_IN_ID = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TEXT_COLUMNS = {"sku": _CONTROL_IN_ID, "item_id": _CONTROL_IN_ID, "sku_id": _CONTROL_IN_ID,
+                 "title": _CONTROL_IN_TEXT, "category": _CONTROL_IN_TEXT,
+                 "role": _CONTROL_IN_ID, "b2g1": _CONTROL_IN_ID}
+
+
+def _check_texts(check: _ProductChecker) -> None:
+    """Control characters, over-long text, and IDs a number cell could not hold exactly."""
+    for column, control in _TEXT_COLUMNS.items():
+        if not check.present(column):
+            continue
+        cells = check.cells(column).tolist()
+        check.report(
+            column,
+            np.fromiter((control.search(text) is not None for text in cells), dtype=np.bool_,
+                        count=check.count),
+            lambda text: "holds a control character "
+            + ", ".join(sorted({f"U+{ord(c):04X}" for c in text if
+                                c < " " or c == "\x7f"}))
+            + "; expected plain text",
+        )
+        check.report(
+            column,
+            np.fromiter((len(text) > MAX_TEXT_CHARACTERS for text in cells), dtype=np.bool_,
+                        count=check.count),
+            f"too long: at most {MAX_TEXT_CHARACTERS:,} characters",
+        )
+    inexact = check.sheet.inexact
+    if not inexact:
+        return
+    for column in ("sku", "item_id", "sku_id"):
+        if not check.present(column):
+            continue
+        position = check.sheet.header.index(check.headers[column])
+        check.report(
+            column,
+            np.isin(check.sheet.rows, [row for row, where in inexact if where == position]),
+            "a number cell with more than 15 digits: Excel keeps only 15, so this ID may not"
+            " be the one typed; format the column as text (文本) and enter the IDs again",
+        )
 
 
 def _check_skus(check: _ProductChecker) -> None:
@@ -489,6 +560,7 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
     count = check.count
     if check.present("sku"):
         _check_skus(check)
+    _check_texts(check)
     roles = _check_roles(check)
 
     list_fen = cost_fen = np.zeros(count, dtype=np.int64)
@@ -517,13 +589,16 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
         check.require_filled("stock", "a whole number ≥ 0")
     limits: list[int | None] = [None] * count
     if check.present("purchase_limit"):
-        limits = _optional(*check.whole_number("purchase_limit", minimum=1))
+        limits = _optional(*check.whole_number("purchase_limit", minimum=1,
+                                               maximum=MAX_PURCHASE_LIMIT))
 
     base_units = np.zeros(count, dtype=np.float64)
     if check.present("base_units"):
         base_units, base_ok = check.number("base_units")
         check.require_filled("base_units", "the expected units at the everyday price, ≥ 0")
         check.report("base_units", base_ok & (base_units < 0), "must not be negative")
+        check.report("base_units", base_ok & (base_units > MAX_UNITS),
+                     f"too large: at most {MAX_UNITS:,} units")
     elasticity: list[float | None] = [None] * count
     if check.present("elasticity"):
         values, given = check.number("elasticity")
@@ -533,6 +608,8 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
             "must be below zero (units fall as the price rises), e.g. -1.8; "
             "leave empty for the rules' default",
         )
+        check.report("elasticity", given & (values < MIN_ELASTICITY),
+                     f"too steep: at least {MIN_ELASTICITY:g}")
         elasticity = _optional(values, given)
     b2g1 = _check_b2g1(check)
     sku_ids = check.texts("sku_id")
@@ -544,6 +621,15 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
     )
 
     problems = check.sorted_problems()
+    if not any(p.severity == "error" for p in problems):
+        # Every sum the planner forms stays below the total cap (see models.limits).
+        value_fen = float(np.sum(np.maximum(list_fen, cost_fen).astype(np.float64) * stock))
+        value = round(value_fen / 100)
+        if value_fen > MAX_TOTAL_FEN:
+            problems.append(Problem(
+                file, f"the catalogue's stock is worth ¥{value:,} at everyday prices (Σ price ×"
+                f" stock); at most ¥{MAX_TOTAL_FEN // 100:,} is supported",
+            ))
     if any(p.severity == "error" for p in problems):
         return None, problems
     if not count:
@@ -647,24 +733,40 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load_products(path: Path) -> tuple[tuple[Product, ...], list[Problem]]:
+def load_products(
+    path: Path, sheet_name: str | None = None
+) -> tuple[tuple[Product, ...], list[Problem]]:
     """Read a products file (.csv or .xlsx): the products, and warnings.
 
-    Raises :class:`InputError` listing every problem of the file at once; its ``warnings``
-    hold the warnings found as well.
+    ``sheet_name`` picks the worksheet of an ``.xlsx`` (default: the first; a workbook with
+    several sheets gets a warning saying which one was read). Raises :class:`InputError`
+    listing every problem of the file at once; its ``warnings`` hold the warnings found too.
     """
     file = str(path)
     check_file(path, file)
     suffix = path.suffix.casefold()
+    if sheet_name is not None and suffix not in {".xlsx", ".xlsm"}:
+        raise fail(file, "--sheet picks a sheet of an .xlsx workbook; this file has none",
+                   column="--sheet")
     if suffix in {".csv", ".txt", ".tsv"}:
         sheet = read_csv_table(path, file)
     elif suffix in {".xlsx", ".xlsm"}:
-        sheet = read_xlsx_table(path, file)
+        sheet = read_xlsx_table(path, file, sheet_name)
+        if sheet.other_sheets or sheet_name is not None:
+            file = f"{file} (sheet {sheet.sheet_name!r})"
     elif suffix == ".xls":
         raise fail(file, "an old Excel .xls file; save it as .xlsx or as CSV UTF-8")
     else:
         raise fail(file, f"unknown kind of file {path.suffix!r}; expected .csv or .xlsx")
     columns, problems = _check_products(file, sheet)
+    if sheet.other_sheets and sheet_name is None:
+        problems.insert(0, Problem(
+            str(path), f"read the sheet {sheet.sheet_name!r}, the first of the workbook's "
+            f"{len(sheet.other_sheets) + 1} (the others: "
+            + ", ".join(repr(name) for name in sheet.other_sheets[:10])
+            + "); pick another with --sheet NAME",
+            severity="warning",
+        ))
     if columns is None:
         raise input_error(problems)
     return _build_products(columns), problems

@@ -45,7 +45,14 @@ from pydantic import (
     create_model,
 )
 
-from models.money import MONEY_HINT, MoneyFormatError, format_yuan, to_fen
+from models.money import (
+    MAX_TOTAL_FEN,
+    MAX_UNIT_FEN,
+    MONEY_HINT,
+    MoneyFormatError,
+    format_yuan,
+    to_fen,
+)
 from models.rules import CouponTier, OrderBand, Rules
 from pricing.errors import InputError, Problem
 from pricing.formats.tables import check_file, fail, with_hints
@@ -73,11 +80,11 @@ class _Kind:
     write: Callable[[Any], Any]  # the model's value → the file's
 
 
-def _read_money(value: object) -> int:
+def _read_money(value: object, maximum: int = MAX_UNIT_FEN) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise _expect(MONEY_HINT)
     try:
-        return to_fen(value)
+        return to_fen(value, maximum)
     except MoneyFormatError as error:  # "'8.005' has more …": the value is shown on its own
         raise ValueError(f"{str(error).split(' ', 1)[1]}; expected {MONEY_HINT}") from None
 
@@ -165,6 +172,9 @@ def _same(value: Any) -> Any:
 
 
 MONEY = _Kind(MONEY_HINT, _read_money, format_yuan)
+# A total (the budget) may exceed what one unit or order holds (see models.limits).
+TOTAL = _Kind(MONEY_HINT, lambda value: _read_money(value, MAX_TOTAL_FEN), format_yuan)
+_TOTALS = {"budget_fen"}
 SHARE = _Kind(_SHARE, _read_share, str)
 NUMBER = _Kind("a number", _read_number, _same)
 WHOLE = _Kind("a whole number", _read_whole, _same)
@@ -187,6 +197,8 @@ _ITEM_READERS: dict[int, Callable[[object], Any]] = {
 def _kind_of(name: str, annotation: object) -> _Kind:
     """The kind of a rules model's field, from its type (and ``_fen`` for money)."""
     if annotation is int:
+        if name in _TOTALS:
+            return TOTAL
         return MONEY if name.endswith("_fen") else WHOLE
     simple = {Decimal: SHARE, float: NUMBER, bool: FLAG}
     if annotation in simple:

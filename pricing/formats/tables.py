@@ -60,6 +60,11 @@ class Table:
     header: list[str]
     columns: list[ObjectArray]  # the body's cells (str), column by column
     rows: IntArray  # the spreadsheet row number of each body row
+    # Number cells of an .xlsx whose value a double cannot hold exactly (an ID typed as a
+    # number beyond 15 significant digits): (spreadsheet row, column position).
+    inexact: frozenset[tuple[int, int]] = frozenset()
+    sheet_name: str | None = None  # the worksheet read, for an .xlsx
+    other_sheets: tuple[str, ...] = ()  # the workbook's other worksheets
 
 
 def check_file(path: Path, file: str) -> int:
@@ -92,6 +97,19 @@ def csv_encoding(raw: bytes, file: str) -> str:
         raw.decode("utf-8-sig")
         return "utf-8-sig"
     except UnicodeDecodeError as utf8_error:
+        before = raw[: utf8_error.start]
+        if raw.startswith(codecs.BOM_UTF8) or any(byte >= 0x80 for byte in before):
+            # UTF-8 text (a BOM, or valid multi-byte characters) up to a byte that is not:
+            # rows pasted from a GBK file into a UTF-8 one. Reading it all as GBK would turn
+            # the UTF-8 part into nonsense (the header "sku" into "锘縮ku").
+            line = raw.count(b"\n", 0, utf8_error.start) + 1
+            raise fail(
+                file,
+                f"mixed encodings: the file starts as UTF-8 text"
+                f"{' (with a BOM)' if raw.startswith(codecs.BOM_UTF8) else ''} but line {line}"
+                " is not UTF-8 (GBK rows pasted in?); save the whole file again from Excel as"
+                ' "CSV UTF-8"',
+            ) from None
         try:
             raw.decode("gb18030")
             return "gb18030"
@@ -151,14 +169,26 @@ def _csv_structure_message(detail: str) -> str:
     return f"not a readable CSV table: {detail.removeprefix('Error tokenizing data. C error: ')}"
 
 
+EXACT_DIGITS = 15  # what Excel keeps of a number typed into a cell
+
+
+def number_is_exact(value: float) -> bool:
+    """Whether a number cell surely holds what was typed: at most 15 significant digits."""
+    if not value or not np.isfinite(value):
+        return True
+    digits = repr(abs(value)).split("e")[0].replace(".", "").strip("0")
+    return len(digits) <= EXACT_DIGITS and abs(value) < 2**53
+
+
 def _xlsx_cell_text(value: object) -> str:
-    """A spreadsheet cell as the text a CSV would hold (whole numbers without ``.0``)."""
+    """A spreadsheet cell as the text a CSV would hold (whole numbers without ``.0``, in full:
+    ``10000000000000000``, never ``1e+16``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
+        if value.is_integer():
             return str(int(value))
         return repr(value)
     if isinstance(value, str):
@@ -167,7 +197,22 @@ def _xlsx_cell_text(value: object) -> str:
     return str(isoformat()) if callable(isoformat) else str(value)
 
 
-def read_xlsx_table(path: Path, file: str) -> Table:
+MAX_FORMULAS_SHOWN = 20
+
+
+def _cell_name(row: int, column: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(column + 1)}{row}"
+
+
+def read_xlsx_table(path: Path, file: str, sheet_name: str | None = None) -> Table:
+    """The cells of one worksheet (``sheet_name``, or the first), as text.
+
+    Formula cells are refused, every one named (``C5``): price-opt reads the values a person
+    sees, and a workbook written by a program holds no computed value for a formula. Number
+    cells that cannot be exact (beyond 15 significant digits) are listed in ``inexact``.
+    """
     import openpyxl
     import openpyxl.xml
 
@@ -184,13 +229,23 @@ def read_xlsx_table(path: Path, file: str) -> Table:
             f"{MAX_XLSX_UNPACKED_BYTES // 2**30} GB",
         )
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged or hostile file
         raise fail(file, f"not a readable .xlsx workbook: {error}") from None
+    formulas: list[tuple[str, str]] = []
+    inexact: set[tuple[int, int]] = set()
     try:
         if not workbook.worksheets:
             raise fail(file, "the workbook has no sheet")
-        sheet = workbook.worksheets[0]
+        names = [str(ws.title) for ws in workbook.worksheets]
+        if sheet_name is None:
+            sheet = workbook.worksheets[0]
+        elif sheet_name in names:
+            sheet = workbook.worksheets[names.index(sheet_name)]
+        else:
+            raise fail(file, f"no sheet named {sheet_name!r}; the workbook has: "
+                       + ", ".join(repr(name) for name in names), column="--sheet")
+        other_sheets = tuple(name for name in names if name != sheet.title)
         declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
         if declared_rows > MAX_ROWS + 1 or declared_columns > MAX_COLUMNS:
             raise fail(
@@ -203,25 +258,49 @@ def read_xlsx_table(path: Path, file: str) -> Table:
         sheet.reset_dimensions()
         rows: list[list[str]] = []
         try:
-            for values in sheet.iter_rows(values_only=True):
-                if len(rows) > MAX_ROWS + 1 or len(values) > MAX_COLUMNS:
+            for cells in sheet.iter_rows():
+                if len(rows) > MAX_ROWS + 1 or len(cells) > MAX_COLUMNS:
                     raise fail(
                         file,
                         f"sheet {sheet.title!r} has more than {MAX_ROWS:,} rows or "
                         f"{MAX_COLUMNS} columns",
                     )
-                rows.append([_xlsx_cell_text(value) for value in values])
+                texts = []
+                for position, cell in enumerate(cells):
+                    value = getattr(cell, "value", None)
+                    if getattr(cell, "data_type", None) == "f":
+                        formulas.append((_cell_name(len(rows) + 1, position), str(value)))
+                        value = None
+                    elif isinstance(value, float) and not number_is_exact(value):
+                        inexact.add((len(rows) + 1, position))
+                    texts.append(_xlsx_cell_text(value))
+                rows.append(texts)
         except InputError:
             raise
         except Exception as error:  # a damaged or hostile sheet: report, never crash
             raise fail(file, f"not a readable .xlsx workbook: {error}") from None
     finally:
         workbook.close()
+    if formulas:
+        shown = "; ".join(f"{cell} {formula[:40]!r}" for cell, formula in
+                          formulas[:MAX_FORMULAS_SHOWN])
+        more = (f" and {len(formulas) - MAX_FORMULAS_SHOWN:,} more"
+                if len(formulas) > MAX_FORMULAS_SHOWN else "")
+        raise fail(
+            file,
+            f"sheet {sheet.title!r} holds {len(formulas):,} formula cell(s): {shown}{more}; "
+            "price-opt reads values, not formulas: copy the sheet and paste it as values "
+            "(选择性粘贴 → 数值), then save",
+        )
     width = max((len(row) for row in rows), default=0)
     table = np.empty((len(rows), width), dtype=object)
     for index, row in enumerate(rows):
         table[index] = row + [""] * (width - len(row))
-    return _split_header(table, file)
+    read = _split_header(table, file)
+    read.inexact = frozenset(inexact)
+    read.sheet_name = str(sheet.title)
+    read.other_sheets = other_sheets
+    return read
 
 
 def _split_header(table: ObjectArray, file: str) -> Table:

@@ -422,6 +422,8 @@ ZH: dict[str, str] = {
     "Replace an output file price-opt did not write (or that was edited since); the current file is kept as NAME.bak.":
         "替换不是 price-opt 写出（或之后被编辑过）的输出文件；当前文件另存为 NAME.bak。",
     "kept the previous {path} as {backup}": "原有的 {path} 已另存为 {backup}",
+    "The sheet of an .xlsx products file to read (default: the first; the output says which "
+    "was read).": "要读取的 .xlsx 商品文件工作表（默认第一个；输出会说明读取了哪一个）。",
     "interrupted:": "已中断：",
     "tmall (the platform's 商品报名表 columns: 商品ID, SKU ID, 活动价, 活动库存, 每人限购), or your downloaded template .xlsx, filled by header name.":
         "tmall（平台商品报名表的列：商品ID、SKU ID、活动价、活动库存、每人限购），或你下载的报名模板 .xlsx（按表头名称填写）。",

@@ -261,7 +261,9 @@ def render_validate(console: Console, inputs: Inputs, lang: str) -> None:
     budget = money(store.budget_fen) if store.budget_fen else tr("none", lang)
     colon = "：" if lang == "zh" else ": "
     lines = [
-        f"[bold]{tr('products', lang)}[/bold] {escape(str(inputs.products_path))}{colon}"
+        f"[bold]{tr('products', lang)}[/bold] {escape(str(inputs.products_path))}"
+        + ("" if inputs.sheet_name is None else escape(f" (sheet {inputs.sheet_name!r})"))
+        + f"{colon}"
         + escape(tr("{count} products ({roles}); {no_b2g1} kept out of buy-two-get-one, "
                     "{limited} with a purchase limit", lang, count=f"{len(catalogue):,}",
                     roles=role_text, no_b2g1=sum(not p.b2g1_eligible for p in catalogue),
