@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def simulate(skus: int, days: int, folder: Path) -> tuple[Path, Path]:
+def simulate(skus: int, days: int, folder: Path, holdout: int) -> tuple[Path, Path, float]:
+    """Write the history and the true parameters; return the held-out WAPE of the true
+    expected units (the noise floor no forecast can beat on average)."""
     import numpy as np
 
     from pricing.demand.simulate import SimulationParameters, simulate_history
@@ -50,7 +52,11 @@ def simulate(skus: int, days: int, folder: Path) -> tuple[Path, Path]:
     truth = folder / "truth.csv"
     simulated.history.to_csv(history, index=False)
     simulated.truth.to_csv(truth, index=False)
-    return history, truth
+    dates = simulated.history["date"].to_numpy(dtype="datetime64[D]")
+    held = dates > dates.max() - np.timedelta64(holdout, "D")
+    actual = simulated.history["units"].to_numpy()[held]
+    oracle = float(np.abs(simulated.expected[held] - actual).sum() / actual.sum())
+    return history, truth, oracle
 
 
 def measure(history: Path, truth: Path, holdout: int | None) -> dict[str, Any]:
@@ -108,7 +114,9 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
-        history, truth = simulate(arguments.skus, arguments.days, Path(folder))
+        history, truth, oracle = simulate(
+            arguments.skus, arguments.days, Path(folder), arguments.holdout_last
+        )
         simulate_seconds = time.perf_counter() - started
         size = history.stat().st_size
         completed = subprocess.run(
@@ -118,6 +126,7 @@ def main() -> None:
         )
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     load = f"{os.getloadavg()[0]:.1f}"
+    wapes = ", ".join(f"{name} {value:.1%}" for name, value in (figures["wape"] or {}).items())
     s = figures["seconds"]
     fit_command = s["read"] + s["fit"] + s["write"]
     line = (
@@ -125,7 +134,7 @@ def main() -> None:
         f"| {s['read']:.1f} | {s['fit']:.1f} | {s['write']:.2f} | {fit_command:.1f} "
         f"| {s['cpu']:.1f} | {load} "
         f"| {s.get('backtest', 0):.1f} | {figures['peak_rss'] / 2**30:.2f} GiB "
-        f"| {figures['coverage']:.0%} | {figures['wape']} |"
+        f"| {figures['coverage']:.0%} | {wapes}; true parameters {oracle:.1%} |"
     )
     header = (
         "| SKUs | days | rows | CSV | read s | fit s | write s | `fit` total s | its CPU s "

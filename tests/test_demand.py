@@ -172,3 +172,20 @@ def test_fit_reports_a_bad_history_without_a_traceback(tmp_path: Path) -> None:
     assert "row 3, column 'date': not a date" in output
     assert "Traceback" not in output
     assert not (tmp_path / "d.csv").exists()
+
+
+def test_the_models_holdout_error_is_close_to_the_noise_floor() -> None:
+    """GIVEN the sample's simulation re-run (same seed), WHEN the last 28 days are held out,
+    THEN the model's WAPE is within 5 % of the WAPE of the true expected units."""
+    products = pd.read_csv(SAMPLES / "products.csv", encoding="utf-8-sig", dtype={"sku": str})
+    simulated = simulate_history(
+        products["sku"].tolist(), products["category"].tolist(),
+        products["list_price"].astype(float).tolist(),
+        (products["base_units"].astype(float) / 40).tolist(),
+    )
+    dates = simulated.history["date"].to_numpy(dtype="datetime64[D]")
+    held = dates > dates.max() - np.timedelta64(28, "D")
+    actual = simulated.history["units"].to_numpy()[held]
+    oracle = np.abs(simulated.expected[held] - actual).sum() / actual.sum()
+    model = run_backtest(load_history(SAMPLES / "history.csv"), 28).scores[0]
+    assert model.wape < 1.05 * oracle

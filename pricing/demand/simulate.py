@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 DOW_FACTORS = (0.94, 0.92, 0.95, 0.97, 1.03, 1.11, 1.08)  # Monday first; mean 1.0
@@ -65,10 +66,12 @@ class SimulationParameters:
 
 @dataclass(frozen=True)
 class Simulated:
-    """A simulated history (one row per SKU and day) and the true per-SKU parameters."""
+    """A simulated history (one row per SKU and day), the true per-SKU parameters, and each
+    row's true expected units (before the count noise)."""
 
     history: pd.DataFrame
     truth: pd.DataFrame
+    expected: npt.NDArray[np.float64]
 
 
 def simulate_history(
@@ -187,4 +190,4 @@ def simulate_history(
             "new": np.isin(np.arange(n_sku), new),
         }
     )
-    return Simulated(history=history, truth=truth)
+    return Simulated(history=history, truth=truth, expected=rate[sku_rows, day_rows])
