@@ -21,7 +21,9 @@ class Product(BaseModel):
 
     ``base_units`` is the expected number of units sold during the event at the everyday
     price; ``elasticity`` (negative) overrides the rules' default; ``purchase_limit`` is the
-    most units one buyer may take (``None``: no limit).
+    most units one buyer may take (``None``: no limit); ``lowest_coupon_price_fen`` is the
+    lowest price after universal offers (最低普惠券后价) of the sign-up window (``None``: not
+    checked).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -34,6 +36,7 @@ class Product(BaseModel):
     role: Role = Role.REGULAR
     list_price_fen: int = Field(gt=0)
     lowest_price_fen: int = Field(gt=0)
+    lowest_coupon_price_fen: int | None = Field(default=None, gt=0)
     unit_cost_fen: int = Field(ge=0)
     stock: int = Field(ge=0)
     base_units: float = Field(ge=0)

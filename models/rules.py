@@ -45,6 +45,13 @@ class OfficialRounding(StrEnum):
     FEN = "fen"  # older pages: half up to the fen at every price
 
 
+class SignupCheck(StrEnum):
+    """Which lowest-price check a product's activity price must pass to sign up."""
+
+    RULES_2026 = "2026"  # price ≤ lowest list price; price after cycle-long offers ≤ 最低普惠券后价
+    PRO_RATED = "pro_rated"  # price after the pro-rated cross-store / official ≤ lowest price
+
+
 class CouponTier(BaseModel):
     """A "spend T save A" tier (满T减A); ``threshold_fen`` 0 is a no-threshold coupon."""
 
@@ -79,6 +86,8 @@ class PlatformRules(BaseModel):
     official_rate: Decimal = Field(default=Decimal("0.15"), ge=0, lt=1)
     store_tools: StoreTools = StoreTools.EXCLUSIVE
     official_rounding: OfficialRounding = OfficialRounding.YUAN_UP
+    signup_check: SignupCheck = SignupCheck.RULES_2026
+    coupons_cover_cycle: bool = True
 
     @model_validator(mode="after")
     def _cross_store_saves_less_than_it_asks(self) -> PlatformRules:

@@ -46,6 +46,7 @@ from models.rules import (
     Mechanism,
     PlatformRules,
     Rules,
+    SignupCheck,
     StoreRules,
 )
 from pricing.engine.stacking import quote
@@ -447,7 +448,8 @@ def test_products_outside_the_prices_stay_at_list_price_and_do_not_sign_up() -> 
 def test_signup_uses_the_price_after_the_pro_rated_cross_store_reduction() -> None:
     """¥200 with every 300 save 30 counts as ¥180: it signs up under a lowest price of 180,
     not of 179.99."""
-    rules = Rules(platform=PlatformRules(cross_store_every_fen=30000, cross_store_save_fen=3000))
+    rules = Rules(platform=PlatformRules(cross_store_every_fen=30000, cross_store_save_fen=3000,
+                                         signup_check=SignupCheck.PRO_RATED))
     def verdict(lowest: int) -> bool | None:
         item = Product(sku="X", list_price_fen=30000, lowest_price_fen=lowest,
                        unit_cost_fen=5000, stock=1, base_units=1)

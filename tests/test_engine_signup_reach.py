@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import rules as rules_strategy
 
-from models.rules import Mechanism, OfficialRounding, PlatformRules, Rules
+from models.rules import Mechanism, OfficialRounding, PlatformRules, Rules, SignupCheck
 from pricing.engine.reach import Reachability
 from pricing.engine.signup import meets_signup, signup_price_cap_fen
 
@@ -23,6 +23,7 @@ from pricing.engine.signup import meets_signup, signup_price_cap_fen
 def _official(rate: str, rounding: OfficialRounding = OfficialRounding.FEN) -> Rules:
     return Rules(platform=PlatformRules(
         mechanism=Mechanism.OFFICIAL, official_rate=Decimal(rate), official_rounding=rounding,
+        signup_check=SignupCheck.PRO_RATED,
     ))
 
 
@@ -62,6 +63,40 @@ def test_cap_is_the_highest_price_that_signs_up(
     fits = cap >= 0
     assert meets_signup(cap[fits], list_price[fits], lowest[fits], rules).all()
     assert not meets_signup(cap + 1, list_price, lowest, rules).any()
+
+
+# --- the 2026 check ----------------------------------------------------------------------------
+
+
+def _rules_2026(**platform: object) -> Rules:
+    return Rules(platform=PlatformRules.model_validate(platform))
+
+
+def test_2026_check_compares_the_price_itself_with_the_lowest_list_price() -> None:
+    """The lowest list price of the window is compared with the activity price, nothing taken
+    off: ¥180 against a lowest ¥179 fails though the cross-store pro-rating would pass it."""
+    rules = _rules_2026(mechanism="cross_store")
+    assert not meets_signup(np.array([18_000]), np.array([20_000]), np.array([17_900]), rules)[0]
+    legacy = _rules_2026(mechanism="cross_store", signup_check="pro_rated")
+    assert meets_signup(np.array([18_000]), np.array([20_000]), np.array([17_900]), legacy)[0]
+
+
+def test_2026_check_compares_the_price_after_cycle_long_offers_with_the_lowest_coupon_price(
+) -> None:
+    """¥180 with every-300-save-50 counts ¥150 after the pro-rated reduction; with a ¥5
+    coupon covering the cycle ¥145. A lowest 普惠券后价 of ¥148 fails without the coupon and
+    passes with it; a product without one is not checked."""
+    rules = _rules_2026(mechanism="cross_store")
+    price, list_price, lowest = np.array([18_000] * 3), np.array([20_000] * 3), np.array(
+        [18_000] * 3)
+    coupon_price = np.array([14_800, 14_800, 0])
+    assert meets_signup(price, list_price, lowest, rules,
+                        lowest_coupon_price_fen=coupon_price).tolist() == [False, False, True]
+    assert meets_signup(price, list_price, lowest, rules, lowest_coupon_price_fen=coupon_price,
+                        universal_offer_fen=500).tolist() == [True, True, True]
+    cap = signup_price_cap_fen(list_price, lowest, rules, lowest_coupon_price_fen=coupon_price)
+    # p − round(p/6) ≤ 14800: p = 17760 gives 17760 − 2960 = 14800; 17761 − 2960 = 14801.
+    assert cap.tolist() == [17_760, 17_760, 18_000]
 
 
 # --- reachability ------------------------------------------------------------------------------

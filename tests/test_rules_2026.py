@@ -24,10 +24,14 @@ from models.money import (
     super_instant_unit_fen,
     times_rate_fen,
 )
-from models.rules import CouponTier, OfficialRounding, StoreTools
+from models.product import Product
+from models.rules import CouponTier, OfficialRounding, PlatformRules, Rules, StoreTools
 from pricing.engine.stacking import quote
 from pricing.errors import CartError
 from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
+from pricing.formats.products import load_products
+from pricing.optimize.candidates import build_candidates
+from pricing.verify.margin_check import margin_check
 
 CARTS = Path(__file__).parent / "data" / "carts"
 runner = CliRunner()
@@ -256,3 +260,52 @@ def test_with_b2g1_exclusive_can_pay_less_because_a_cheap_unit_leaves_the_offer(
 @given(carts())
 def test_new_fields_round_trip_through_the_cart_format(cart: Cart) -> None:
     assert cart_from_json(json.loads(json.dumps(cart_to_json(cart)))) == cart
+
+
+# --- the 2026 sign-up check -----------------------------------------------------------------------
+
+
+def _product(**fields: object) -> Product:
+    base: dict[str, object] = dict(sku="X", list_price_fen=30_000, lowest_price_fen=30_000,
+                                   unit_cost_fen=5_000, stock=10, base_units=10)
+    return Product.model_validate({**base, **fields})
+
+
+def test_products_file_reads_the_lowest_coupon_price_column(tmp_path: Path) -> None:
+    path = tmp_path / "products.csv"
+    path.write_text(
+        "SKU,日常价,最低普惠券后价,成本价,库存,预估销量\nA,300,155.50,50,10,5\nB,200,,50,10,5\n",
+        encoding="utf-8",
+    )
+    products, problems = load_products(path)
+    assert not problems
+    assert [p.lowest_coupon_price_fen for p in products] == [15_550, None]
+
+
+def test_check_counts_cycle_long_coupons_in_the_signup_check_and_says_so_when_short() -> None:
+    """GIVEN ¥200 with every-300-save-50 (¥166.67 after the pro-rated reduction), a ¥5
+    no-threshold coupon and a lowest 普惠券后价 of ¥162 WHEN the coupons cover the cycle THEN
+    ¥161.67 signs up; WHEN they do not THEN it fails, and check says the coupons still count in
+    the no-loss proof."""
+    item = _product(lowest_coupon_price_fen=16_200)
+    tier = (CouponTier(threshold_fen=0, amount_fen=500),)
+    covering = Rules()
+    short = Rules(platform=PlatformRules(coupons_cover_cycle=False))
+    full = margin_check((item,), covering, {"X": 20_000}, tier, ())
+    assert full.products[0].meets_signup is True
+    assert any("cover the whole activity cycle" in note for note in full.notes)
+    partial = margin_check((item,), short, {"X": 20_000}, tier, ())
+    assert partial.products[0].meets_signup is False
+    assert any("no-loss proof above counts them" in note for note in partial.notes)
+    assert any("1 product(s) fail the sign-up check only because" in n for n in partial.notes)
+    # The checker counts the short coupon all the same: the same bound either way.
+    assert partial.products[0].proven_bound_fen == full.products[0].proven_bound_fen
+
+
+def test_plan_candidates_apply_the_lowest_coupon_price() -> None:
+    """Without coupons counted, ¥300 at 9折 = ¥270 counts ¥225 after every-300-save-50; a lowest
+    普惠券后价 of ¥200 keeps every level above 8折 (¥240 → ¥200) out of the sign-up."""
+    table = build_candidates((_product(lowest_coupon_price_fen=20_000),), Rules())
+    ok = {level: bool(table.signup_ok[0, row]) for row, level in enumerate(table.levels)
+          if table.row_joins[row] and not table.row_b2g1[row]}
+    assert ok[Decimal("0.85")] is False and ok[Decimal("0.80")] is True

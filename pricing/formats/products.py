@@ -86,6 +86,10 @@ PRODUCT_COLUMNS: tuple[ProductColumn, ...] = (
                   "yuan > 0, at most 2 decimals"),
     ProductColumn("lowest_price", ("近30天最低价", "最低价"), False,
                   "yuan > 0; defaults to list_price"),
+    ProductColumn(
+        "lowest_coupon_price", ("最低普惠券后价",), False,
+        "yuan > 0; lowest price after universal offers; empty = not checked",
+    ),
     ProductColumn("unit_cost", ("成本价", "成本", "采购价"), True, "yuan ≥ 0, at most 2 decimals"),
     ProductColumn("stock", ("库存", "可售库存", "库存数量"), True, "whole number ≥ 0"),
     ProductColumn("base_units", ("预估销量", "预计销量"), True,
@@ -435,6 +439,7 @@ class _ProductColumns:
     role: list[Role]
     list_price_fen: list[int]
     lowest_price_fen: list[int]
+    lowest_coupon_price_fen: list[int | None]
     unit_cost_fen: list[int]
     stock: list[int]
     base_units: list[float]
@@ -572,6 +577,9 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
     if check.present("lowest_price"):
         given_fen, given_ok = check.money("lowest_price", positive=True)
         lowest_fen = np.where(given_ok, given_fen, list_fen)
+    lowest_coupon: list[int | None] = [None] * count
+    if check.present("lowest_coupon_price"):
+        lowest_coupon = _optional(*check.money("lowest_coupon_price", positive=True))
     if check.present("unit_cost"):
         cost_fen, cost_ok = check.money("unit_cost", positive=False)
         check.require_filled("unit_cost", MONEY_HINT)
@@ -648,6 +656,7 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
         role=roles,
         list_price_fen=list_fen.tolist(),
         lowest_price_fen=lowest_fen.tolist(),
+        lowest_coupon_price_fen=lowest_coupon,
         unit_cost_fen=cost_fen.tolist(),
         stock=stock.tolist(),
         base_units=base_units.tolist(),
@@ -685,11 +694,13 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
     with _gc_paused():
         for (
             sku, item_id, sku_id, title, category, role, list_price_fen, lowest_price_fen,
-            unit_cost_fen, stock, base_units, elasticity, purchase_limit, b2g1_eligible,
+            lowest_coupon_price_fen, unit_cost_fen, stock, base_units, elasticity,
+            purchase_limit, b2g1_eligible,
         ) in zip(
             columns.sku, columns.item_id, columns.sku_id, columns.title, columns.category,
             columns.role,
-            columns.list_price_fen, columns.lowest_price_fen, columns.unit_cost_fen,
+            columns.list_price_fen, columns.lowest_price_fen, columns.lowest_coupon_price_fen,
+            columns.unit_cost_fen,
             columns.stock, columns.base_units, columns.elasticity, columns.purchase_limit,
             columns.b2g1_eligible, strict=True,
         ):  # fmt: skip
@@ -706,6 +717,7 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
                     "role": role,
                     "list_price_fen": list_price_fen,
                     "lowest_price_fen": lowest_price_fen,
+                    "lowest_coupon_price_fen": lowest_coupon_price_fen,
                     "unit_cost_fen": unit_cost_fen,
                     "stock": stock,
                     "base_units": base_units,

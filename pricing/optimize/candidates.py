@@ -47,7 +47,7 @@ from pricing.engine.bounds import (
     unit_margin_bound_fen,
     worst_rate,
 )
-from pricing.engine.signup import ladder_price_fen, meets_signup
+from pricing.engine.signup import ladder_price_fen, lowest_coupon_prices_fen, meets_signup
 from pricing.optimize.demand import expected_units
 
 FloatArray = npt.NDArray[np.float64]
@@ -63,6 +63,7 @@ class ProductArrays:
 
     list_price: IntArray
     lowest_price: IntArray
+    lowest_coupon_price: IntArray  # 0: none given, not checked
     cost: IntArray
     stock: IntArray
     base_units: FloatArray
@@ -77,6 +78,7 @@ class ProductArrays:
         return cls(
             list_price=np.fromiter((p.list_price_fen for p in products), np.int64, count),
             lowest_price=np.fromiter((p.lowest_price_fen for p in products), np.int64, count),
+            lowest_coupon_price=lowest_coupon_prices_fen(products),
             cost=np.fromiter((p.unit_cost_fen for p in products), np.int64, count),
             stock=np.fromiter((p.stock for p in products), np.int64, count),
             base_units=np.fromiter((p.base_units for p in products), np.float64, count),
@@ -165,6 +167,9 @@ def build_candidates(
     signup_ok = meets_signup(
         price, np.broadcast_to(list_price, price.shape),
         np.broadcast_to(arrays.lowest_price[:, None], price.shape), rules,
+        # The 2026 check counts no store coupon here (the tiers are still to be chosen):
+        # stricter than the check of a finished plan, never looser.
+        lowest_coupon_price_fen=np.broadcast_to(arrays.lowest_coupon_price[:, None], price.shape),
     )
     signup_ok[:, 0] = True  # staying out needs no sign-up
     in_b2g1 = np.broadcast_to(row_b2g1[None, :], price.shape) & arrays.b2g1_eligible[:, None]

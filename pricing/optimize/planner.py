@@ -108,7 +108,10 @@ def explain_infeasible(
     empty = np.flatnonzero(~table.valid.any(axis=1))
     if len(empty):
         arrays = ProductArrays.of([products[int(j)] for j in empty], rules)
-        caps = signup_price_cap_fen(arrays.list_price, arrays.lowest_price, rules)
+        caps = signup_price_cap_fen(
+            arrays.list_price, arrays.lowest_price, rules,
+            lowest_coupon_price_fen=arrays.lowest_coupon_price,
+        )
         for position, j in enumerate(empty.tolist()):
             product = products[j]
             floor_price = break_even_price_fen(product.unit_cost_fen, rules)

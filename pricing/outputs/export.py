@@ -52,7 +52,12 @@ from models.money import format_yuan, fraction_floor_fen, short_yuan
 from models.plan import Plan
 from models.product import Product
 from models.rules import CouponTier, Rules, mechanism_label
-from pricing.engine.signup import meets_signup, signup_price_cap_fen
+from pricing.engine.signup import (
+    cycle_coupon_fen,
+    lowest_coupon_prices_fen,
+    meets_signup,
+    signup_price_cap_fen,
+)
 from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError, InputError, Problem
 from pricing.formats.atomic import save_workbook_atomic
@@ -179,8 +184,12 @@ def _signup_failures(
     price = np.array([prices.prices_fen[p.sku] for p in joining], dtype=np.int64)
     list_price = np.array([p.list_price_fen for p in joining], dtype=np.int64)
     lowest = np.array([p.lowest_price_fen for p in joining], dtype=np.int64)
-    ok = meets_signup(price, list_price, lowest, rules)
-    caps = signup_price_cap_fen(list_price, lowest, rules)
+    lowest_coupon = lowest_coupon_prices_fen(joining)
+    counted = cycle_coupon_fen(price, plan.coupon_tiers, rules)
+    ok = meets_signup(price, list_price, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
+                      universal_offer_fen=counted)
+    caps = signup_price_cap_fen(list_price, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
+                                universal_offer_fen=counted)
     planned = {d.sku: d.meets_signup for d in plan.products}
     failures = []
     for j, product in enumerate(joining):

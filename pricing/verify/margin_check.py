@@ -40,12 +40,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from models.cart import Cart
 from models.money import fen_times_rate, format_yuan, fraction_floor_fen
 from models.product import Product
-from models.rules import CouponTier, Mechanism, Rules, mechanism_label
-from pricing.engine.signup import meets_signup
+from models.rules import CouponTier, Mechanism, Rules, SignupCheck, mechanism_label
+from pricing.engine.signup import cycle_coupon_fen, lowest_coupon_prices_fen, meets_signup
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_text_atomic
 from pricing.formats.carts import cart_to_json
@@ -267,11 +268,24 @@ def margin_check(
         rules=rules,
     )
     report = check_store(setup, witnesses_for=witnesses_for)
+    price_array = np.asarray(prices, dtype=np.int64)
+    list_prices = np.asarray([p.list_price_fen for p in products], dtype=np.int64)
+    lowest = np.asarray([p.lowest_price_fen for p in products], dtype=np.int64)
+    lowest_coupon = lowest_coupon_prices_fen(products)
     signup = meets_signup(
-        np.asarray(prices, dtype=np.int64),
-        np.asarray([p.list_price_fen for p in products], dtype=np.int64),
-        np.asarray([p.lowest_price_fen for p in products], dtype=np.int64),
-        rules,
+        price_array, list_prices, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
+        universal_offer_fen=cycle_coupon_fen(price_array, tiers, rules),
+    )
+    joins = np.asarray([p.sku in prices_fen for p in products], dtype=bool)
+    cycle_notes = _cycle_notes(
+        rules, tiers, joins & (lowest_coupon > 0),
+        joins & ~signup & meets_signup(
+            price_array, list_prices, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
+            universal_offer_fen=cycle_coupon_fen(
+                price_array, tiers, rules.model_copy(update={"platform": rules.platform.model_copy(
+                    update={"coupons_cover_cycle": True})})
+            ),
+        ),
     )
     rows = tuple(
         ProductMargin(
@@ -295,8 +309,38 @@ def margin_check(
         coupon_tiers=tiers,
         b2g1_members=members,
         report=report,
-        notes=_notes(rules, tiers, members, report),
+        notes=(*_notes(rules, tiers, members, report), *cycle_notes),
     )
+
+
+def _cycle_notes(
+    rules: Rules,
+    tiers: Sequence[CouponTier],
+    checked: npt.NDArray[np.bool_],
+    failing_for_short_coupons: npt.NDArray[np.bool_],
+) -> tuple[str, ...]:
+    """What the 2026 sign-up check counts, said where it changes a verdict or a proof."""
+    if rules.platform.signup_check is not SignupCheck.RULES_2026 or not tiers:
+        return ()
+    if not checked.any():
+        return ()
+    if rules.platform.coupons_cover_cycle:
+        return (
+            "sign-up (2026): the store coupon one unit reaches counts in the price after "
+            "universal offers, as the coupons cover the whole activity cycle",
+        )
+    notes = [
+        "sign-up (2026): the store coupons do not cover the whole activity cycle "
+        "(coupons_cover_cycle = false), so the sign-up check does not count them; buyers still "
+        "stack them, and the no-loss proof above counts them"
+    ]
+    failing = int(failing_for_short_coupons.sum())
+    if failing:
+        notes.append(
+            f"{failing} product(s) fail the sign-up check only because the coupons are not "
+            "counted; they would pass with coupons covering the cycle"
+        )
+    return tuple(notes)
 
 
 def _notes(
