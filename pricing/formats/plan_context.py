@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,77 +61,61 @@ def rules_differences(recorded: Rules, current: Rules, limit: int = 6) -> list[s
     return differences
 
 
-def plan_context(
-    plan: Plan,
-    plan_path: Path | None = None,
-    products_path: Path | None = None,
-    rules_path: Path | None = None,
-) -> PlanContext:
-    """The products and rules to judge a plan by: always files read from disk now.
+def _recorded_file(
+    recorded: str | None,
+    sha256: str | None,
+    what: str,
+    plan_path: Path | None,
+    source: str,
+    warnings: list[str],
+) -> Path:
+    """The input file the plan records (as given, or beside the plan file); a file whose
+    SHA-256 differs from the recorded one is a warning. ``what`` names it in the messages."""
+    option = "--products" if what == "products" else "--rules"
+    if not recorded:
+        raise InputError([Problem(
+            source, f"the plan does not record its {what} file; pass {option}",
+        )])
+    found = _find_recorded(recorded, plan_path)
+    if found is None:
+        made = "made from" if what == "products" else "made with the rules in"
+        raise InputError([Problem(
+            source, f"the plan was {made} {recorded}, which is not there any more; pass {option}",
+        )])
+    if sha256 and file_sha256(found) != sha256:
+        warnings.append(f"{found} has changed since the plan was made (its SHA-256 differs)")
+    return found
 
-    Products: ``products_path`` if given, else the file the plan records
-    (``inputs.products_file``, as given or beside the plan file); a changed file (its SHA-256
-    differs) is a warning. Rules: ``rules_path`` if given, else the rules file the plan records,
-    read again. The rules the plan records (``inputs.rules``) are never used to judge it; they
-    are compared with the file's: when they differ, the plan is refused unless ``rules_path``
-    was given explicitly (then the difference is a warning). A hand-edited plan cannot loosen
-    the rules it is judged by. Every joining SKU must be in the products; a changed everyday
-    price is a warning.
-    """
-    source = str(plan_path) if plan_path is not None else "plan"
-    warnings: list[str] = []
-    inputs = plan.inputs
-    if products_path is None:
-        if inputs is None or not inputs.products_file:
-            raise InputError([Problem(
-                source, "the plan does not record its products file; pass --products",
-            )])
-        found = _find_recorded(inputs.products_file, plan_path)
-        if found is None:
-            raise InputError([Problem(
-                source,
-                f"the plan was made from {inputs.products_file}, which is not there any more;"
-                " pass --products",
-            )])
-        products_path = found
-        if inputs.products_sha256 and file_sha256(found) != inputs.products_sha256:
-            warnings.append(
-                f"{found} has changed since the plan was made (its SHA-256 differs)"
-            )
-    products, problems = load_products(products_path)
-    warnings.extend(problem.render() for problem in problems)
-    explicit_rules = rules_path is not None
-    if rules_path is None:
-        if inputs is None or not inputs.rules_file:
-            raise InputError([Problem(
-                source, "the plan does not record its rules file; pass --rules",
-            )])
-        found = _find_recorded(inputs.rules_file, plan_path)
-        if found is None:
-            raise InputError([Problem(
-                source,
-                f"the plan was made with the rules in {inputs.rules_file}, which is not there any"
-                " more; pass --rules",
-            )])
-        rules_path = found
-        if inputs.rules_sha256 and file_sha256(found) != inputs.rules_sha256:
-            warnings.append(
-                f"{found} has changed since the plan was made (its SHA-256 differs)"
-            )
+
+def _judged_rules(
+    plan: Plan, rules_path: Path, explicit: bool, source: str, warnings: list[str]
+) -> Rules:
+    """The rules file read now; the rules the plan records must match it unless ``explicit``
+    (``--rules`` given: then a difference is a warning)."""
     rules = load_rules(rules_path)
-    if inputs is not None and inputs.rules:
-        differences = rules_differences(rules_from_record(inputs.rules, source), rules)
-        if differences and not explicit_rules:
-            raise InputError([Problem(
-                source,
-                f"the rules the plan records differ from {rules_path} ("
-                + "; ".join(differences) + "); pass --rules to judge the plan by a rules file",
-            )])
-        if differences:
-            warnings.append(
-                f"the plan was made with other rules than {rules_path}, which it is judged by: "
-                + "; ".join(differences)
-            )
+    if plan.inputs is None or not plan.inputs.rules:
+        return rules
+    differences = rules_differences(rules_from_record(plan.inputs.rules, source), rules)
+    if differences and not explicit:
+        raise InputError([Problem(
+            source,
+            f"the rules the plan records differ from {rules_path} ("
+            + "; ".join(differences) + "); pass --rules to judge the plan by a rules file",
+        )])
+    if differences:
+        warnings.append(
+            f"the plan was made with other rules than {rules_path}, which it is judged by: "
+            + "; ".join(differences)
+        )
+    return rules
+
+
+def _check_plan_products(
+    plan: Plan, products: Sequence[Product], products_path: Path, source: str,
+    warnings: list[str],
+) -> None:
+    """Every joining SKU must be in the products and the plan must list some; products the
+    plan leaves out and changed everyday prices are warnings."""
     by_sku = {product.sku: product for product in products}
     missing = [d.sku for d in plan.products if d.joins and d.sku not in by_sku]
     if missing:
@@ -165,5 +149,42 @@ def plan_context(
             f"the everyday price of {len(changed)} SKU(s) differs from the plan's: "
             + ", ".join(changed[:10]) + (" …" if len(changed) > 10 else "")
         )
+
+
+def plan_context(
+    plan: Plan,
+    plan_path: Path | None = None,
+    products_path: Path | None = None,
+    rules_path: Path | None = None,
+) -> PlanContext:
+    """The products and rules to judge a plan by: always files read from disk now.
+
+    Products: ``products_path`` if given, else the file the plan records
+    (``inputs.products_file``, as given or beside the plan file); a changed file (its SHA-256
+    differs) is a warning. Rules: ``rules_path`` if given, else the rules file the plan records,
+    read again. The rules the plan records (``inputs.rules``) are never used to judge it; they
+    are compared with the file's: when they differ, the plan is refused unless ``rules_path``
+    was given explicitly (then the difference is a warning). A hand-edited plan cannot loosen
+    the rules it is judged by. Every joining SKU must be in the products; a changed everyday
+    price is a warning.
+    """
+    source = str(plan_path) if plan_path is not None else "plan"
+    warnings: list[str] = []
+    inputs = plan.inputs
+    if products_path is None:
+        products_path = _recorded_file(
+            inputs.products_file if inputs else None, inputs.products_sha256 if inputs else None,
+            "products", plan_path, source, warnings,
+        )
+    products, problems = load_products(products_path)
+    warnings.extend(problem.render() for problem in problems)
+    explicit_rules = rules_path is not None
+    if rules_path is None:
+        rules_path = _recorded_file(
+            inputs.rules_file if inputs else None, inputs.rules_sha256 if inputs else None,
+            "rules", plan_path, source, warnings,
+        )
+    rules = _judged_rules(plan, rules_path, explicit_rules, source, warnings)
+    _check_plan_products(plan, products, products_path, source, warnings)
     return PlanContext(plan=plan, products=tuple(products), rules=rules,
                        warnings=tuple(warnings))

@@ -261,13 +261,20 @@ def plan_from_json(data: object, source: str = "plan") -> Plan:
     }
     if reader.problems:
         raise InputError(reader.problems)
+    return _build_plan(reader, fields)
+
+
+def _build_plan(reader: JsonReader, fields: dict[str, Any]) -> Plan:
+    """The plan from converted fields: the parts first (every model's complaints at once),
+    then the whole (its cross-field rules)."""
     solver = reader.build(SolverInfo, fields["solver"], "solver")
     tiers_built = [
         reader.build(CouponTier, tier, f"coupon_tiers[{i}]")
         for i, tier in enumerate(fields["coupon_tiers"])
     ]
     products_built = [
-        reader.build(ProductDecision, d, f"products[{i}]") for i, d in enumerate(decisions)
+        reader.build(ProductDecision, d, f"products[{i}]")
+        for i, d in enumerate(fields["products"])
     ]
     inputs_built = (
         None if fields["inputs"] is None else reader.build(PlanInputs, fields["inputs"], "inputs")
