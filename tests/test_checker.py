@@ -48,10 +48,12 @@ from models.rules import (
     Rules,
     SignupCheck,
     StoreRules,
+    StoreTools,
 )
 from pricing.engine.stacking import quote
 from pricing.errors import InputError
 from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
+from pricing.optimize.candidates import build_candidates
 from pricing.verify.checker import STORE, StoreSetup, cart_margins, check_store
 from pricing.verify.margin_check import (
     discount_prices_fen,
@@ -518,3 +520,41 @@ def test_a_catalogue_at_everyday_prices_without_coupons_is_proven_safe() -> None
     result = margin_check(products, RULES, {}, (), frozenset())
     assert result.passes and not result.losers and not result.unproven
     assert check_store(_setups_for(products)).passes
+
+
+# --- exclusive store tools: the larger of the two, not the sum ---------------------------------
+
+
+def _b2g1_and_coupon_rules(store_tools: StoreTools) -> Rules:
+    return Rules(
+        platform=PlatformRules(mechanism=Mechanism.NONE, commission_rate=Decimal("0.05"),
+                               store_tools=store_tools),
+        store=StoreRules(shipping_cost_fen=0, handling_cost_fen=0),
+        coupons=CouponRules(candidates=(CouponTier(threshold_fen=0, amount_fen=2_000),)),
+    )
+
+
+@pytest.mark.parametrize("store_tools", list(StoreTools))
+def test_optimizer_takes_the_larger_store_tool_under_exclusive_and_the_sum_under_stacked(
+    store_tools: StoreTools,
+) -> None:
+    """GIVEN a ¥100 product costing ¥42 at 7.5折 (¥75) in buy-two-get-one, with a ¥20
+    no-threshold coupon WHEN the optimizer marks which tiers are unsafe THEN under exclusive
+    the coupon is safe with B2G1 (a line bears its ¥25 share of B2G1 or the ¥20 coupon, never
+    both: the larger leaves 0.95 × 50 − 42 = ¥5.50) and under stacked it is not; the checker
+    and a brute force over every cart of up to six units agree: stacked, three units pay
+    225 − 75 − 20 = ¥130, ¥43.33 a unit, 0.95 × 43.33 − 42 < 0."""
+    product = Product(sku="P", list_price_fen=10_000, lowest_price_fen=10_000,
+                      unit_cost_fen=4_200, stock=100, base_units=10, b2g1_eligible=True)
+    rules = _b2g1_and_coupon_rules(store_tools)
+    table = build_candidates((product,), rules)
+    row = next(r for r, level in enumerate(table.levels)
+               if level == Decimal("0.75") and table.row_b2g1[r])
+    exclusive = store_tools is StoreTools.EXCLUSIVE
+    assert bool(table.unsafe[0, row] & 1) is not exclusive
+    setup = StoreSetup(products=(product,), prices_fen=(7_500,),
+                       coupon_tiers=rules.coupons.candidates, b2g1_members=frozenset({"P"}),
+                       rules=rules)
+    assert check_store(setup).passes is exclusive
+    worst = brute_force(setup, max_units=6).unit["P"][0]
+    assert (worst >= 0) is exclusive
