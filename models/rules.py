@@ -105,6 +105,19 @@ class StoreRules(BaseModel):
     handling_cost_fen: int = Field(default=0, ge=0)
     margin_floor_rate: Decimal = Field(default=Decimal("0"), ge=0, lt=1)
     budget_fen: int = Field(default=0, ge=0)
+    timezone: str = "Asia/Shanghai"  # the store's clock: plans and sheets are stamped in it
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, name: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}; expected an IANA name such as "
+                             "Asia/Shanghai") from None
+        return name
 
 
 class DiscountLadder(BaseModel):
@@ -234,3 +247,12 @@ def mechanism_label(platform: PlatformRules, lang: str = "en") -> str:
         share = f"{(platform.official_rate * 100).normalize():f}%"
         return f"官方立减 {share}" if zh else f"official instant discount {share}"
     return "无平台优惠" if zh else "no platform-wide discount"
+
+
+def store_now(rules: Rules) -> str:
+    """The time now on the store's clock (``[store] timezone``), ISO 8601 to the second with
+    its offset: ``2026-11-30T03:58:59+08:00``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(rules.store.timezone)).isoformat(timespec="seconds")

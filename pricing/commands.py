@@ -206,9 +206,8 @@ def run_plan(
 
     With ``demand_path`` (a demand file from ``fit``), units come from the fitted model.
     """
-    from datetime import UTC, datetime
-
     from models.plan import PlanInputs
+    from models.rules import store_now
     from pricing.formats.plans import write_plan
     from pricing.formats.rules import rules_to_dict
     from pricing.formats.samples import sample_products_path, sample_rules_path
@@ -254,7 +253,7 @@ def run_plan(
         rules_file=str(inputs.rules_path.resolve()),
         rules_sha256=file_sha256(inputs.rules_path),
         rules=rules_to_dict(inputs.rules),
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        created_at=store_now(inputs.rules),
         price_opt_version=version(),
         demand_file=str(demand_path.resolve()) if demand_path else None,
         demand_sha256=file_sha256(demand_path) if demand_path else None,

@@ -60,3 +60,32 @@ def test_quote_rules_without_products_is_an_input_error(tmp_path: Path) -> None:
     cart_path, _, _ = _witness(tmp_path)
     result = runner.invoke(cli.app, ["quote", str(cart_path), "--rules", str(sample_rules_path())])
     assert result.exit_code == 2 and "--products" in result.stderr
+
+
+def test_plans_and_sheets_are_stamped_on_the_stores_clock(tmp_path: Path) -> None:
+    """GIVEN the default [store] timezone (Asia/Shanghai) WHEN a plan is made and exported THEN
+    both times carry +08:00, the day a merchandiser in China sees on the wall."""
+    plan = tmp_path / "plan.json"
+    assert runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"]).exit_code == 0
+    created = json.loads(plan.read_text(encoding="utf-8"))["inputs"]["created_at"]
+    assert created.endswith("+08:00")
+    out = tmp_path / "s.csv"
+    assert runner.invoke(cli.app, ["export", str(plan), "--out", str(out)]).exit_code == 0
+    settings = (tmp_path / "s.settings.csv").read_text(encoding="utf-8-sig")
+    assert "Exported at" in settings or "导出时间" in settings
+    assert any(line.split(",")[1].endswith("+08:00") for line in settings.splitlines()
+               if line.startswith(("导出时间", "Exported at")))
+
+
+def test_the_store_timezone_is_a_rules_key(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[store]\ntimezone = "Europe/Paris"\n', encoding="utf-8")
+    plan = tmp_path / "plan.json"
+    result = runner.invoke(cli.app, ["plan", "--rules", str(rules), "--out", str(plan),
+                                     "--show", "0"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(plan.read_text(encoding="utf-8"))["inputs"]["created_at"]
+    assert created.endswith(("+01:00", "+02:00"))
+    rules.write_text('[store]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
+    bad = runner.invoke(cli.app, ["validate", "--rules", str(rules)])
+    assert bad.exit_code == 1 and "unknown time zone" in bad.stderr

@@ -200,7 +200,7 @@ def _kind_of(name: str, annotation: object) -> _Kind:
         if name in _TOTALS:
             return TOTAL
         return MONEY if name.endswith("_fen") else WHOLE
-    simple = {Decimal: SHARE, float: NUMBER, bool: FLAG}
+    simple = {Decimal: SHARE, float: NUMBER, bool: FLAG, str: TEXT}
     if annotation in simple:
         return simple[annotation]
     if isinstance(annotation, type) and issubclass(annotation, Enum):

@@ -51,7 +51,7 @@ from models.cart import Cart
 from models.money import format_yuan, fraction_floor_fen, short_yuan
 from models.plan import Plan
 from models.product import Product
-from models.rules import CouponTier, Rules, mechanism_label
+from models.rules import CouponTier, Rules, mechanism_label, store_now
 from pricing.engine.signup import (
     cycle_coupon_fen,
     lowest_coupon_prices_fen,
@@ -397,6 +397,7 @@ def prepare_sheet(context: PlanContext, options: ExportOptions | None = None) ->
     return SubmissionSheet(
         plan=context.plan, rules=context.rules, rows=tuple(rows), prices=prices, check=check,
         stock_factor=options.stock_factor, dropped=dropped,
+        exported_at=store_now(context.rules),
     )
 
 
