@@ -292,6 +292,11 @@ def plan(
                      "category in the objective; products without a row use their columns."),
     ] = None,
     sheet: SheetOpt = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 3 (and write nothing) when a hero is excluded or a"
+                     " soft rule is violated."),
+    ] = False,
 ) -> None:
     """Plan the event: discount levels, coupon tiers and buy-two-get-one, proved loss-free.
 
@@ -303,7 +308,7 @@ def plan(
     with err_console.status(tr("Planning…", language)) as status:
         run = commands.run_plan(products, rules, out, solver, method, time_limit, gap,
                                 progress=status.update, force=force, warn=_warner(lang),
-                                demand_path=demand, sheet=sheet)
+                                demand_path=demand, sheet=sheet, strict=strict)
     render.render_replaced(err_console, run.replaced, language)
     render.render_plan(console, run, show, language)
     if run.demand_note:

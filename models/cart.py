@@ -128,7 +128,12 @@ class StoreOffer(BaseModel):
 
 
 class CartLine(BaseModel):
-    """One line: a SKU of one store, its single-item price and quantity."""
+    """One line: a SKU of one store, its single-item price and quantity.
+
+    ``event``: the product signed up for the event; the store's cross-store reduction and
+    official discount reach only such lines. ``store_coupons``: the store's coupons cover the
+    line (false for a product the store limited its coupons away from).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -138,6 +143,8 @@ class CartLine(BaseModel):
     quantity: int = Field(ge=1)
     item_coupon: CouponTier | None = None
     b2g1: bool = False
+    event: bool = True
+    store_coupons: bool = True
     item_instant_fen: int = Field(default=0, ge=0)
     super_instant: SuperInstant | None = None
 

@@ -65,6 +65,50 @@ class ProductDecision(BaseModel):
         return Decimal(1) - self.level
 
 
+class ExclusionReason(StrEnum):
+    """Why a product cannot join the event under any plan."""
+
+    # A one-unit order at the everyday price already loses money (free shipping, commission and
+    # handling eat the margin): a fact about the store, outside the no-loss guarantee.
+    LOSES_AT_EVERYDAY_PRICE = "loses_at_everyday_price"
+    # Every price that meets the sign-up rules loses money once the event's discounts apply
+    # (or no ladder level lies between the sign-up cap and the break-even price).
+    NO_SAFE_SIGNUP_PRICE = "no_safe_signup_price"
+
+
+class Exclusion(BaseModel):
+    """A product that stays out of the event because no level is safe, and by how much.
+
+    ``break_even_fen`` is the least price at which one unit keeps its margin floor in a one-unit
+    order (with the platform mechanism when the product would join); ``signup_cap_fen`` the
+    highest price that meets the sign-up rules (for ``no_safe_signup_price``); ``shortfall_fen``
+    what is missing: ``break_even − list_price`` or ``break_even − signup_cap``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sku: str
+    role: str = "regular"
+    reason: ExclusionReason
+    list_price_fen: int
+    break_even_fen: int
+    signup_cap_fen: int | None = None
+    shortfall_fen: int = Field(ge=0)
+    message: str = ""
+
+
+class Violation(BaseModel):
+    """A soft rule the plan breaks: which rule, which products, by how much, at what penalty."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rule: str
+    products: tuple[str, ...] = ()
+    by: str  # the amount missing, in the rule's unit ("2 SKUs", "¥1,200.00")
+    penalty_fen: int = Field(ge=0)
+    message: str = ""
+
+
 class PlanInputs(BaseModel):
     """What the plan was made from, so it can be reproduced and compared."""
 
@@ -98,3 +142,24 @@ class Plan(BaseModel):
     worst_unit_margin_fen: int
     products: tuple[ProductDecision, ...]
     inputs: PlanInputs | None = None
+    excluded: tuple[Exclusion, ...] = ()
+    violations: tuple[Violation, ...] = ()
+    # Products the store coupons (every tier of coupon_tiers) do not cover: the coupons are set
+    # up as limited to the other products (商品券), or these are excluded when creating them.
+    coupon_excluded: tuple[str, ...] = ()
+    # Products to put on the platform's official-discount opt-out list (不生效官方立减): those
+    # outside the event, when the mechanism is the official discount and only event products
+    # are meant to bear it.
+    official_opt_out: tuple[str, ...] = ()
+    # Business rules that bind at the plan (their limit is reached), by name.
+    binding_rules: tuple[str, ...] = ()
+
+    @property
+    def strict_failures(self) -> list[str]:
+        """What ``plan --strict`` refuses: a hero left out, or any soft rule broken."""
+        failures = [
+            f"hero {e.sku} is excluded ({e.reason.value})" for e in self.excluded
+            if e.role == "hero"
+        ]
+        failures += [f"{v.rule} is violated by {v.by}" for v in self.violations]
+        return failures

@@ -43,6 +43,18 @@ class OfficialRounding(StrEnum):
 
     YUAN_UP = "yuan_up"  # 2026: price ≥ ¥100 up to the yuan, below ¥100 up to the fen
     FEN = "fen"  # older pages: half up to the fen at every price
+class MechanismScope(StrEnum):
+    """Which products bear the platform mechanism (cross-store reduction or official discount)."""
+
+    EVENT = "event"  # only the products signed up for the event (活动商品): the platform's rule
+    STORE = "store"  # every product of the store, joining or not (the cautious legacy reading)
+
+
+class CouponScope(StrEnum):
+    """Whether the plan may limit the store coupons to some products (店铺券 → 商品券)."""
+
+    AUTO = "auto"  # store-wide, except products outside the event that cannot bear them
+    STORE = "store"  # always store-wide: a tier some product cannot bear is not offered
 
 
 class SignupCheck(StrEnum):
@@ -88,6 +100,7 @@ class PlatformRules(BaseModel):
     official_rounding: OfficialRounding = OfficialRounding.YUAN_UP
     signup_check: SignupCheck = SignupCheck.RULES_2026
     coupons_cover_cycle: bool = True
+    mechanism_scope: MechanismScope = MechanismScope.EVENT
 
     @model_validator(mode="after")
     def _cross_store_saves_less_than_it_asks(self) -> PlatformRules:
@@ -158,6 +171,7 @@ class CouponRules(BaseModel):
         CouponTier(threshold_fen=59900, amount_fen=5000),
     )
     max_tiers: int = Field(default=3, ge=0, le=MAX_COUPON_TIERS)
+    scope: CouponScope = CouponScope.AUTO
 
     @field_validator("candidates")
     @classmethod

@@ -154,12 +154,19 @@ def load_inputs(
     return Inputs(products_path, catalogue, rules_path, rules, tuple(problems))
 
 
+LOSERS_SHOWN = 20
+
+
 def run_validate(
     products_path: Path | None, rules_path: Path | None, sheet: str | None = None
 ) -> Inputs:
     """``price-opt validate``: both files read, or an error listing every problem; for an
-    ``.xlsx`` products file, which sheet was read."""
+    ``.xlsx`` products file, which sheet was read. The warnings include the products that lose
+    money on a one-unit order at their everyday price (the first ``LOSERS_SHOWN``, then a
+    count)."""
     import dataclasses
+
+    from pricing.optimize.exclusions import everyday_loss_warnings
 
     inputs = load_inputs(products_path, rules_path, sheet)
     if inputs.products_path.suffix.casefold() in {".xlsx", ".xlsm"}:
@@ -170,7 +177,14 @@ def run_validate(
             inputs = dataclasses.replace(inputs, sheet_name=sheet or workbook.sheetnames[0])
         finally:
             workbook.close()
-    return inputs
+    losers = everyday_loss_warnings(inputs.products, inputs.rules, str(inputs.products_path))
+    if len(losers) > LOSERS_SHOWN:
+        losers = [*losers[:LOSERS_SHOWN], Problem(
+            str(inputs.products_path),
+            f"… and {len(losers) - LOSERS_SHOWN} more products that lose money on a one-unit"
+            " order at their everyday price", severity="warning",
+        )]
+    return dataclasses.replace(inputs, warnings=(*inputs.warnings, *losers))
 
 
 # --- plan -------------------------------------------------------------------------------------
@@ -201,10 +215,12 @@ def run_plan(
     warn: Warn = _unheard,
     demand_path: Path | None = None,
     sheet: str | None = None,
+    strict: bool = False,
 ) -> PlanRun:
     """``price-opt plan``: plan the store, verify the plan and write it atomically to ``out``.
 
     With ``demand_path`` (a demand file from ``fit``), units come from the fitted model.
+    ``strict``: a hero left out or a soft rule broken is a conflict (exit 3, nothing written).
     """
     from models.plan import PlanInputs
     from models.rules import store_now
@@ -212,7 +228,7 @@ def run_plan(
     from pricing.formats.rules import rules_to_dict
     from pricing.formats.samples import sample_products_path, sample_rules_path
     from pricing.formats.tables import file_sha256
-    from pricing.optimize.planner import PlanOptions, make_plan
+    from pricing.optimize.planner import PlanOptions, make_plan, refuse_strict
 
     problems = []
     if solver not in ("cbc", "highs"):
@@ -261,6 +277,8 @@ def run_plan(
     options = PlanOptions(solver=solver, method=method, time_limit=time_limit, gap=gap)
     result = make_plan(inputs.products, inputs.rules, options, recorded, progress=progress,
                        demand=event_demand)
+    if strict:
+        refuse_strict(result.plan)
     keep_backups(replaced)
     write_plan(result.plan, out)
     record_written([out])

@@ -86,7 +86,9 @@ def build_plan(
         if j and choices.get(p.sku, (None, False))[1]
     )
     setup = StoreSetup(products=products, prices_fen=tuple(prices), coupon_tiers=tiers,
-                       b2g1_members=members, rules=rules)
+                       b2g1_members=members, rules=rules,
+                       event_members=frozenset(
+                           p.sku for p, j in zip(products, joins, strict=True) if j))
     check = check_store(setup)
     signup = meets_signup(
         np.array(prices, dtype=np.int64),

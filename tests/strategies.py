@@ -40,6 +40,7 @@ from models.rules import (
     CouponRules,
     CouponTier,
     Mechanism,
+    MechanismScope,
     OfficialRounding,
     PlatformRules,
     Rules,
@@ -342,6 +343,9 @@ def setup_cart(
         CartLine(
             sku=product.sku, store=STORE, unit_price_fen=price, quantity=quantity,
             b2g1=product.sku in setup.b2g1_members,
+            event=setup.event_members is None or product.sku in setup.event_members
+            or setup.rules.platform.mechanism_scope is MechanismScope.STORE,
+            store_coupons=product.sku not in setup.coupon_excluded,
         )
         for product, price, quantity in zip(
             setup.products, setup.prices_fen, quantities, strict=True

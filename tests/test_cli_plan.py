@@ -88,21 +88,50 @@ def _write_catalogue(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def test_an_infeasible_plan_exits_3_naming_the_product_and_rules(tmp_path: Path) -> None:
+def test_an_impossible_hero_is_excluded_and_named_and_the_plan_is_written(
+    tmp_path: Path,
+) -> None:
+    """GIVEN a hero whose cost outruns its everyday price WHEN planned THEN the plan is written
+    (exit 0) with the hero excluded and named; with --strict it exits 3 and writes nothing."""
     products = _write_catalogue(tmp_path / "products.csv", [
         "HERO-THIN,hero,100.00,88.00,100,50",
         "FINE-1,regular,200.00,60.00,100,50",
     ])
     out = tmp_path / "plan.json"
-    out.write_text("the user's earlier plan", encoding="utf-8")
-    result = runner.invoke(app, ["plan", str(products), "--out", str(out), "--force"])
-    assert result.exit_code == 3, result.output
+    result = runner.invoke(app, ["plan", str(products), "--out", str(out)])
+    assert result.exit_code == 0, result.output
     assert "HERO-THIN" in result.output
-    assert "needs price ≤ 90.00 to sign up" in result.output
-    assert "FINE-1" not in result.output
-    assert "Traceback" not in result.output
-    assert out.read_text(encoding="utf-8") == "the user's earlier plan"
-    assert not (tmp_path / "plan.json.bak").exists()
+    assert "stop free shipping" in result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    [excluded] = data["excluded"]
+    assert excluded["sku"] == "HERO-THIN"
+    assert excluded["reason"] == "loses_at_everyday_price"
+    assert excluded["role"] == "hero"
+    assert data["violations"] == []
+
+    strict_out = tmp_path / "strict.json"
+    strict_out.write_text("the user's earlier plan", encoding="utf-8")
+    strict = runner.invoke(app, ["plan", str(products), "--out", str(strict_out), "--strict",
+                                   "--force"])
+    assert strict.exit_code == 3, strict.output
+    assert "HERO-THIN" in strict.output
+    assert "FINE-1" not in strict.output
+    assert "Traceback" not in strict.output
+    assert strict_out.read_text(encoding="utf-8") == "the user's earlier plan"
+    assert not (tmp_path / "strict.json.bak").exists()
+
+
+def test_validate_warns_about_products_that_lose_at_their_everyday_price(tmp_path: Path) -> None:
+    products = _write_catalogue(tmp_path / "products.csv", [
+        "CABLE,regular,9.90,3.00,100,50",
+        "FINE-1,regular,200.00,60.00,100,50",
+    ])
+    result = runner.invoke(app, ["validate", str(products)])
+    assert result.exit_code == 0, result.output
+    assert "CABLE loses money on a one-unit order at its everyday price 9.90" in result.output
+    assert "raise the price by" in result.output
+    assert "stop free shipping" in result.output
+    assert "FINE-1 loses" not in result.output
 
 
 def test_bad_option_values_are_usage_errors_exit_2(tmp_path: Path) -> None:

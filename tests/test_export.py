@@ -193,7 +193,7 @@ def test_drop_failing_removes_the_failing_products_and_says_which(tmp_path: Path
 
 def test_a_product_that_stays_out_and_loses_cannot_be_dropped(tmp_path: Path) -> None:
     products = tuple(
-        p.model_copy(update={"unit_cost_fen": 3500}) if p.sku == "M64-MINI" else p
+        p.model_copy(update={"unit_cost_fen": 4500}) if p.sku == "M64-MINI" else p
         for p in catalogue()
     )
     tiers = (CouponTier(threshold_fen=0, amount_fen=500), *TIERS)

@@ -42,6 +42,8 @@ def _table(
         unsafe=unsafe.astype(np.int64),
         base_safe=np.ones((count, rows), dtype=bool),
         valid=valid,
+        joinable=valid[:, 1:].any(axis=1),
+        out_unsafe=unsafe[:, 0].astype(np.int64),
     )
 
 

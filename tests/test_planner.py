@@ -17,9 +17,11 @@ from models.product import Product, Role
 from models.rules import (
     B2G1Rules,
     CouponRules,
+    CouponScope,
     CouponTier,
     DiscountLadder,
     Mechanism,
+    MechanismScope,
     PlatformRules,
     Rules,
     StoreRules,
@@ -35,7 +37,8 @@ from pricing.engine.stacking import quote
 from pricing.errors import InfeasiblePlanError
 from pricing.optimize.candidates import ProductArrays
 from pricing.optimize.demand import coupon_ladders, store_orders
-from pricing.optimize.planner import PlanOptions, break_even_price_fen, make_plan, store_margin_rate
+from pricing.optimize.exclusions import break_even_price_fen
+from pricing.optimize.planner import PlanOptions, make_plan, store_margin_rate
 from pricing.verify.checker import StoreSetup, cart_margins
 
 EXACT = PlanOptions(method="milp", gap=0.0)
@@ -59,26 +62,31 @@ def _one(value: int) -> np.ndarray:
 
 
 def reference_rows(product: Product, rules: Rules) -> list[Row]:
-    """Every choice for one product, computed one at a time with plain arithmetic."""
+    """Every choice for one product, computed one at a time with plain arithmetic.
+
+    The platform mechanism reaches a row that joins (every row with ``mechanism_scope =
+    "store"``); staying out is always possible (a hero stays out only when it cannot join); with
+    ``coupons.scope = "auto"`` staying out bears no coupon (the plan limits them away)."""
     platform, store, demand = rules.platform, rules.store, rules.demand
     choices: list[tuple[bool, Decimal, bool]] = [(False, Decimal(1), False)]
     choices += [(True, level, False) for level in rules.ladder.levels]
     if rules.b2g1.enabled and product.b2g1_eligible:
         choices += [(True, level, True) for level in rules.ladder.levels]
-    official_rate = (
-        float(platform.official_rate) if platform.mechanism is Mechanism.OFFICIAL else 0.0
-    )
-    cross = (
-        platform.cross_store_save_fen / platform.cross_store_every_fen
-        if platform.mechanism is Mechanism.CROSS_STORE
-        else 0.0
-    )
-    take = demand.cross_store_take_rate * cross
     elasticity = product.elasticity or demand.default_elasticity
     rows = []
     for joins, level, b2g1 in choices:
-        if not joins and product.role is Role.HERO:
-            continue
+        bears = joins or platform.mechanism_scope is MechanismScope.STORE
+        official_rate = (
+            float(platform.official_rate)
+            if platform.mechanism is Mechanism.OFFICIAL and bears
+            else 0.0
+        )
+        cross = (
+            platform.cross_store_save_fen / platform.cross_store_every_fen
+            if platform.mechanism is Mechanism.CROSS_STORE and bears
+            else 0.0
+        )
+        take = demand.cross_store_take_rate * cross
         price = product.list_price_fen
         if joins:
             price = int(
@@ -101,25 +109,44 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
         )
         spend = units * ((product.list_price_fen - price) + price * (official_rate + take + free))
 
-        def safe(amount: int, threshold: int, price: int = price, b2g1: bool = b2g1) -> bool:
+        def safe(
+            amount: int, threshold: int, price: int = price, b2g1: bool = b2g1,
+            bears: bool = bears,
+        ) -> bool:
             prices = _one(price)
-            official = official_discount_fen(prices, rules)
+            official = official_discount_fen(prices, rules) if bears else _one(0)
             in_b2g1 = np.array([b2g1])
             basket = _one(max(price, threshold))
             bound = unit_margin_bound_fen(
-                prices, official, _one(product.unit_cost_fen), in_b2g1, amount, basket, rules
+                prices, official, _one(product.unit_cost_fen), in_b2g1, amount, basket, rules,
+                np.array([bears]),
             )[0]
-            rate = worst_rate(prices, official, in_b2g1, amount, basket, rules)[0]
+            rate = worst_rate(prices, official, in_b2g1, amount, basket, rules,
+                              np.array([bears]))[0]
             return bool(bound >= margin_floor_fen(prices, rules)[0] and rate < 1.0)
 
-        if not safe(0, 0):
+        if joins and not safe(0, 0):
             continue
         unsafe = frozenset(
             k
             for k, tier in enumerate(rules.coupons.candidates)
             if not safe(tier.amount_fen, tier.threshold_fen)
         )
+        if not joins and rules.coupons.scope is CouponScope.AUTO:
+            unsafe = frozenset()
+        elif not joins and not safe(0, 0):
+            # A known loser blocks only a tier that could cut its line to nothing.
+            prices = _one(price)
+            official = official_discount_fen(prices, rules) if bears else _one(0)
+            unsafe = frozenset(
+                k for k, tier in enumerate(rules.coupons.candidates)
+                if worst_rate(prices, official, np.array([False]), tier.amount_fen,
+                              _one(max(price, tier.threshold_fen)), rules,
+                              np.array([bears]))[0] >= 1.0
+            )
         rows.append(Row(joins, price, b2g1, units * per_unit, spend, unsafe))
+    if product.role is Role.HERO and any(row.joins for row in rows):
+        rows = [row for row in rows if row.joins]
     return rows
 
 
@@ -179,6 +206,7 @@ def tiny_stores(draw: st.DrawFn, budget: bool = False) -> tuple[list[Product], R
         platform=PlatformRules(
             mechanism=draw(st.sampled_from(list(Mechanism))),
             min_discount=draw(st.sampled_from([Decimal("0"), Decimal("0.1")])),
+            mechanism_scope=draw(st.sampled_from(list(MechanismScope))),
         ),
         store=StoreRules(
             shipping_cost_fen=draw(st.sampled_from([0, 600, 1000])),
@@ -187,7 +215,8 @@ def tiny_stores(draw: st.DrawFn, budget: bool = False) -> tuple[list[Product], R
             budget_fen=draw(st.integers(1, 30_000_000)) if budget else 0,
         ),
         ladder=DiscountLadder(levels=(Decimal("0.9"), Decimal("0.7"), Decimal("0.5"))),
-        coupons=CouponRules(candidates=candidates, max_tiers=2),
+        coupons=CouponRules(candidates=candidates, max_tiers=2,
+                            scope=draw(st.sampled_from(list(CouponScope)))),
         b2g1=B2G1Rules(enabled=draw(st.booleans())),
     )
     return products, rules
@@ -344,6 +373,8 @@ def test_no_generated_cart_beats_the_plans_worst_unit_margin(
     from models.cart import Cart, CartLine
 
     worst = {d.sku: d.worst_unit_margin_fen for d in plan.products}
+    joining = {d.sku for d in plan.products if d.joins}
+    losers = {e.sku for e in plan.excluded if e.reason.value == "loses_at_everyday_price"}
     floors = dict(
         zip(
             (p.sku for p in products),
@@ -364,6 +395,8 @@ def test_no_generated_cart_beats_the_plans_worst_unit_margin(
                         unit_price_fen=prices[product.sku],
                         quantity=quantity,
                         b2g1=product.sku in setup.b2g1_members,
+                        event=product.sku in joining,
+                        store_coupons=product.sku not in plan.coupon_excluded,
                     )
                 )
         if not lines:
@@ -379,11 +412,12 @@ def test_no_generated_cart_beats_the_plans_worst_unit_margin(
         costs = {p.sku: p.unit_cost_fen for p in products}
         margins, order_margin = cart_margins(cart, quote(cart), costs, rules)
         for line, margin in zip(cart.lines, margins, strict=True):
-            if margin is None or line.store != "S":
+            if margin is None or line.store != "S" or line.sku in losers:
                 continue
             assert margin >= worst[line.sku] * line.quantity
             assert margin >= floors[line.sku] * line.quantity
-        assert order_margin >= 0
+        if not losers & {line.sku for line in cart.lines}:
+            assert order_margin >= 0
 
 
 def _hero(unit_cost_fen: int) -> Product:
@@ -399,8 +433,10 @@ def _hero(unit_cost_fen: int) -> Product:
     )
 
 
-def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
-    hero = _hero(8_800)
+def test_a_hero_that_cannot_sign_up_without_a_loss_is_excluded_and_named() -> None:
+    """GIVEN a hero whose sign-up cap is below its break-even WHEN planned THEN a plan is
+    written, the hero stays out and is named with the amounts, and --strict would refuse it."""
+    hero = _hero(7_000)
     other = Product(
         sku="OK-1",
         list_price_fen=20_000,
@@ -409,14 +445,36 @@ def test_a_hero_that_cannot_sign_up_without_a_loss_is_explained() -> None:
         stock=100,
         base_units=50.0,
     )
-    with pytest.raises(InfeasiblePlanError) as caught:
-        make_plan([hero, other], Rules())
-    error = caught.value
-    assert error.exit_code == 3
-    assert [c.sku for c in error.conflicts] == ["HERO-1"]
-    message = str(error)
-    assert "needs price ≤ 90.00 to sign up" in message
-    assert "min_discount" in message
+    plan = make_plan([hero, other], Rules()).plan
+    [exclusion] = plan.excluded
+    assert exclusion.sku == "HERO-1"
+    assert exclusion.reason.value == "no_safe_signup_price"
+    assert exclusion.signup_cap_fen == 9_000
+    assert exclusion.shortfall_fen == exclusion.break_even_fen - 9_000 > 0
+    assert "signs up only at 90.00 or less" in exclusion.message
+    assert not next(d for d in plan.products if d.sku == "HERO-1").joins
+    assert plan.strict_failures == ["hero HERO-1 is excluded (no_safe_signup_price)"]
+
+
+def test_a_product_losing_at_its_everyday_price_is_named_and_the_rest_is_planned() -> None:
+    """GIVEN a ¥9.90 accessory that free shipping makes a loser WHEN planned THEN the plan is
+    written, the product stays out, is left out of the coupons, and is named with the price
+    rise it needs; every other product keeps the guarantee."""
+    cheap = Product(sku="CABLE", list_price_fen=990, lowest_price_fen=990, unit_cost_fen=300,
+                    stock=100, base_units=50.0)
+    other = Product(sku="OK-1", list_price_fen=20_000, lowest_price_fen=20_000,
+                    unit_cost_fen=6_000, stock=100, base_units=50.0)
+    result = make_plan([cheap, other], Rules())
+    plan = result.plan
+    [exclusion] = plan.excluded
+    assert exclusion.reason.value == "loses_at_everyday_price"
+    assert exclusion.break_even_fen - 990 == exclusion.shortfall_fen > 0
+    assert "stop free shipping" in exclusion.message
+    # A bigger order shares the shipping: only a no-threshold coupon deepens its loss.
+    no_threshold = any(t.threshold_fen == 0 for t in plan.coupon_tiers)
+    assert plan.coupon_excluded == (("CABLE",) if no_threshold else ())
+    assert result.check.passes
+    assert plan.strict_failures == []
 
 
 def test_a_budget_below_the_least_spend_is_explained() -> None:
@@ -457,3 +515,22 @@ def test_the_model_names_its_margin_constraints_by_product_and_tier() -> None:
     assert all(
         f"one_level[{p.sku}]" in names for p in products if table.valid[products.index(p)].sum() > 1
     )
+
+
+@SOLVE_SETTINGS
+@given(tiny_stores())
+def test_a_product_is_excluded_exactly_when_it_could_not_have_joined(store: tuple) -> None:
+    """GIVEN any store WHEN planned THEN the plan is written, and a product is named in
+    ``excluded`` exactly when no level of it signs up and is safe (the reference rows, one
+    product at a time); a hero that can join joins."""
+    products, rules = store
+    plan = make_plan(products, rules, EXACT).plan
+    excluded = {e.sku for e in plan.excluded}
+    for product in products:
+        could_join = any(row.joins for row in reference_rows(product, rules))
+        assert (product.sku in excluded) == (not could_join)
+        decision = next(d for d in plan.products if d.sku == product.sku)
+        if product.role is Role.HERO and could_join:
+            assert decision.joins
+        if product.sku in excluded:
+            assert not decision.joins

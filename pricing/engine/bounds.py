@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.money import official_discount_unit_fen_array, times_rate_fen_array
-from models.rules import Mechanism, OfficialRounding, Rules, StoreTools
+from models.rules import Mechanism, MechanismScope, OfficialRounding, Rules, StoreTools
 
 ROUNDING_ALLOWANCE_FEN = 6
 
@@ -85,6 +85,14 @@ def cross_store_rate(rules: Rules) -> float:
     return rules.platform.cross_store_save_fen / rules.platform.cross_store_every_fen
 
 
+def bears_mechanism(joins: npt.NDArray[np.bool_], rules: Rules) -> npt.NDArray[np.bool_]:
+    """Which products the platform mechanism reaches: those joining the event, or every product
+    when ``platform.mechanism_scope = "store"``."""
+    if rules.platform.mechanism_scope is MechanismScope.STORE:
+        return np.ones_like(joins, dtype=bool)
+    return np.asarray(joins, dtype=bool)
+
+
 def margin_floor_fen(prices_fen: IntArray, rules: Rules) -> IntArray:
     """What each unit must keep: ``margin_floor_rate × price``, rounded up to the fen."""
     rate = rules.store.margin_floor_rate
@@ -101,11 +109,13 @@ def unit_margin_bound_fen(
     coupon_fen: IntArray | int,
     basket_fen: IntArray,
     rules: Rules,
+    bears_mechanism: npt.NDArray[np.bool_] | bool = True,
 ) -> IntArray:
     """The least margin one unit keeps in a sub-order of subtotal ``basket_fen`` (whole fen).
 
-    All arguments broadcast; ``basket_fen`` must be at least the price. See the module
-    docstring for the formula and why it is a lower bound.
+    All arguments broadcast; ``basket_fen`` must be at least the price. ``bears_mechanism``:
+    the cross-store reduction reaches the product (pass the official discount as 0 where it
+    does not). See the module docstring for the formula and why it is a lower bound.
     """
     price = prices_fen.astype(np.float64)
     basket = np.asarray(basket_fen, dtype=np.float64)
@@ -115,7 +125,7 @@ def unit_margin_bound_fen(
         - official_fen
         - np.where(in_b2g1, price / 3.0, 0.0)
         - np.asarray(coupon_fen, dtype=np.float64) * price / basket
-        - price * cross_store_rate(rules)
+        - price * np.where(bears_mechanism, cross_store_rate(rules), 0.0)
     )
     margin = (
         (1.0 - commission) * receives
@@ -134,6 +144,7 @@ def worst_rate(
     coupon_fen: IntArray | int,
     basket_fen: IntArray,
     rules: Rules,
+    bears_mechanism: npt.NDArray[np.bool_] | bool = True,
 ) -> FloatArray:
     """The share of a line's single-item amount all stacked discounts can take, at most."""
     price = prices_fen.astype(np.float64)
@@ -141,6 +152,6 @@ def worst_rate(
         official_fen / price
         + np.where(in_b2g1, 1.0 / 3.0, 0.0)
         + np.asarray(coupon_fen, dtype=np.float64) / np.asarray(basket_fen, dtype=np.float64)
-        + cross_store_rate(rules),
+        + np.where(bears_mechanism, cross_store_rate(rules), 0.0),
         dtype=np.float64,
     )

@@ -23,12 +23,15 @@ its choice; the buyer's best is the merchant's worst). Each tool's threshold is 
 the lines assigned to it and its discount split over them. Ties go to the assignment with more
 lines on the coupon, then to the earlier lines on the coupon.
 
-Every threshold (and the pieces discount) is checked against single-item amounts ``Σ p × q``
-of the eligible lines, before any per-unit discount, never against what is left after earlier
-discounts. Each order-level discount is split over its lines
-in proportion to their single-item amounts with :func:`models.money.allocate_proportional`, so
-the parts add up to the fen. No store's sub-order goes below zero: a discount is cut to what is
-left of the sub-order, and other stores keep their shares.
+The official discount and the cross-store reduction reach only lines of products signed up for
+the event (``CartLine.event``); store coupons only lines they cover (``CartLine.store_coupons``),
+and their thresholds count only those lines. Every threshold (and the pieces discount) is
+checked against single-item amounts ``Σ p × q`` of the eligible lines, before any per-unit
+discount, never against what is left after earlier discounts. Each order-level discount is split
+over its lines in proportion to their single-item amounts with
+:func:`models.money.allocate_proportional`, so the parts add up to the fen. No store's sub-order
+goes below zero: a discount is cut to what is left of the sub-order, and other stores keep their
+shares.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ def _apply_per_unit(store: _StoreState, rounding: OfficialRounding) -> None:
     rate = store.offer.official_rate
     for state in store.lines:
         line = state.line
-        if rate is not None:
+        if rate is not None and line.event:
             per_unit = official_discount_unit_fen(
                 line.unit_price_fen, rate, rounding is OfficialRounding.YUAN_UP
             )
@@ -182,7 +185,8 @@ def _coupon_choice(
     store: _StoreState, states: list[_LineState]
 ) -> tuple[CouponTier | None, list[int]]:
     """The store coupon these lines reach and each line's item-coupon saving (capped)."""
-    tier = best_tier_reached(store.offer.coupons, sum(state.subtotal for state in states))
+    covered = [state for state in states if state.line.store_coupons]
+    tier = best_tier_reached(store.offer.coupons, sum(state.subtotal for state in covered))
     item_savings = [
         min(state.line.item_coupon.amount_fen, state.remaining)
         if state.line.item_coupon is not None
@@ -195,7 +199,7 @@ def _coupon_choice(
 
 def _coupon_saving(store: _StoreState, states: list[_LineState]) -> int:
     tier, item_savings = _coupon_choice(store, states)
-    remaining = sum(state.remaining for state in states)
+    remaining = sum(state.remaining for state in states if state.line.store_coupons)
     store_saving = min(tier.amount_fen, remaining) if tier is not None else 0
     return max(store_saving, sum(item_savings))
 
@@ -205,10 +209,11 @@ def _apply_coupon(store: _StoreState, states: list[_LineState]) -> None:
     if not states:
         return
     tier, item_savings = _coupon_choice(store, states)
-    remaining = sum(state.remaining for state in states)
+    remaining = sum(state.remaining for state in states if state.line.store_coupons)
     store_saving = min(tier.amount_fen, remaining) if tier is not None else 0
     if tier is not None and store_saving >= sum(item_savings) and store_saving > 0:
-        _apply(states, tier.amount_fen, "coupon")
+        _apply([state for state in states if state.line.store_coupons], tier.amount_fen,
+               "coupon")
         store.coupon_used = f"store {tier.label}"
     elif sum(item_savings) > 0:
         for state, saving in zip(states, item_savings, strict=True):
@@ -262,13 +267,23 @@ def _apply_store_tools(store: _StoreState, store_tools: StoreTools) -> None:
     _apply_coupon(store, on_coupon)
 
 
-def _apply_across_stores(stores: list[_StoreState], amount: int, attribute: str) -> None:
-    """Split an amount over stores by single-item amount; each store's share is cut at zero."""
+def _apply_across_stores(
+    stores: list[_StoreState], amount: int, attribute: str, event_only: bool = False
+) -> None:
+    """Split an amount over stores by single-item amount; each store's share is cut at zero.
+
+    ``event_only``: only the lines of event products take part (the cross-store reduction)."""
     if amount <= 0:
         return
-    shares = allocate_proportional(amount, [store.subtotal for store in stores])
-    for store, share in zip(stores, shares, strict=True):
-        _apply(store.lines, share, attribute)
+    lines = [
+        [state for state in store.lines if state.line.event or not event_only]
+        for store in stores
+    ]
+    shares = allocate_proportional(
+        amount, [sum(state.subtotal for state in part) for part in lines]
+    )
+    for part, share in zip(lines, shares, strict=True):
+        _apply(part, share, attribute)
 
 
 def _apply_cross_store(stores: list[_StoreState]) -> None:
@@ -278,8 +293,9 @@ def _apply_cross_store(stores: list[_StoreState]) -> None:
         if tier is not None:
             pools[(tier.every_fen, tier.save_fen)].append(store)
     for (every, save), pool in pools.items():
-        eligible = sum(store.subtotal for store in pool)
-        _apply_across_stores(pool, (eligible // every) * save, "cross_store")
+        eligible = sum(state.subtotal for store in pool for state in store.lines
+                       if state.line.event)
+        _apply_across_stores(pool, (eligible // every) * save, "cross_store", event_only=True)
 
 
 def quote(cart: Cart) -> CartQuote:

@@ -155,7 +155,7 @@ def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[s
         path,
         {
             "sku", "store", "unit_price", "quantity", "item_coupon", "b2g1", "item_instant",
-            "super_instant",
+            "super_instant", "event", "store_coupons",
         },
     )
     for key in ("sku", "store"):
@@ -170,6 +170,8 @@ def _line(reader: _Reader, value: object, path: str, stores: set[str]) -> dict[s
         "store": str(data.get("store", "")),
         "unit_price_fen": reader.money(data, "unit_price", path),
         "b2g1": bool(data.get("b2g1", False)),
+        "event": bool(data.get("event", True)),
+        "store_coupons": bool(data.get("store_coupons", True)),
     }
     if not line["sku"]:
         reader.fail(f"{path}.sku", "missing; expected the SKU code")
@@ -320,6 +322,10 @@ def cart_to_json(cart: Cart) -> dict[str, Any]:
             entry["item_instant"] = format_yuan(line.item_instant_fen)
         if line.super_instant is not None:
             entry["super_instant"] = _super_instant_json(line.super_instant)
+        if not line.event:
+            entry["event"] = False
+        if not line.store_coupons:
+            entry["store_coupons"] = False
         lines.append(entry)
     result: dict[str, Any] = {
         "store_tools": cart.store_tools.value,

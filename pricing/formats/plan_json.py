@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from models.money import MAX_TOTAL_FEN, format_yuan
-from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
+from models.plan import (
+    Exclusion,
+    Plan,
+    PlanInputs,
+    PlanStatus,
+    ProductDecision,
+    SolverInfo,
+    Violation,
+)
 from models.rules import CouponTier
 from pricing.errors import InputError
 from pricing.formats.json_fields import JsonReader, join_path
@@ -86,6 +94,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "b2g1": plan.b2g1,
         "worst_unit_margin": format_yuan(plan.worst_unit_margin_fen),
         "products": [decision_json(decision) for decision in plan.products],
+        **_scope_json(plan),
         "inputs": None
         if inputs is None
         else {
@@ -105,6 +114,30 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _scope_json(plan: Plan) -> dict[str, Any]:
+    """The plan's exclusions, violations and scopes (see :class:`models.plan.Plan`)."""
+    return {
+        "excluded": [
+            {
+                "sku": e.sku, "role": e.role, "reason": e.reason.value,
+                "list_price": format_yuan(e.list_price_fen),
+                "break_even": format_yuan(e.break_even_fen),
+                "signup_cap": None if e.signup_cap_fen is None else format_yuan(e.signup_cap_fen),
+                "shortfall": format_yuan(e.shortfall_fen), "message": e.message,
+            }
+            for e in plan.excluded
+        ],
+        "violations": [
+            {"rule": v.rule, "products": list(v.products), "by": v.by,
+             "penalty": format_yuan(v.penalty_fen), "message": v.message}
+            for v in plan.violations
+        ],
+        "coupon_excluded": list(plan.coupon_excluded),
+        "official_opt_out": list(plan.official_opt_out),
+        "binding_rules": list(plan.binding_rules),
+    }
+
+
 def plan_json_text(plan: Plan) -> str:
     """The plan file's text: indented JSON, Chinese kept readable, one trailing newline."""
     return json.dumps(plan_to_json(plan), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
@@ -116,6 +149,10 @@ def plan_json_text(plan: Plan) -> str:
 _PLAN_KEYS = (
     "status", "objective", "expected_revenue", "baseline_profit", "baseline_revenue",
     "expected_discount_spend", "solver", "coupon_tiers", "b2g1", "worst_unit_margin", "products",
+)
+_PLAN_OPTIONAL = (
+    "format_version", "inputs", "excluded", "violations", "coupon_excluded",
+    "official_opt_out", "binding_rules",
 )
 _SOLVER_KEYS = ("name", "method", "status", "gap", "seconds")
 _SOLVER_OPTIONAL = (
@@ -217,11 +254,64 @@ def _inputs(reader: JsonReader, value: object) -> dict[str, Any] | None:
     }
 
 
+def _texts(reader: JsonReader, root: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = root.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        reader.fail(key, "expected a list of texts", value)
+        return ()
+    return tuple(value)
+
+
+def _entries(reader: JsonReader, root: Mapping[str, Any], key: str) -> list[dict[str, Any]]:
+    value = root.get(key, [])
+    if not isinstance(value, list):
+        reader.fail(key, "expected a list", value)
+        return []
+    return [reader.obj(item, f"{key}[{i}]") for i, item in enumerate(value)]
+
+
+def _scope_from_json(reader: JsonReader, root: Mapping[str, Any]) -> dict[str, Any]:
+    """Read what :func:`_scope_json` writes; every key is optional (older plans lack them)."""
+    excluded = []
+    for i, data in enumerate(_entries(reader, root, "excluded")):
+        path = f"excluded[{i}]"
+        reader.keys(data, path, ("role", "signup_cap", "message"),
+                    required=("sku", "reason", "list_price", "break_even", "shortfall"))
+        excluded.append({
+            "sku": reader.text(data, "sku", path),
+            "role": reader.text(data, "role", path) if "role" in data else "regular",
+            "reason": reader.text(data, "reason", path),
+            "list_price_fen": reader.money(data, "list_price", path, default=0, minimum=1),
+            "break_even_fen": reader.money(data, "break_even", path, default=0, minimum=0),
+            "signup_cap_fen": None if data.get("signup_cap") is None
+            else reader.money(data, "signup_cap", path, default=0, minimum=0),
+            "shortfall_fen": reader.money(data, "shortfall", path, default=0, minimum=0),
+            "message": reader.text(data, "message", path) if "message" in data else "",
+        })
+    violations = []
+    for i, data in enumerate(_entries(reader, root, "violations")):
+        path = f"violations[{i}]"
+        reader.keys(data, path, ("products", "message"), required=("rule", "by", "penalty"))
+        violations.append({
+            "rule": reader.text(data, "rule", path),
+            "products": _texts(reader, data, "products") if "products" in data else (),
+            "by": reader.text(data, "by", path),
+            "penalty_fen": reader.money(data, "penalty", path, default=0, minimum=0),
+            "message": reader.text(data, "message", path) if "message" in data else "",
+        })
+    return {
+        "excluded": excluded, "violations": violations,
+        "coupon_excluded": _texts(reader, root, "coupon_excluded"),
+        "official_opt_out": _texts(reader, root, "official_opt_out"),
+        "binding_rules": _texts(reader, root, "binding_rules"),
+    }
+
+
 def plan_from_json(data: object, source: str = "plan") -> Plan:
     """Build a plan from its JSON form, reporting every bad field at once (by JSON path)."""
     reader = JsonReader(source)
     root = reader.obj(data, "")
-    reader.keys(root, "", ("format_version", "inputs"), required=_PLAN_KEYS)
+    reader.keys(root, "", _PLAN_OPTIONAL, required=_PLAN_KEYS)
     version = root.get("format_version", PLAN_FORMAT_VERSION)
     if version != PLAN_FORMAT_VERSION:
         reader.fail("format_version", f"this price-opt reads plan format {PLAN_FORMAT_VERSION}",
@@ -259,12 +349,13 @@ def plan_from_json(data: object, source: str = "plan") -> Plan:
         "products": decisions,
         "inputs": _inputs(reader, root.get("inputs")),
     }
+    scope = _scope_from_json(reader, root)
     if reader.problems:
         raise InputError(reader.problems)
-    return _build_plan(reader, fields)
+    return _build_plan(reader, fields, scope)
 
 
-def _build_plan(reader: JsonReader, fields: dict[str, Any]) -> Plan:
+def _build_plan(reader: JsonReader, fields: dict[str, Any], scope: dict[str, Any]) -> Plan:
     """The plan from converted fields: the parts first (every model's complaints at once),
     then the whole (its cross-field rules)."""
     solver = reader.build(SolverInfo, fields["solver"], "solver")
@@ -279,11 +370,19 @@ def _build_plan(reader: JsonReader, fields: dict[str, Any]) -> Plan:
     inputs_built = (
         None if fields["inputs"] is None else reader.build(PlanInputs, fields["inputs"], "inputs")
     )
+    excluded_built = [
+        reader.build(Exclusion, e, f"excluded[{i}]") for i, e in enumerate(scope["excluded"])
+    ]
+    violations_built = [
+        reader.build(Violation, v, f"violations[{i}]")
+        for i, v in enumerate(scope["violations"])
+    ]
     if reader.problems:
         raise InputError(reader.problems)
     plan = reader.build(Plan, {
         **fields, "solver": solver, "coupon_tiers": tuple(tiers_built),
-        "products": tuple(products_built), "inputs": inputs_built,
+        "products": tuple(products_built), "inputs": inputs_built, **scope,
+        "excluded": tuple(excluded_built), "violations": tuple(violations_built),
     }, "")
     if reader.problems or not isinstance(plan, Plan):
         raise InputError(reader.problems)

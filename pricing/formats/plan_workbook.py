@@ -36,6 +36,8 @@ def write_plan_workbook(plan: Plan, path: Path) -> None:
     for key, value in document.items():
         if key in {"products", "inputs", "solver", "coupon_tiers"}:
             continue
+        if isinstance(value, list):  # exclusions, violations and scopes: one cell of JSON
+            value = json.dumps(value, ensure_ascii=False) if value else ""
         summary.append([key, value])
     summary.append(["coupon_tiers", ", ".join(t.label for t in plan.coupon_tiers) or "none"])
     for key, value in document["solver"].items():

@@ -114,6 +114,9 @@ SETTINGS_HEADER = {"zh": ("项目", "值", "说明"), "en": ("Setting", "Value",
 SETTING_KEYS: dict[str, dict[str, str]] = {
     "coupon": {"zh": "店铺优惠券", "en": "Store coupon"},
     "b2g1": {"zh": "买二送一", "en": "Buy 2 get 1"},
+    "coupon_excluded": {"zh": "店铺券不含", "en": "Coupons exclude"},
+    "official_opt_out": {"zh": "不生效官方立减", "en": "Official discount opt-out"},
+    "known_loser": {"zh": "日常价亏本商品", "en": "Loses at everyday price"},
 }
 YES = {"zh": "是", "en": "yes"}
 NO = {"zh": "否", "en": "no"}
@@ -152,6 +155,8 @@ class PlanPrices:
     b2g1_members: frozenset[str]
     coupon_tiers: tuple[CouponTier, ...]
     source: str = field(default="", compare=False)
+    coupon_excluded: frozenset[str] = frozenset()  # products the store coupons do not cover
+    known_losers: frozenset[str] = frozenset()  # lose at their everyday price (the plan says)
 
     @classmethod
     def of_plan(cls, plan: Plan, source: str = "") -> PlanPrices:
@@ -163,6 +168,10 @@ class PlanPrices:
             b2g1_members=frozenset(d.sku for d in joining if d.b2g1),
             coupon_tiers=tuple(sorted(plan.coupon_tiers, key=lambda t: t.threshold_fen)),
             source=source,
+            coupon_excluded=frozenset(plan.coupon_excluded),
+            known_losers=frozenset(
+                e.sku for e in plan.excluded if e.reason.value == "loses_at_everyday_price"
+            ),
         )
 
 
@@ -241,6 +250,23 @@ def _parse_sheet(
     return prices, frozenset(members), problems
 
 
+def _parse_scopes(
+    rows: list[list[object]], from_csv: bool
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The settings' 店铺券不含 (coupon-excluded) and 日常价亏本商品 (known loser) SKUs."""
+    wanted = {
+        key: {name.casefold() for name in SETTING_KEYS[key].values()}
+        for key in ("coupon_excluded", "known_loser")
+    }
+    found: dict[str, set[str]] = {key: set() for key in wanted}
+    for row in rows[1:]:
+        cells = [_cell_text(value, from_csv).strip() for value in row] + ["", ""]
+        for key, names in wanted.items():
+            if cells[0].casefold() in names and cells[1]:
+                found[key].add(cells[1])
+    return frozenset(found["coupon_excluded"]), frozenset(found["known_loser"])
+
+
 def _parse_settings(
     rows: list[list[object]], source: str, from_csv: bool
 ) -> tuple[tuple[CouponTier, ...], bool | None, list[Problem]]:
@@ -308,8 +334,10 @@ def _plan_prices_of_sheet(
         ))
     if problems:
         raise InputError(problems)
+    coupon_excluded, known_losers = _parse_scopes(settings_rows, from_csv)
     return PlanPrices(prices_fen=prices, joins=frozenset(prices), b2g1_members=members,
-                      coupon_tiers=tiers, source=sheet_source)
+                      coupon_tiers=tiers, source=sheet_source, coupon_excluded=coupon_excluded,
+                      known_losers=known_losers)
 
 
 def plan_prices_of_workbook(workbook: Any, path: Path) -> PlanPrices:

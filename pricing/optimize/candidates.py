@@ -21,10 +21,17 @@ Expected profit of a row, per unit, with ``c`` the commission, ``o`` the officia
     spend  = units × ((list − p) + p × (o + t·Y/X + b·f))
     revenue = units × p × (1 − b·f)
 
-A row is **dropped** before any model is built when it breaks a sign-up rule, when it is unsafe
-even without a coupon (or can be discounted to nothing), when the product is a hero and the row
-stays out, or when another row of the same product is at least as profitable, no more
-expensive (with a budget) and unsafe with no more coupon tiers (dominated).
+The platform mechanism (``o`` and ``t·Y/X``) reaches only the rows that join, unless
+``platform.mechanism_scope = "store"``.
+
+A joining row is **dropped** before any model is built when it breaks a sign-up rule or is
+unsafe even without a coupon (or can be discounted to nothing); the "out" row is dropped for a
+hero that can join; and any row is dropped when another row of the same product is at least as
+profitable, no more expensive (with a budget) and unsafe with no more coupon tiers (dominated).
+The "out" row is never dropped for safety: staying out is the store as it is. A product whose
+"out" row is unsafe even without a coupon loses money at its everyday price (a fact the plan
+names); with ``coupons.scope = "auto"`` the "out" row bears no coupon tier (the plan limits the
+coupons away from a product outside the event that cannot bear them, see ``out_unsafe``).
 """
 
 from __future__ import annotations
@@ -37,9 +44,10 @@ import numpy as np
 import numpy.typing as npt
 
 from models.product import Product, Role
-from models.rules import Mechanism, Rules
+from models.rules import CouponScope, Mechanism, Rules
 from pricing.demand.event import CandidateDemand
 from pricing.engine.bounds import (
+    bears_mechanism,
     coupon_stacks_with_offer,
     cross_store_rate,
     margin_floor_fen,
@@ -123,6 +131,8 @@ class CandidateTable:
     unsafe: IntArray  # n × R, bitmask over coupon candidates
     base_safe: BoolArray  # n × R: safe with no coupon at all
     valid: BoolArray  # n × R: kept for the model
+    joinable: BoolArray  # n: some joining row meets sign-up and is safe without a coupon
+    out_unsafe: IntArray  # n: the coupon candidates the everyday price cannot bear
     drops: DropCounts = field(default_factory=DropCounts)
 
     @property
@@ -183,13 +193,20 @@ def build_candidates(
         fitted_units = demand.units(price, row_joins[None, :], in_b2g1, arrays.stock[:, None],
                                     rules)
         units = np.where(np.isnan(fitted_units), units, fitted_units)
+    # The platform mechanism reaches the rows that join (every row when mechanism_scope is
+    # "store").
+    bears = np.broadcast_to(bears_mechanism(row_joins, rules)[None, :], price.shape)
     commission = float(rules.platform.commission_rate)
-    official_rate = (
+    official_rate = np.where(
+        bears,
         float(rules.platform.official_rate)
         if rules.platform.mechanism is Mechanism.OFFICIAL
-        else 0.0
+        else 0.0,
+        0.0,
     )
-    cross_take = rules.demand.cross_store_take_rate * cross_store_rate(rules)
+    cross_take = np.where(
+        bears, rules.demand.cross_store_take_rate * cross_store_rate(rules), 0.0
+    )
     free_share = np.where(in_b2g1, rules.b2g1.free_share, 0.0)
     price_f = price.astype(np.float64)
     kept_share = 1.0 - official_rate - cross_take - free_share
@@ -205,13 +222,14 @@ def build_candidates(
     spend = units * ((list_price - price_f) + price_f * (official_rate + cross_take + free_share))
     revenue = units * price_f * (1.0 - free_share)
 
-    official = official_discount_fen(price, rules)
+    official = np.where(bears, official_discount_fen(price, rules), 0)
     floors = margin_floor_fen(price, rules)
     cost = np.broadcast_to(arrays.cost[:, None], price.shape)
-    base_bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules)
-    base_rate = worst_rate(price, official, in_b2g1, 0, price, rules)
+    base_bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules, bears)
+    base_rate = worst_rate(price, official, in_b2g1, 0, price, rules, bears)
     base_safe = (base_bound >= floors) & (base_rate < 1.0)
     unsafe = np.zeros(price.shape, dtype=np.int64)
+    zeroes = np.zeros(price.shape, dtype=np.int64)  # tiers that can cut a line to nothing
     # Exclusive store tools: a coupon line never bears B2G1 too (the larger of the two, not
     # the sum; proof in pricing.engine.bounds.coupon_stacks_with_offer). The offer-only case
     # is the base bound above.
@@ -219,19 +237,35 @@ def build_candidates(
     for index, tier in enumerate(rules.coupons.candidates):
         basket = np.maximum(price, tier.threshold_fen)
         bound = unit_margin_bound_fen(
-            price, official, cost, with_coupon_b2g1, tier.amount_fen, basket, rules
+            price, official, cost, with_coupon_b2g1, tier.amount_fen, basket, rules, bears
         )
-        rate = worst_rate(price, official, with_coupon_b2g1, tier.amount_fen, basket, rules)
+        rate = worst_rate(
+            price, official, with_coupon_b2g1, tier.amount_fen, basket, rules, bears
+        )
         unsafe |= np.where((bound < floors) | (rate >= 1.0), np.int64(1 << index), np.int64(0))
+        zeroes |= np.where(rate >= 1.0, np.int64(1 << index), np.int64(0))
 
     valid = np.broadcast_to(b2g1_possible, price.shape).copy()
     total = int(valid.sum())
     dropped_signup = int((valid & ~signup_ok).sum())
     valid &= signup_ok
-    dropped_unsafe = int((valid & ~base_safe).sum())
-    valid &= base_safe
+    dropped_unsafe = int((valid[:, 1:] & ~base_safe[:, 1:]).sum())
+    valid[:, 1:] &= base_safe[:, 1:]
+    # Staying out at the everyday price is always possible: it is the store as it is. A product
+    # that loses even so is a fact the plan names; its row stays, outside the guarantee.
+    joinable = valid[:, 1:].any(axis=1)
+    out_unsafe = unsafe[:, 0].copy()
+    if rules.coupons.scope is CouponScope.AUTO:
+        # Outside the event, the plan limits the coupons away from a product that cannot bear
+        # them (its row then bears no coupon tier).
+        unsafe[:, 0] = 0
+    else:
+        # A product that loses at its everyday price with no coupon at all is outside the
+        # guarantee: it does not stop the store from offering coupons, except one that could
+        # cut its line to nothing (the cut would then spill over the other lines).
+        unsafe[:, 0] = np.where(base_safe[:, 0], unsafe[:, 0], zeroes[:, 0])
     role_rows = np.zeros(price.shape, dtype=bool)
-    role_rows[:, 0] = arrays.hero
+    role_rows[:, 0] = arrays.hero & joinable  # a hero that can join must join
     dropped_role = int((valid & role_rows).sum())
     valid &= ~role_rows
     before = int(valid.sum())
@@ -243,7 +277,8 @@ def build_candidates(
     return CandidateTable(
         levels=row_levels, row_joins=row_joins, row_b2g1=row_b2g1, price=price,
         signup_ok=signup_ok, units=units, revenue=revenue, spend=spend, profit=profit,
-        unsafe=unsafe, base_safe=base_safe, valid=valid, drops=drops,
+        unsafe=unsafe, base_safe=base_safe, valid=valid, joinable=np.asarray(joinable, dtype=bool),
+        out_unsafe=out_unsafe, drops=drops,
     )
 
 

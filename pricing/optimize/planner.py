@@ -32,15 +32,14 @@ import numpy as np
 
 from models.money import discount_label, format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
-from models.product import Product
-from models.rules import Mechanism, Rules
+from models.product import Product, Role
+from models.rules import CouponScope, Mechanism, MechanismScope, Rules
 from pricing.demand.event import MAX_ROUNDS, CandidateDemand, EventDemand
-from pricing.engine.bounds import ROUNDING_ALLOWANCE_FEN, cross_store_rate
-from pricing.engine.signup import signup_price_cap_fen
 from pricing.errors import Conflict, InfeasiblePlanError, SolverError, VerificationError
 from pricing.optimize.candidates import CandidateTable, ProductArrays, build_candidates
 from pricing.optimize.decompose import solve_by_ladders
 from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
+from pricing.optimize.exclusions import product_exclusions
 from pricing.optimize.result import Selection, SolveStatus, products_with_a_choice
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
 from pricing.verify.policy import WITNESSES
@@ -86,73 +85,29 @@ def store_margin_rate(arrays: ProductArrays, rules: Rules) -> float:
     return max(0.0, float((weights * contribution).sum()) / sales)
 
 
-def break_even_price_fen(cost_fen: int, rules: Rules) -> int:
-    """The least price whose unit keeps its margin floor in a one-unit order with no coupon."""
-    keep = 1.0 - cross_store_rate(rules)
-    if rules.platform.mechanism is Mechanism.OFFICIAL:
-        keep -= float(rules.platform.official_rate)
-    per_price = (1.0 - float(rules.platform.commission_rate)) * keep - float(
-        rules.store.margin_floor_rate
-    )
-    fixed = cost_fen + rules.store.handling_cost_fen + rules.store.shipping_cost_fen
-    if per_price <= 0:
-        return 10**12
-    return math.ceil((fixed + ROUNDING_ALLOWANCE_FEN) / per_price)
-
-
 def explain_infeasible(
     products: Sequence[Product], table: CandidateTable, ladders: Ladders, rules: Rules
 ) -> None:
-    """Raise :class:`InfeasiblePlanError` with every conflict, or return when a plan exists."""
+    """Raise :class:`InfeasiblePlanError` when a hard rule no plan can meet, naming the products
+    and amounts; return when a plan exists. (Products that cannot join are not conflicts: they
+    stay out and are named in the plan's ``excluded``.)"""
     conflicts: list[Conflict] = []
-    empty = np.flatnonzero(~table.valid.any(axis=1))
-    if len(empty):
-        arrays = ProductArrays.of([products[int(j)] for j in empty], rules)
-        caps = signup_price_cap_fen(
-            arrays.list_price, arrays.lowest_price, rules,
-            lowest_coupon_price_fen=arrays.lowest_coupon_price,
-        )
-        for position, j in enumerate(empty.tolist()):
-            product = products[j]
-            floor_price = break_even_price_fen(product.unit_cost_fen, rules)
-            if arrays.hero[position]:
-                conflicts.append(Conflict(
-                    sku=product.sku,
-                    rules="role = hero (must join); platform.min_discount;"
-                    " platform.lowest_price_factor; no loss on any cart",
-                    detail=(
-                        "a hero product must join, and needs price ≤"
-                        f" {format_yuan(int(caps[position]))} to sign up, but below"
-                        f" {format_yuan(floor_price)} a unit loses money"
-                        f" (cost {format_yuan(product.unit_cost_fen)}, commission, shipping,"
-                        " handling and the platform discount); no ladder level fits both"
-                    ),
-                ))
-            else:
-                conflicts.append(Conflict(
-                    sku=product.sku,
-                    rules=f"no loss on any cart; platform.mechanism = {rules.platform.mechanism}",
-                    detail=(
-                        "loses money even at its everyday price"
-                        f" {format_yuan(product.list_price_fen)}: it needs at least"
-                        f" {format_yuan(floor_price)} to cover cost"
-                        f" {format_yuan(product.unit_cost_fen)}, commission, shipping, handling and"
-                        " the platform discount every product bears"
-                    ),
-                ))
     budget = rules.store.budget_fen
-    if not conflicts and budget > 0:
+    if budget > 0:
         least = float(np.where(table.valid, table.spend, np.inf).min(axis=1).sum())
         least += float(ladders.spend.min())
         if least > budget:
-            heroes = [p.sku for p in products if p.role.value == "hero"]
+            heroes = [
+                p.sku for j, p in enumerate(products)
+                if p.role is Role.HERO and table.joinable[j]
+            ]
             conflicts.append(Conflict(
                 sku=", ".join(heroes) if heroes else "(store)",
                 rules="store.budget; role = hero (must join); platform.min_discount",
                 detail=(
                     f"the budget {format_yuan(budget)} is below the least expected discount"
                     f" spend any plan has, {format_yuan(math.ceil(least))} (heroes must join at"
-                    " a sign-up discount, and every product bears the platform discount)"
+                    " a sign-up discount)"
                 ),
             ))
     if conflicts:
@@ -253,6 +208,43 @@ def _decomposition_info(
         gap=selection.gap, seconds=seconds, variables=int(table.valid.sum()),
         constraints=len(ladders.members), **info,
     )
+
+
+@dataclass(frozen=True)
+class StoreScope:
+    """Who bears what under a plan: the event's products, the products the store coupons do not
+    cover, the products to opt out of the official discount, and the known losers."""
+
+    joining: frozenset[str]
+    coupon_excluded: tuple[str, ...]
+    official_opt_out: tuple[str, ...]
+    known_losers: frozenset[str]
+
+
+def store_scope(
+    products: Sequence[Product], table: CandidateTable, rows: np.ndarray, ladder_mask: int,
+    rules: Rules,
+) -> StoreScope:
+    """Derive the plan's scopes from the chosen rows and coupon ladder.
+
+    With ``coupons.scope = "auto"`` a product staying out whose everyday price cannot bear an
+    offered tier is left out of the store coupons (all of them). With the official discount and
+    ``mechanism_scope = "event"``, every product outside the event goes on the opt-out list.
+    """
+    joins = table.row_joins[rows]
+    joining = frozenset(p.sku for j, p in enumerate(products) if joins[j])
+    coupon_excluded: tuple[str, ...] = ()
+    if rules.coupons.scope is CouponScope.AUTO and ladder_mask:
+        cannot_bear = (~joins) & ((table.out_unsafe & ladder_mask) != 0)
+        coupon_excluded = tuple(products[int(j)].sku for j in np.flatnonzero(cannot_bear))
+    official_opt_out: tuple[str, ...] = ()
+    if (
+        rules.platform.mechanism is Mechanism.OFFICIAL
+        and rules.platform.mechanism_scope is MechanismScope.EVENT
+    ):
+        official_opt_out = tuple(p.sku for j, p in enumerate(products) if not joins[j])
+    losers = frozenset(products[int(j)].sku for j in np.flatnonzero(~table.base_safe[:, 0]))
+    return StoreScope(joining, coupon_excluded, official_opt_out, losers)
 
 
 def _decisions(
@@ -377,10 +369,12 @@ def make_plan(
             table, ladders, products, rules, options, timings, progress
         )
 
+    excluded = product_exclusions(products, table, rules)
     progress("Verifying the plan against every basket")
     verify_started = time.perf_counter()
     rows = selection.rows
     tiers = ladders.tiers(selection.ladder, rules.coupons.candidates)
+    scope = store_scope(products, table, rows, int(ladders.masks[selection.ladder]), rules)
     picked = np.arange(table.size)
     prices = table.price[picked, rows]
     members = frozenset(
@@ -389,11 +383,13 @@ def make_plan(
     setup = StoreSetup(
         products=tuple(products), prices_fen=tuple(int(p) for p in prices),
         coupon_tiers=tiers, b2g1_members=members, rules=rules,
+        event_members=scope.joining, coupon_excluded=frozenset(scope.coupon_excluded),
+        known_losers=scope.known_losers,
     )
     check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)))
     timings["verify"] = time.perf_counter() - verify_started
     if not check.passes:
-        failing = [c.sku for c in check.products if not c.proven_safe]
+        failing = [c.sku for c in check.products if not c.proven_safe and c.guaranteed]
         raise VerificationError(
             "the optimizer produced a plan the exact checker rejects (a bug; nothing was"
             f" written): {', '.join(failing[:20])}"
@@ -403,6 +399,7 @@ def make_plan(
     baseline_profit = float(baseline_table.profit[:, 0].sum())
     baseline_revenue = float(baseline_table.revenue[:, 0].sum())
     ladder_value = float(ladders.value[selection.ladder])
+    guaranteed = [d.worst_unit_margin_fen for d in decisions if d.sku not in scope.known_losers]
     plan = Plan(
         status=PlanStatus.OPTIMAL if solver_info.status == "optimal" else PlanStatus.FEASIBLE,
         objective_fen=sum(d.expected_profit_fen for d in decisions) + round(ladder_value),
@@ -413,12 +410,31 @@ def make_plan(
         solver=solver_info,
         coupon_tiers=tiers,
         b2g1=bool(members),
-        worst_unit_margin_fen=min((d.worst_unit_margin_fen for d in decisions), default=0),
+        worst_unit_margin_fen=min(guaranteed, default=0),
         products=decisions,
         inputs=inputs,
+        excluded=excluded,
+        coupon_excluded=scope.coupon_excluded,
+        official_opt_out=scope.official_opt_out,
     )
     timings["total"] = time.perf_counter() - started
     return PlanResult(plan=plan, check=check, table=table, timings=timings)
+
+
+def refuse_strict(plan: Plan) -> None:
+    """``plan --strict``: raise :class:`InfeasiblePlanError` when a hero is excluded or a soft
+    rule is violated, naming each."""
+    conflicts = [
+        Conflict(sku=e.sku, rules="role = hero (must join); --strict", detail=e.message)
+        for e in plan.excluded if e.role == "hero"
+    ]
+    conflicts += [
+        Conflict(sku=", ".join(v.products[:20]) or "(store)", rules=f"{v.rule}; --strict",
+                 detail=v.message or f"violated by {v.by}")
+        for v in plan.violations
+    ]
+    if conflicts:
+        raise InfeasiblePlanError(conflicts)
 
 
 def level_label(level: Decimal) -> str:

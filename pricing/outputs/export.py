@@ -213,7 +213,7 @@ def _signup_failures(
 def _loss_failures(check: CheckReport, prices: PlanPrices) -> list[Failure]:
     failures = []
     for verdict in check.products:
-        if verdict.proven_safe:
+        if verdict.proven_safe or not verdict.guaranteed:
             continue
         joins = verdict.sku in prices.joins
         where = "" if joins else (
@@ -472,8 +472,21 @@ def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
     rows: list[list[str]] = [list(SETTINGS_HEADER[lang])]
     coupon = SETTING_KEYS["coupon"][lang]
     tiers = sheet.prices.coupon_tiers
+    excluded = sorted(sheet.prices.coupon_excluded)
+    scope_note = ""
+    if excluded:
+        scope_note = (f"；不含 {len(excluded)} 个商品（见“店铺券不含”）" if zh
+                      else f"; excludes {len(excluded)} products (see 'Coupons exclude')")
     if tiers:
-        rows.extend([coupon, tier_text(tier), _tier_note(tier, lang)] for tier in tiers)
+        rows.extend(
+            [coupon, tier_text(tier), _tier_note(tier, lang) + scope_note] for tier in tiers
+        )
+        rows.extend(
+            [SETTING_KEYS["coupon_excluded"][lang], sku,
+             "每张店铺券都不含此商品（设为指定商品券，或创建时排除）" if zh
+             else "no store coupon covers it (limit the coupons to the other products)"]
+            for sku in excluded
+        )
     else:
         rows.append([coupon, NONE[lang], "不设店铺优惠券" if zh else "no store coupon"])
     members = len(sheet.prices.b2g1_members)
@@ -482,6 +495,18 @@ def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
         (f"{members} 个商品参加，每三件最便宜的一件免费" if zh
          else f"{members} products; of every three eligible units the cheapest is free"),
     ])
+    rows.extend(
+        [SETTING_KEYS["official_opt_out"][lang], sku,
+         "加入不生效官方立减名单（未参加活动）" if zh
+         else "put on the official-discount opt-out list (not in the event)"]
+        for sku in sheet.plan.official_opt_out
+    )
+    rows.extend(
+        [SETTING_KEYS["known_loser"][lang], sku,
+         "日常价单件订单即亏本（包邮），未参加；不在保证范围内" if zh
+         else "loses on a one-unit order at its everyday price; outside the guarantee"]
+        for sku in sorted(sheet.prices.known_losers)
+    )
     rows.append(["平台机制" if zh else "Platform mechanism",
                  sheet.rules.platform.mechanism.value, mechanism_label(sheet.rules.platform, lang)])
     rows.append(["活动库存系数" if zh else "Stock factor", str(sheet.stock_factor),

@@ -255,6 +255,21 @@ ZH: dict[str, str] = {
     "Plan written to {path} (verified: no cart loses money).":
         "方案已写入 {path}（已验证：没有购物车亏本）。",
     "no discount": "原价",
+    "Exit 3 (and write nothing) when a hero is excluded or a soft rule is violated.":
+        "有主推商品被排除或违反软规则时退出码 3（不写入任何文件）。",
+    "{count} excluded product(s) lose money at their everyday price whatever the plan.":
+        "{count} 个被排除的商品按日常价单件下单即亏本，与方案无关。",
+    "Excluded: {count} product(s) cannot join safely ({losers} lose money on a one-unit order "
+    "even at their everyday price)":
+        "排除：{count} 个商品无法安全参加活动（其中 {losers} 个按日常价单件下单即亏本）",
+    "  … and {count} more (see the plan's `excluded`)": "  …… 另有 {count} 个（见方案的 `excluded`）",
+    "Coupons limited: the store coupons must not cover {count} product(s): {names}":
+        "店铺券限定：店铺券不得覆盖 {count} 个商品：{names}",
+    "Official discount: put {count} product(s) outside the event on the opt-out list "
+    "(不生效官方立减); see `official_opt_out`":
+        "官方立减：把 {count} 个未参加活动的商品加入不生效官方立减名单（见 `official_opt_out`）",
+    "Violated: {rule} by {by} (penalty {penalty})": "违反：{rule}，差 {by}（罚金 {penalty}）",
+    "Binding rules: {rules}": "起约束作用的规则：{rules}",
     # quote
     "Subtotal": "商品金额",
     "Official discount": "官方立减",

@@ -337,6 +337,7 @@ def render_plan(console: Console, run: PlanRun, show: int, lang: str) -> None:
     """``plan``: the summary, the top ``show`` products by profit, where it went."""
     plan = run.plan
     render_plan_summary(console, plan, run.timings, lang)
+    render_exclusions(console, plan, lang)
     if show > 0:
         ranked = sorted(plan.products, key=lambda d: -d.expected_profit_fen)
         listed = ranked[:show]
@@ -366,8 +367,45 @@ def render_plan(console: Console, run: PlanRun, show: int, lang: str) -> None:
         print_table(console, title, columns, rows, caption=tr(
             "Price: activity price; Units: forecast; Worst: the least margin a unit keeps in "
             "any cart", lang))
-    console.print(escape(tr("Plan written to {path} (verified: no cart loses money).", lang,
-                            path=str(run.out))), highlight=False, soft_wrap=True)
+    losers = sum(e.reason.value == "loses_at_everyday_price" for e in plan.excluded)
+    written = tr("Plan written to {path} (verified: no cart loses money).", lang,
+                 path=str(run.out))
+    if losers:
+        written += " " + tr("{count} excluded product(s) lose money at their everyday price "
+                            "whatever the plan.", lang, count=losers)
+    console.print(escape(written), highlight=False, soft_wrap=True)
+
+
+def render_exclusions(console: Console, plan: Plan, lang: str, shown: int = 20) -> None:
+    """Who stays out and why, the coupon and official-discount scopes, broken or binding
+    rules."""
+    lines: list[str] = []
+    if plan.excluded:
+        losers = sum(e.reason.value == "loses_at_everyday_price" for e in plan.excluded)
+        lines.append(tr("Excluded: {count} product(s) cannot join safely ({losers} lose money on "
+                        "a one-unit order even at their everyday price)", lang,
+                        count=f"{len(plan.excluded):,}", losers=losers))
+        lines += [f"  {e.sku}: {e.message}" for e in plan.excluded[:shown]]
+        if len(plan.excluded) > shown:
+            lines.append(tr("  … and {count} more (see the plan's `excluded`)", lang,
+                            count=len(plan.excluded) - shown))
+    if plan.coupon_excluded:
+        names = ", ".join(plan.coupon_excluded[:shown])
+        more = " …" if len(plan.coupon_excluded) > shown else ""
+        lines.append(tr("Coupons limited: the store coupons must not cover {count} product(s): "
+                        "{names}", lang, count=len(plan.coupon_excluded), names=names) + more)
+    if plan.official_opt_out:
+        lines.append(tr("Official discount: put {count} product(s) outside the event on the "
+                        "opt-out list (不生效官方立减); see `official_opt_out`", lang,
+                        count=len(plan.official_opt_out)))
+    for violation in plan.violations:
+        lines.append(tr("Violated: {rule} by {by} (penalty {penalty})", lang,
+                        rule=violation.rule, by=violation.by,
+                        penalty=money(violation.penalty_fen)))
+    if plan.binding_rules:
+        lines.append(tr("Binding rules: {rules}", lang, rules=", ".join(plan.binding_rules)))
+    for line in lines:
+        console.print(escape(line), highlight=False, soft_wrap=True)
 
 
 # --- quote ------------------------------------------------------------------------------------

@@ -407,7 +407,7 @@ def _headline_view(data: ReportData, text: dict[str, str]) -> dict[str, Any]:
          [f"{len(plan.products) - joining} {text['out']}"]),
         (text["worst"], f"¥{format_yuan(worst)}", [text["worst_note"]]),
     ]
-    failing = [v.sku for v in data.check.products if not v.proven_safe]
+    failing = [v.sku for v in data.check.products if not v.proven_safe and v.guaranteed]
     solver = plan.solver
     gap = "—" if solver.gap is None else f"{solver.gap:.3%}"
     meta: list[dict[str, Any]] = [

@@ -39,6 +39,7 @@ from models.product import Product
 from models.rules import CouponTier, Mechanism, Rules
 from pricing.engine.bounds import (
     ROUNDING_ALLOWANCE_FEN,
+    bears_mechanism,
     coupon_stacks_with_offer,
     margin_floor_fen,
     official_discount_fen,
@@ -63,6 +64,14 @@ class StoreSetup:
     coupon_tiers: tuple[CouponTier, ...]
     b2g1_members: frozenset[str]
     rules: Rules
+    # Products signed up for the event (None: every product); with the default
+    # ``mechanism_scope = "event"`` the platform mechanism reaches only these.
+    event_members: frozenset[str] | None = None
+    # Products the store coupons do not cover (the plan limited the coupons away from them).
+    coupon_excluded: frozenset[str] = frozenset()
+    # Products outside the guarantee: they lose money at their everyday price with no discount
+    # at all (a fact about the store the plan names, not something a plan can fix).
+    known_losers: frozenset[str] = frozenset()
 
     def offer(self) -> StoreOffer:
         """The store's offer as a cart states it."""
@@ -97,6 +106,7 @@ class ProductCheck:
     witness: Cart | None
     witness_margin: Fraction | None
     cap_possible: bool = False
+    guaranteed: bool = True  # False: a known loser the plan names (outside the guarantee)
 
     @property
     def proven_safe(self) -> bool:
@@ -121,8 +131,8 @@ class CheckReport:
 
     @property
     def passes(self) -> bool:
-        """Every product is proven to keep its margin floor in every cart."""
-        return all(check.proven_safe for check in self.products)
+        """Every product under the guarantee is proven to keep its margin floor in every cart."""
+        return all(check.proven_safe or not check.guaranteed for check in self.products)
 
     @property
     def order_bound_fen(self) -> int | None:
@@ -180,7 +190,15 @@ class _StoreArrays:
         self.costs = _as_array([p.unit_cost_fen for p in setup.products])
         self.limits = _as_array([p.purchase_limit or 0 for p in setup.products])
         self.in_b2g1 = np.array([p.sku in setup.b2g1_members for p in setup.products], dtype=bool)
-        self.official = official_discount_fen(self.prices, rules)
+        members = setup.event_members
+        joins = np.array(
+            [members is None or p.sku in members for p in setup.products], dtype=bool
+        )
+        self.bears = bears_mechanism(joins, rules)
+        self.coupon_ok = np.array(
+            [p.sku not in setup.coupon_excluded for p in setup.products], dtype=bool
+        )
+        self.official = np.where(self.bears, official_discount_fen(self.prices, rules), 0)
         self.floors = margin_floor_fen(self.prices, rules)
         eligible_prices = self.prices[self.in_b2g1]
         # The cheapest pair of other eligible units a B2G1 cart can hold (a superset is sound).
@@ -361,6 +379,8 @@ def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
             unit_price_fen=int(arrays.prices[i]),
             quantity=q,
             b2g1=bool(arrays.in_b2g1[i]),
+            event=bool(arrays.bears[i]),
+            store_coupons=bool(arrays.coupon_ok[i]),
         )
         for i, q in units.items()
     ]
@@ -413,13 +433,14 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
         applies = arrays.in_b2g1 if family.b2g1 else np.ones(count, dtype=bool)
         baskets = _smallest_baskets(arrays, reach, family.target_fen)
         baskets_by_family.append(baskets)
+        coupon = np.where(arrays.coupon_ok, family.coupon_fen, 0)
         bound = unit_margin_bound_fen(
             arrays.prices, arrays.official, arrays.costs, in_b2g1,
-            family.coupon_fen, baskets, rules,
+            coupon, baskets, rules, arrays.bears,
         )
         bounds = np.where(applies, np.minimum(bounds, bound), bounds)
         rates = worst_rate(
-            arrays.prices, arrays.official, in_b2g1, family.coupon_fen, baskets, rules
+            arrays.prices, arrays.official, in_b2g1, coupon, baskets, rules, arrays.bears
         )
         cap_possible = cap_possible or bool((applies & (rates >= 1.0)).any())
     notes: list[str] = []
@@ -469,6 +490,7 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
                 witness=witness,
                 witness_margin=witness_margin,
                 cap_possible=cap_possible,
+                guaranteed=product.sku not in setup.known_losers,
             )
         )
     return CheckReport(

@@ -33,4 +33,7 @@ def store_setup(plan_prices: PlanPrices, products: Sequence[Product], rules: Rul
         coupon_tiers=plan_prices.coupon_tiers,
         b2g1_members=plan_prices.b2g1_members & known,
         rules=rules,
+        event_members=plan_prices.joins & known,
+        coupon_excluded=plan_prices.coupon_excluded & known,
+        known_losers=plan_prices.known_losers & known,
     )
