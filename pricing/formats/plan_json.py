@@ -317,6 +317,7 @@ def plan_from_json(data: object, source: str = "plan") -> Plan:
         reader.fail("format_version", f"this price-opt reads plan format {PLAN_FORMAT_VERSION}",
                     version)
     status = root.get("status")
+    status = status if isinstance(status, str) else repr(status)  # a list is not hashable
     if "status" in root and status not in {s.value for s in PlanStatus}:
         reader.fail("status", f"expected one of {', '.join(s.value for s in PlanStatus)}", status)
     tiers_raw = root.get("coupon_tiers", [])
