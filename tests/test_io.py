@@ -19,6 +19,7 @@ from plan_examples import toml_text
 from strategies import catalogues
 from strategies import rules as generated_rules
 
+import pricing.formats.columns as columns
 import pricing.formats.products as product_io
 import pricing.formats.tables as tables
 from models.money import format_yuan, short_yuan, to_fen
@@ -426,7 +427,7 @@ def test_a_row_with_too_many_cells_is_refused(tmp_path: Path) -> None:
 def test_many_bad_cells_in_one_column_are_counted(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(product_io, "MAX_REPORTED_PER_RULE", 3)
+    monkeypatch.setattr(columns, "MAX_REPORTED_PER_RULE", 3)
     lines = "\n".join(f"P{i},x,1,1,1" for i in range(10))
     problems = refused(write(tmp_path, f"{MINIMAL_HEADER}\n{lines}\n")).problems
     assert [p.row for p in problems] == [2, 3, 4, None]

@@ -43,7 +43,7 @@ import pandas as pd
 
 from models.demand import Period
 from pricing.errors import InputError, Problem
-from pricing.formats.products import MAX_REPORTED_PER_RULE
+from pricing.formats.columns import MAX_REPORTED_PER_RULE
 from pricing.formats.tables import (
     _csv_structure_message,
     _separator,

@@ -206,14 +206,8 @@ def _cell_name(row: int, column: int) -> str:
     return f"{get_column_letter(column + 1)}{row}"
 
 
-def read_xlsx_table(path: Path, file: str, sheet_name: str | None = None) -> Table:
-    """The cells of one worksheet (``sheet_name``, or the first), as text.
-
-    Formula cells are refused, every one named (``C5``): price-opt reads the values a person
-    sees, and a workbook written by a program holds no computed value for a formula. Number
-    cells that cannot be exact (beyond 15 significant digits) are listed in ``inexact``.
-    """
-    import openpyxl
+def _check_workbook_archive(path: Path, file: str) -> None:
+    """Refuse what is not a zip archive, or unpacks to more than the limit (a zip bomb)."""
     import openpyxl.xml
 
     if not openpyxl.xml.DEFUSEDXML:
@@ -228,57 +222,83 @@ def read_xlsx_table(path: Path, file: str, sheet_name: str | None = None) -> Tab
             f"the workbook unpacks to {unpacked / 2**30:,.1f} GB; price-opt reads at most "
             f"{MAX_XLSX_UNPACKED_BYTES // 2**30} GB",
         )
+
+
+def _pick_sheet(workbook: Any, file: str, sheet_name: str | None) -> Any:
+    """The sheet named (or the first), refused when its declared size is absurd."""
+    if not workbook.worksheets:
+        raise fail(file, "the workbook has no sheet")
+    names = [str(ws.title) for ws in workbook.worksheets]
+    if sheet_name is None:
+        sheet = workbook.worksheets[0]
+    elif sheet_name in names:
+        sheet = workbook.worksheets[names.index(sheet_name)]
+    else:
+        raise fail(file, f"no sheet named {sheet_name!r}; the workbook has: "
+                   + ", ".join(repr(name) for name in names), column="--sheet")
+    declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+    if declared_rows > MAX_ROWS + 1 or declared_columns > MAX_COLUMNS:
+        raise fail(
+            file,
+            f"sheet {sheet.title!r} declares {declared_rows:,} rows × {declared_columns:,} "
+            f"columns; price-opt reads at most {MAX_ROWS:,} products and {MAX_COLUMNS} "
+            "columns",
+        )
+    return sheet
+
+
+def _sheet_texts(
+    sheet: Any, file: str
+) -> tuple[list[list[str]], list[tuple[str, str]], set[tuple[int, int]]]:
+    """The sheet's cells as text; its formula cells (name, formula); its inexact numbers."""
+    formulas: list[tuple[str, str]] = []
+    inexact: set[tuple[int, int]] = set()
+    # The declared size can also be wrong the other way (too small): read what is there.
+    sheet.reset_dimensions()
+    rows: list[list[str]] = []
+    try:
+        for cells in sheet.iter_rows():
+            if len(rows) > MAX_ROWS + 1 or len(cells) > MAX_COLUMNS:
+                raise fail(
+                    file,
+                    f"sheet {sheet.title!r} has more than {MAX_ROWS:,} rows or "
+                    f"{MAX_COLUMNS} columns",
+                )
+            texts = []
+            for position, cell in enumerate(cells):
+                value = getattr(cell, "value", None)
+                if getattr(cell, "data_type", None) == "f":
+                    formulas.append((_cell_name(len(rows) + 1, position), str(value)))
+                    value = None
+                elif isinstance(value, float) and not number_is_exact(value):
+                    inexact.add((len(rows) + 1, position))
+                texts.append(_xlsx_cell_text(value))
+            rows.append(texts)
+    except InputError:
+        raise
+    except Exception as error:  # a damaged or hostile sheet: report, never crash
+        raise fail(file, f"not a readable .xlsx workbook: {error}") from None
+    return rows, formulas, inexact
+
+
+def read_xlsx_table(path: Path, file: str, sheet_name: str | None = None) -> Table:
+    """The cells of one worksheet (``sheet_name``, or the first), as text.
+
+    Formula cells are refused, every one named (``C5``): price-opt reads the values a person
+    sees, and a workbook written by a program holds no computed value for a formula. Number
+    cells that cannot be exact (beyond 15 significant digits) are listed in ``inexact``.
+    """
+    import openpyxl
+
+    _check_workbook_archive(path, file)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged or hostile file
         raise fail(file, f"not a readable .xlsx workbook: {error}") from None
-    formulas: list[tuple[str, str]] = []
-    inexact: set[tuple[int, int]] = set()
     try:
-        if not workbook.worksheets:
-            raise fail(file, "the workbook has no sheet")
-        names = [str(ws.title) for ws in workbook.worksheets]
-        if sheet_name is None:
-            sheet = workbook.worksheets[0]
-        elif sheet_name in names:
-            sheet = workbook.worksheets[names.index(sheet_name)]
-        else:
-            raise fail(file, f"no sheet named {sheet_name!r}; the workbook has: "
-                       + ", ".join(repr(name) for name in names), column="--sheet")
-        other_sheets = tuple(name for name in names if name != sheet.title)
-        declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
-        if declared_rows > MAX_ROWS + 1 or declared_columns > MAX_COLUMNS:
-            raise fail(
-                file,
-                f"sheet {sheet.title!r} declares {declared_rows:,} rows × {declared_columns:,} "
-                f"columns; price-opt reads at most {MAX_ROWS:,} products and {MAX_COLUMNS} "
-                "columns",
-            )
-        # The declared size can also be wrong the other way (too small): read what is there.
-        sheet.reset_dimensions()
-        rows: list[list[str]] = []
-        try:
-            for cells in sheet.iter_rows():
-                if len(rows) > MAX_ROWS + 1 or len(cells) > MAX_COLUMNS:
-                    raise fail(
-                        file,
-                        f"sheet {sheet.title!r} has more than {MAX_ROWS:,} rows or "
-                        f"{MAX_COLUMNS} columns",
-                    )
-                texts = []
-                for position, cell in enumerate(cells):
-                    value = getattr(cell, "value", None)
-                    if getattr(cell, "data_type", None) == "f":
-                        formulas.append((_cell_name(len(rows) + 1, position), str(value)))
-                        value = None
-                    elif isinstance(value, float) and not number_is_exact(value):
-                        inexact.add((len(rows) + 1, position))
-                    texts.append(_xlsx_cell_text(value))
-                rows.append(texts)
-        except InputError:
-            raise
-        except Exception as error:  # a damaged or hostile sheet: report, never crash
-            raise fail(file, f"not a readable .xlsx workbook: {error}") from None
+        sheet = _pick_sheet(workbook, file, sheet_name)
+        other_sheets = tuple(str(ws.title) for ws in workbook.worksheets if ws is not sheet)
+        rows, formulas, inexact = _sheet_texts(sheet, file)
     finally:
         workbook.close()
     if formulas:
