@@ -309,3 +309,30 @@ def test_plan_candidates_apply_the_lowest_coupon_price() -> None:
     ok = {level: bool(table.signup_ok[0, row]) for row, level in enumerate(table.levels)
           if table.row_joins[row] and not table.row_b2g1[row]}
     assert ok[Decimal("0.85")] is False and ok[Decimal("0.80")] is True
+
+
+def test_a_store_with_too_many_lines_for_the_exclusive_search_is_named() -> None:
+    lines = [{"sku": f"A{i}", "store": "S", "unit_price": "10.00", "quantity": 1}
+             for i in range(17)]
+    data = {"stores": {"S": {"coupons": [{"threshold": "0", "amount": "1.00"}],
+                             "activity": {"kind": "b2g1"}}}, "lines": lines}
+    with pytest.raises(CartError, match="store S has 17 lines") as caught:
+        cart_from_json(data)
+    assert "stores.S" in str(caught.value)
+    assert quote(cart_from_json({**data, "store_tools": "stacked"})).paid_fen == 16_900
+
+
+def test_check_says_when_short_coupons_are_left_out_of_the_signup_check(tmp_path: Path) -> None:
+    products = tmp_path / "products.csv"
+    products.write_text(
+        "sku,list_price,lowest_coupon_price,unit_cost,stock,base_units\nA,300,162,50,10,5\n",
+        encoding="utf-8",
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[platform]\ncoupons_cover_cycle = false\n[coupons]\n"
+                     "candidates = [[0, 5]]\n", encoding="utf-8")
+    result = runner.invoke(cli.app, ["check", str(products), "--rules", str(rules),
+                                     "--discount", "0.3334", "--lang", "en"])
+    assert "store tools: exclusive" in result.output
+    assert "the no-loss proof above counts them" in result.output
+    assert "1 product(s) fail the sign-up check only because" in result.output

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from models.cart import Activity, Cart, CartQuote, SuperInstant
+from models.cart import MAX_EXCLUSIVE_LINES, Activity, Cart, CartQuote, SuperInstant
 from models.limits import MAX_CART_LINES, MAX_CART_QUANTITY, MAX_CART_STORES
 from models.money import format_yuan
 from models.rules import CouponTier, OfficialRounding, StoreTools
@@ -226,6 +226,17 @@ def cart_from_json(data: object, source: str = "cart") -> Cart:
         reader.fail("lines", f"{len(raw_lines):,} lines; a cart has at most {MAX_CART_LINES:,}")
         raw_lines = []
     lines = [_line(reader, line, f"lines[{i}]", set(stores)) for i, line in enumerate(raw_lines)]
+    if store_tools == StoreTools.EXCLUSIVE.value:
+        for name, offer in sorted(stores.items()):
+            own = [line for line in lines if line["store"] == name]
+            with_coupon = bool(offer.get("coupons")) or any("item_coupon" in line for line in own)
+            if offer.get("activity") and with_coupon and len(own) > MAX_EXCLUSIVE_LINES:
+                reader.fail(
+                    f"stores.{name}",
+                    f"store {name} has {len(own)} lines, a coupon and a multi-piece offer; "
+                    f"under exclusive store tools at most {MAX_EXCLUSIVE_LINES} such lines are "
+                    "quoted (merge lines of the same SKU and price)",
+                )
     for name in sorted({line["store"] for line in lines if "super_instant" in line}):
         offer = stores.get(name, {})
         if "cross_store" in offer or "official_rate" in offer:

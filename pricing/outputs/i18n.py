@@ -300,6 +300,19 @@ ZH: dict[str, str] = {
     "every product at {discount}": "所有商品 {discount}",
     "the prices of the plan {plan}": "方案 {plan} 的价格",
     "Checking {basis}, assuming:": "校验 {basis}，假设：",
+    "store tools: exclusive (since 2026-03-10: a line takes the coupon or buy-two-get-one, "
+    "whichever saves the buyer more)":
+        "店铺优惠：互斥择优（2026-03-10 起，每个子订单只用优惠券或买二送一中优惠更大的一个）",
+    "store tools: stacked (before 2026-03-10: the coupon stacks with buy-two-get-one)":
+        "店铺优惠：叠加（2026-03-10 以前，优惠券与买二送一叠加）",
+    "sign-up (2026): the store coupon one unit reaches counts in the price after universal "
+    "offers, as the coupons cover the whole activity cycle":
+        "报名校验（2026）：店铺券覆盖整个活动周期，单件可用的店铺券计入活动普惠券后价",
+    "sign-up (2026): the store coupons do not cover the whole activity cycle "
+    "(coupons_cover_cycle = false), so the sign-up check does not count them; buyers still "
+    "stack them, and the no-loss proof above counts them":
+        "报名校验（2026）：店铺券未覆盖整个活动周期（coupons_cover_cycle = false），不计入报名"
+        "价格校验；但买家仍可叠加使用，上面的不亏损证明已计入",
     "Worst cart per product": "每个商品的最差购物车",
     "Worst cart per product ({shown} of {total}, losers first)":
         "每个商品的最差购物车（共 {total} 个，列出 {shown} 个，亏本的在前）",

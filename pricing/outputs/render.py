@@ -582,6 +582,7 @@ def check_notes(run: CheckRun, lang: str) -> list[str]:
         source = "--no-coupons"
     notes = assumption_notes(run.rules, result.coupon_tiers, source, len(result.b2g1_members),
                              lang, result.report.notes)
+    notes.extend(tr(note, lang) for note in result.platform_notes)
     if result.report.unchecked_witnesses:
         notes.append(tr("{count} product(s) far from their floor got no witness cart", lang,
                         count=result.report.unchecked_witnesses))

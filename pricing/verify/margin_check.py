@@ -45,7 +45,14 @@ import numpy.typing as npt
 from models.cart import Cart
 from models.money import fen_times_rate, format_yuan, fraction_floor_fen
 from models.product import Product
-from models.rules import CouponTier, Mechanism, Rules, SignupCheck, mechanism_label
+from models.rules import (
+    CouponTier,
+    Mechanism,
+    Rules,
+    SignupCheck,
+    StoreTools,
+    mechanism_label,
+)
 from pricing.engine.signup import cycle_coupon_fen, lowest_coupon_prices_fen, meets_signup
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_text_atomic
@@ -185,6 +192,9 @@ class MarginCheck:
     b2g1_members: frozenset[str]
     report: CheckReport
     notes: tuple[str, ...]
+    # The 2026 platform rules the verdict rests on (store tools, what the sign-up check
+    # counts), also in ``notes``; shown by ``check`` beside its assumptions.
+    platform_notes: tuple[str, ...] = ()
 
     @property
     def losers(self) -> tuple[ProductMargin, ...]:
@@ -310,7 +320,15 @@ def margin_check(
         b2g1_members=members,
         report=report,
         notes=(*_notes(rules, tiers, members, report), *cycle_notes),
+        platform_notes=(_store_tools_note(rules), *cycle_notes),
     )
+
+
+def _store_tools_note(rules: Rules) -> str:
+    if rules.platform.store_tools is StoreTools.EXCLUSIVE:
+        return ("store tools: exclusive (since 2026-03-10: a line takes the coupon or "
+                "buy-two-get-one, whichever saves the buyer more)")
+    return "store tools: stacked (before 2026-03-10: the coupon stacks with buy-two-get-one)"
 
 
 def _cycle_notes(
@@ -356,6 +374,7 @@ def _notes(
         "buy two get one: "
         + (f"{len(members)} product(s)" if members else "off"),
         f"platform: {mechanism}; commission {platform.commission_rate}",
+        _store_tools_note(rules),
         f"costs: shipping {format_yuan(store.shipping_cost_fen)} per order,"
         f" handling {format_yuan(store.handling_cost_fen)} per unit",
     ]
