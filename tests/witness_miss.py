@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.product import Product  # noqa: E402
-from models.rules import (  # noqa: E402
+from models.product import Product
+from models.rules import (
     CouponRules,
     CouponTier,
     Mechanism,
@@ -30,7 +30,7 @@ from models.rules import (  # noqa: E402
     StoreRules,
     StoreTools,
 )
-from pricing.verify.checker import StoreSetup, check_store  # noqa: E402
+from pricing.verify.checker import StoreSetup, check_store
 
 SPLIT_ROUNDING_FEN = 3
 CANDIDATES = ((0, 500), (9_900, 1_000), (19_900, 1_500), (29_900, 2_000), (59_900, 5_000),
