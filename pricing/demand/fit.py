@@ -54,6 +54,7 @@ VAGUE_PRECISION = 1e-4  # the unpooled pass's ridge: a prior sd of 100
 MIN_TAU2 = 1e-4
 MAX_ITERATIONS = 30
 TOLERANCE = 1e-6
+UNPOOLED_TOLERANCE = 1e-4
 BLOCK_CELLS = 1_500_000  # SKUs × periods per block: bounds the padded arrays' memory
 REF_WINDOW = {Period.DAY: 28, Period.WEEK: 8}
 SHORT_HISTORY = {Period.DAY: 28, Period.WEEK: 8}
@@ -191,7 +192,9 @@ def _irls(
 
     ``prior_mean`` is (SKUs, k); ``prior_precision`` is (k,) or (SKUs, k), 0 for the
     intercept. With ``dispersion`` None, it is estimated from the fit (quasi-Poisson).
-    ``start`` (SKUs, k) are the starting coefficients (default: the mean, no slopes).
+    ``start`` (SKUs, k) are the starting coefficients (default: the mean, no slopes). The
+    unpooled pass (``dispersion`` None) only feeds the hyper-parameters and the pooled pass's
+    start, so it stops at a looser tolerance.
     """
     n_sku, k = design.n_sku, design.columns.shape[1]
     counts = np.bincount(design.sku, minlength=n_sku).astype(np.int64)
@@ -200,6 +203,7 @@ def _irls(
     covariance = np.zeros((n_sku, k, k))
     phi = np.ones(n_sku) if dispersion is None else dispersion.copy()
     precision = np.broadcast_to(prior_precision, (n_sku, k))
+    tolerance = UNPOOLED_TOLERANCE if dispersion is None else TOLERANCE
     for block in _blocks(counts):
         width = int(counts[block].max())
         position = np.arange(width)[None, :]
@@ -228,21 +232,22 @@ def _irls(
             xa = x if every else x[active]
             xta = xt if every else xt[active]
             ba = b[active]
-            eta = np.clip(np.einsum("btk,bk->bt", xa, ba), -30.0, 15.0)
+            eta = np.clip(np.matmul(xa, ba[:, :, None])[:, :, 0], -30.0, 15.0)
             mu = np.exp(eta) * (mask if every else mask[active])
             work = weighted[: len(active)]
             np.multiply(xa, mu[:, :, None], out=work)
             info = np.matmul(xta, work)
-            score = np.einsum("bkt,bt->bk", xta, mu * eta + (y if every else y[active]) - mu)
+            working = mu * eta + (y if every else y[active]) - mu
+            score = np.matmul(xta, working[:, :, None])[:, :, 0]
             system = info / phi_block[active, None, None] + penalty[active]
             right = score / phi_block[active, None] + target[active]
             new_b = np.linalg.solve(system, right[:, :, None])[:, :, 0]
             moved = np.abs(new_b - ba).max(axis=1)
             b[active] = new_b
-            active = active[moved >= TOLERANCE]
+            active = active[moved >= tolerance]
             if not len(active):
                 break
-        eta = np.clip(np.einsum("btk,bk->bt", x, b), -30.0, 15.0)
+        eta = np.clip(np.matmul(x, b[:, :, None])[:, :, 0], -30.0, 15.0)
         mu = np.exp(eta) * mask
         np.multiply(x, mu[:, :, None], out=weighted)
         info = np.matmul(xt, weighted)
