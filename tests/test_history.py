@@ -104,3 +104,12 @@ def test_a_scenario_uses_the_history_headers(tmp_path: Path) -> None:
     assert scenario.rows.tolist() == [2, 3]
     with pytest.raises(InputError, match="unknown column 'units'"):
         load_scenario(write(tmp_path, "date,sku,price,units\n2026-11-11,A,1,2\n", "s.csv"))
+
+
+def test_infinite_numbers_are_refused_on_the_fast_path_too(tmp_path: Path) -> None:
+    text = "date,sku,units,price\n2025-11-01,A,inf,2\n2025-11-02,A,1,1e400\n"
+    with pytest.raises(InputError) as caught:
+        load_history(write(tmp_path, text))
+    rendered = "\n".join(p.render() for p in caught.value.problems)
+    assert "row 2, column 'units': not a number" in rendered
+    assert "row 3, column 'price': not a number" in rendered

@@ -337,6 +337,8 @@ def _cell_text(column: Column, position: int) -> str:
 def _float_text(value: float) -> str:
     if math.isnan(value):
         return ""
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
@@ -487,7 +489,9 @@ class _Checker:
         """Each row's number (NaN where empty or bad), and which rows were filled."""
         column = self.columns[name]
         if not isinstance(column, pd.Categorical):  # parsed whole by the C reader
-            return column, np.asarray(~np.isnan(column), dtype=np.bool_)
+            filled = np.asarray(~np.isnan(column), dtype=np.bool_)
+            self.report(name, filled & ~np.isfinite(column), f"not a number; expected {expected}")
+            return np.where(np.isfinite(column), column, np.nan), filled
         distinct, codes = self.texts(name)
         cleaned = pd.Series([_NUMBER_CLUTTER.sub("", text) for text in distinct], dtype=object)
         parsed = np.asarray(pd.to_numeric(cleaned, errors="coerce"), dtype=np.float64)
