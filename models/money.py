@@ -134,13 +134,14 @@ def times_rate_fen(
     scaled = denominator * step_fen
     if up:
         return -((-fen * numerator) // scaled) * step_fen
-    return ((2 * fen * numerator + scaled) // (2 * scaled)) * step_fen
+    return round_half_up(fen * numerator, scaled) * step_fen
 
 
 def times_rate_fen_array(
     fen: npt.NDArray[np.int64], rate: Decimal | Fraction, *, step_fen: int = 1, up: bool = False
 ) -> npt.NDArray[np.int64]:
-    """:func:`times_rate_fen` for an array of amounts (same integers, element by element)."""
+    """:func:`times_rate_fen` for an array of amounts (same integers, element by element: the
+    half-up branch is :func:`round_half_up` for amounts ≥ 0, written for numpy)."""
     numerator, denominator = rate.as_integer_ratio()
     scaled = denominator * step_fen
     amounts = np.asarray(fen, dtype=np.int64)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.money import discount_label, fen_times_rate, round_half_up
+from models.money import (
+    discount_label,
+    fen_times_rate,
+    round_half_up,
+    times_rate_fen,
+    times_rate_fen_array,
+)
 from models.rules import CouponTier, Mechanism, PlatformRules, mechanism_label
 from pricing.formats.tables import YES_NO, yes_no
 from pricing.formats.tiers import TierTextError, parse_tier
@@ -28,6 +35,20 @@ def test_discount_labels_in_both_languages() -> None:
 def test_price_times_rate_rounds_half_up_exactly_once(fen: int, rate: Decimal) -> None:
     numerator, denominator = rate.as_integer_ratio()
     assert fen_times_rate(fen, rate) == round_half_up(fen * numerator, denominator)
+
+
+@given(st.lists(st.integers(0, 10**10), min_size=1, max_size=20),
+       st.decimals(0, 1, places=4), st.sampled_from([1, 10, 100]), st.booleans())
+def test_one_rate_rounding_for_amounts_and_arrays(
+    amounts: list[int], rate: Decimal, step: int, up: bool
+) -> None:
+    """GIVEN amounts, a rate, a rounding step and direction WHEN rounded one by one and as an
+    array THEN the integers agree, and half up to the fen is fen_times_rate."""
+    one_by_one = [times_rate_fen(fen, rate, step_fen=step, up=up) for fen in amounts]
+    array = times_rate_fen_array(np.array(amounts, dtype=np.int64), rate, step_fen=step, up=up)
+    assert array.tolist() == one_by_one
+    if step == 1 and not up:
+        assert one_by_one == [fen_times_rate(fen, rate) for fen in amounts]
 
 
 @given(st.integers(1, 10**9), st.decimals(0, Decimal("0.99"), places=2))
