@@ -612,7 +612,8 @@ def render_export(console: Console, err_console: Console, run: ExportRun, show: 
         rows = [
             ([row.sku, yuan(row.activity_price_fen),
               level_forms(row.level, lang).split(" / ")[0], f"{row.activity_stock:,}",
-              tr("yes", lang) if row.b2g1 else "", yuan(row.lowest_paid_fen),
+              tr("yes", lang) if row.b2g1 else "",
+              "—" if row.lowest_paid_fen is None else yuan(row.lowest_paid_fen),
               yuan(row.worst_unit_margin_fen)], None)
             for row in listed
         ]

@@ -1,0 +1,58 @@
+"""Time ``export`` and ``report`` on seeded synthetic catalogues (benchmarks/synthetic.py).
+
+For each size: plan the catalogue (not timed here: see benchmarks/run.py), then run the library
+function behind ``price-opt export`` (tmall upload sheet + review, .xlsx) and ``price-opt
+report`` in this process, and print CPU seconds (the machine is shared; wall time is printed
+too), peak memory and the sizes of the files written. Figures, not assertions.
+
+    .venv/bin/python benchmarks/export_report.py --sizes 1000,10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from synthetic import write_case
+
+from pricing.commands import run_export, run_plan, run_report
+
+
+def _timed(action: Callable[[], object]) -> tuple[float, float]:
+    cpu, wall = time.process_time(), time.perf_counter()
+    action()
+    return time.process_time() - cpu, time.perf_counter() - wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    args = parser.parse_args()
+    print("| SKUs | export CPU s | export wall s | upload + review size | report CPU s "
+          "| report wall s | report size | peak memory |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for size in (int(part) for part in args.sizes.split(",")):
+        with tempfile.TemporaryDirectory() as folder:
+            root = Path(folder)
+            case = write_case(root, size)
+            plan = root / "plan.json"
+            run_plan(case.products, case.rules, plan)
+            sheet = root / "报名表.xlsx"
+            export_cpu, export_wall = _timed(
+                lambda: run_export(plan, None, None, sheet, "zh"))
+            report = root / "report.html"
+            report_cpu, report_wall = _timed(
+                lambda: run_report(plan, None, None, report, "zh"))
+            written = sheet.stat().st_size + sheet.with_name("报名表.review.xlsx").stat().st_size
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"| {size:,} | {export_cpu:.2f} | {export_wall:.2f} | {written / 2**20:.1f} MiB "
+                  f"| {report_cpu:.2f} | {report_wall:.2f} | {report.stat().st_size / 2**20:.1f} MiB "
+                  f"| {peak:.0f} MiB |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
