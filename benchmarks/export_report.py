@@ -43,15 +43,16 @@ def main() -> None:
             run_plan(case.products, case.rules, plan)
             sheet = root / "报名表.xlsx"
             export_cpu, export_wall = _timed(
-                lambda: run_export(plan, None, None, sheet, "zh"))
+                lambda plan=plan, sheet=sheet: run_export(plan, None, None, sheet, "zh"))
             report = root / "report.html"
             report_cpu, report_wall = _timed(
-                lambda: run_report(plan, None, None, report, "zh"))
+                lambda plan=plan, report=report: run_report(plan, None, None, report, "zh"))
             written = sheet.stat().st_size + sheet.with_name("报名表.review.xlsx").stat().st_size
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            html = report.stat().st_size / 2**20
             print(f"| {size:,} | {export_cpu:.2f} | {export_wall:.2f} | {written / 2**20:.1f} MiB "
-                  f"| {report_cpu:.2f} | {report_wall:.2f} | {report.stat().st_size / 2**20:.1f} MiB "
-                  f"| {peak:.0f} MiB |", flush=True)
+                  f"| {report_cpu:.2f} | {report_wall:.2f} | {html:.1f} MiB | {peak:.0f} MiB |",
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -89,3 +89,21 @@ def test_the_store_timezone_is_a_rules_key(tmp_path: Path) -> None:
     rules.write_text('[store]\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
     bad = runner.invoke(cli.app, ["validate", "--rules", str(rules)])
     assert bad.exit_code == 1 and "unknown time zone" in bad.stderr
+
+
+def test_report_and_check_count_the_same_products_at_half_price(tmp_path: Path) -> None:
+    """GIVEN the sample store WHEN check --discount 5折 and the report's 50%-off test run THEN
+    they count the same products (same coupons: every candidate; B2G1 off; same definition)."""
+    plan = tmp_path / "plan.json"
+    assert runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"]).exit_code == 0
+    checked = run_check(None, None, "5折").result
+    not_safe = {row.sku for row in checked.products if not row.proven_safe}
+    from pricing.commands import run_report
+
+    report = run_report(plan, None, None, tmp_path / "r.html", "en")
+    assert set(report.losers_at_half) == not_safe
+    assert len(checked.losers) + len(checked.unproven) == len(not_safe)
+    shown = runner.invoke(cli.app, ["report", str(plan), "--out", str(tmp_path / "r2.html")])
+    assert f"{len(not_safe)} not proven safe at 5折 / 50% off" in " ".join(shown.output.split())
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "price-opt check --discount 5折" in html

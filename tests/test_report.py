@@ -66,12 +66,13 @@ def test_every_waterfall_adds_up_to_its_worst_carts_margin_exactly() -> None:
     assert margins == sorted(margins)
 
 
-def test_the_fifty_percent_test_uses_the_checker_at_half_price_with_the_plans_coupons() -> None:
+def test_the_fifty_percent_test_uses_the_checker_at_half_price_as_check_does() -> None:
+    """The same assumptions as ``price-opt check --discount 5折``: every coupon candidate of
+    the rules, buy-two-get-one off (one story across commands)."""
     context = _context()
-    prices = PlanPrices.of_plan(context.plan)
     half = [(p.list_price_fen * 5 + 5) // 10 for p in context.products]
     setup = StoreSetup(products=context.products, prices_fen=tuple(half),
-                       coupon_tiers=prices.coupon_tiers, b2g1_members=prices.b2g1_members,
+                       coupon_tiers=RULES.coupons.candidates, b2g1_members=frozenset(),
                        rules=RULES)
     expected = [v.sku for v in check_store(setup).products if not v.proven_safe]
     assert expected  # the example has losers at 50% off

@@ -372,8 +372,8 @@ ZH: dict[str, str] = {
     "; {count} removed": "；移除 {count} 个",
     # report
     "Checking every cart and drawing the report…": "正在校验每个购物车并生成报告…",
-    "Wrote {path}: {count} products, {waterfalls} price waterfalls; {losers} would lose money "
-    "at {discount}.": "已写出 {path}：{count} 个商品，{waterfalls} 个价格瀑布；{discount} 时有 {losers} 个会亏本。",
+    "Wrote {path}: {count} products, {waterfalls} price waterfalls; {losers} not proven safe at {discount} (as `price-opt check --discount 5折` counts them: LOSES plus unproven).":
+        "已写出 {path}：{count} 个商品，{waterfalls} 个价格瀑布；{discount} 时有 {losers} 个不能证明不亏本（与 price-opt check --discount 5折 的“亏本”加“未证明”一致）。",
     "the plan fails the exact checker for {count} product(s): {skus} (the report shows why; "
     "export refuses it)": "方案有 {count} 个商品未通过精确校验：{skus}（报告中有原因；导出会拒绝）",
     "coupons: {tiers} ({source}; the buyer uses the best one the cart reaches)":

@@ -649,8 +649,9 @@ def render_export(console: Console, err_console: Console, run: ExportRun, show: 
 def render_report(console: Console, err_console: Console, run: ReportRun, lang: str) -> None:
     """``report``: what was written, and a warning when the plan fails the checker."""
     console.print(escape(tr(
-        "Wrote {path}: {count} products, {waterfalls} price waterfalls; {losers} would lose "
-        "money at {discount}.", lang, path=str(run.out), count=f"{run.products:,}",
+        "Wrote {path}: {count} products, {waterfalls} price waterfalls; {losers} not proven "
+        "safe at {discount} (as `price-opt check --discount 5折` counts them: LOSES plus "
+        "unproven).", lang, path=str(run.out), count=f"{run.products:,}",
         waterfalls=f"{run.waterfalls:,}", losers=f"{len(run.losers_at_half):,}",
         discount=discount_forms(Decimal("0.5"), lang),
     )), highlight=False, soft_wrap=True)

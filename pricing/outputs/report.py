@@ -70,7 +70,9 @@ LABELS: dict[str, dict[str, str]] = {
         "waterfall_note": "按精确叠加引擎计算该商品最坏购物车中每件的金额（元）。",
         "pick": "选择商品", "table": "商品明细（点击表头排序）",
         "fifty": "五折压力测试：日常价 × 0.5 时每件的最低毛利",
-        "fifty_note": "使用本方案的店铺优惠券与买二送一，精确校验器计算；红色为会亏本的商品。",
+        "fifty_note": "假设与 price-opt check --discount 5折 相同："
+                      "规则中的全部候选优惠券（最坏情况），不开买二送一，平台机制、佣金、运费和操作费照常；精确校验器计算。"
+                      "红色为不能证明不亏本的商品（即 check 的“亏本”加“未证明”）。",
         "carts": "每个商品的最坏购物车", "fails": "本方案未通过精确校验，以下商品可能亏本：",
         "units": "件", "margin_axis": "单件最低毛利（元）",
         "sorted_axis": "全部商品，按毛利从低到高（悬停查看 SKU）",
@@ -104,8 +106,11 @@ LABELS: dict[str, dict[str, str]] = {
                           "worst cart.",
         "pick": "Product", "table": "Products (click a header to sort)",
         "fifty": "50% off stress test: the least margin per unit at list × 0.5",
-        "fifty_note": "Under this plan's store coupons and buy-2-get-1, by the exact checker; "
-                      "red bars lose money.",
+        "fifty_note": "The assumptions of price-opt check --discount 5折: every coupon "
+                      "candidate of the rules (the worst case), buy-2-get-1 off, the platform's "
+                      "mechanism, commission, shipping and handling as always; by the exact "
+                      "checker. Red bars are products not proven safe (check's LOSES plus "
+                      "unproven).",
         "carts": "Each product's worst cart", "fails": "This plan fails the exact checker; these "
                  "products can lose money:",
         "units": "unit", "margin_axis": "least margin per unit (yuan)",
@@ -217,14 +222,21 @@ class ReportData:
 
 
 def _fifty_percent_off(context: PlanContext, prices: PlanPrices) -> CheckReport:
+    """The store with every product at 5折 under the assumptions of ``price-opt check
+    --discount 5折`` (one story across commands): every coupon candidate of the rules on offer
+    (the worst case, since the buyer takes the best coupon the cart reaches), buy-two-get-one
+    off, the platform's mechanism, commission, shipping and handling. ``prices`` (the plan's)
+    is not used: a stress test does not depend on the plan's choices."""
+    del prices
     products = context.products
     list_prices = np.array([p.list_price_fen for p in products], dtype=np.int64)
     half = ladder_price_fen(list_prices, FIFTY_PERCENT_OFF) if len(products) else list_prices
     everyone = PlanPrices(
         prices_fen={p.sku: int(half[i]) for i, p in enumerate(products)},
         joins=frozenset(p.sku for p in products),
-        b2g1_members=prices.b2g1_members,
-        coupon_tiers=prices.coupon_tiers,
+        b2g1_members=frozenset(),
+        coupon_tiers=tuple(sorted(context.rules.coupons.candidates,
+                                  key=lambda tier: tier.threshold_fen)),
     )
     setup = store_setup(everyone, products, context.rules)
     return check_store(setup, witnesses_for=WITNESSES.for_stress_test(len(products)))
