@@ -26,7 +26,7 @@ A plan passes when every product's bound is at or above its margin floor.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -413,6 +413,103 @@ def _greedy_filler(arrays: _StoreArrays, missing_fen: int) -> dict[int, int] | N
     return {cheapest: -(-missing_fen // price)}
 
 
+# The local search that refines a witness (see _refine_witness): at most this many improving
+# steps, over a pool of at most this many products; on every product of a store up to
+# LOCAL_SEARCH_ALL_UP_TO products, above that only on products the bound cannot prove safe.
+LOCAL_SEARCH_STEPS = 12
+LOCAL_SEARCH_POOL = 8
+LOCAL_SEARCH_ALL_UP_TO = 60
+LOCAL_SEARCH_MAX_UNITS = 12
+LOCAL_SEARCH_STARTS = 3
+
+
+def _search_pool(arrays: _StoreArrays, index: int, units: dict[int, int]) -> list[int]:
+    """The products a local search may add or remove: those in the cart, and the few whose
+    units shape a worst cart (the cheapest with room, the B2G1 members nearest in price and
+    cheapest, the dearest, which reaches a higher coupon in one unit)."""
+    pool = [index, *(i for i in units if i != index)]
+    prices = arrays.prices
+    candidates: list[int] = []
+    members = np.flatnonzero(arrays.in_b2g1)
+    if len(members):
+        candidates.append(int(members[np.argmin(np.abs(prices[members] - prices[index]))]))
+        candidates.append(int(members[np.argmin(prices[members])]))
+        candidates.append(int(members[np.argmax(prices[members])]))
+    candidates.append(int(np.argmin(prices)))
+    candidates.append(int(np.argmax(prices)))
+    by_distance = np.argsort(np.abs(prices - prices[index]), kind="stable")[:4]
+    candidates.extend(int(i) for i in by_distance)
+    for candidate in candidates:
+        if candidate not in pool and len(pool) < LOCAL_SEARCH_POOL:
+            pool.append(candidate)
+    return pool
+
+
+def _refine_witness(
+    arrays: _StoreArrays,
+    index: int,
+    witness: Cart,
+    margin: Fraction,
+    costs: dict[str, int],
+) -> tuple[Cart, Fraction]:
+    """Walk from a witness to a worse cart, one unit at a time, while one is found.
+
+    Each step quotes every cart one unit away (one more or one fewer unit of a product of the
+    pool, within purchase limits, the witnessed product kept) and moves to the worst, until no
+    neighbour is worse or the step budget is spent. The carts of the shapes above start it;
+    this finds the mixes they miss (a B2G1 triple of other members beside the product, a dearer
+    unit that reaches a higher coupon). Every cart is quoted exactly, so the result is a real
+    cart and its margin exact.
+    """
+    by_sku = {product.sku: i for i, product in enumerate(arrays.setup.products)}
+    units: dict[int, int] = {}
+    for line in witness.lines:
+        if line.store == STORE:
+            units[by_sku[line.sku]] = units.get(by_sku[line.sku], 0) + line.quantity
+    rules = arrays.setup.rules
+    pool = _search_pool(arrays, index, units)
+    seen = {tuple(sorted(units.items()))}
+
+    def neighbours(swaps: bool) -> Iterator[dict[int, int]]:
+        moves: list[dict[int, int]] = (
+            [{a: -1, b: 1} for a in pool for b in pool if a != b] if swaps
+            else [{product: delta} for product in pool for delta in (1, -1)]
+        )
+        for move in moves:
+            moved = dict(units)
+            for product, delta in move.items():
+                moved[product] = moved.get(product, 0) + delta
+            if any(
+                q < (1 if i == index else 0)
+                or q > (int(arrays.limits[i]) or LOCAL_SEARCH_MAX_UNITS)
+                for i, q in moved.items()
+            ):
+                continue
+            moved = {i: q for i, q in moved.items() if q}
+            key = tuple(sorted(moved.items()))
+            if key not in seen:
+                seen.add(key)
+                yield {index: moved[index], **moved}  # the witnessed product's line first
+
+    for _ in range(LOCAL_SEARCH_STEPS):
+        best: tuple[Fraction, Cart, dict[int, int]] | None = None
+        for swaps in (False, True):  # swaps (one unit for another) only when stuck
+            for moved in neighbours(swaps):
+                cart = _cart_of(arrays, moved)
+                line_margins, _ = cart_margins(cart, quote(cart), costs, rules)
+                line_margin = line_margins[0]
+                assert line_margin is not None
+                candidate = Fraction(line_margin, moved[index])
+                if candidate < margin and (best is None or candidate < best[0]):
+                    best = (candidate, cart, moved)
+            if best is not None:
+                break
+        if best is None:
+            break
+        margin, witness, units = best
+    return witness, margin
+
+
 def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckReport:
     """Check every product of a store; witness carts for all, or the ``witnesses_for`` worst.
 
@@ -471,16 +568,29 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
                 cart for family in families
                 for cart in _witness_carts(arrays, reach, index, family, cap_possible)
             )
-            for cart in carts:
+            quoted: list[tuple[Fraction, int, Cart]] = []
+            for number, cart in enumerate(carts):
                 result = quote(cart)
                 margins, order_margin = cart_margins(cart, result, costs, rules)
                 line_margin = margins[0]
                 assert line_margin is not None
                 margin = Fraction(line_margin, cart.lines[0].quantity)
+                quoted.append((margin, number, cart))
                 if witness_margin is None or margin < witness_margin:
                     witness, witness_margin = cart, margin
                 if worst_order is None or order_margin < worst_order[0]:
                     worst_order = (order_margin, cart)
+            if witness is not None and witness_margin is not None and (
+                count <= LOCAL_SEARCH_ALL_UP_TO
+                or (bounds[index] < arrays.floors[index] and witness_margin >= 0)
+            ):
+                # Walk from the worst few starting carts: one walk can stop in a local dip.
+                for start_margin, _, start in sorted(quoted)[:LOCAL_SEARCH_STARTS]:
+                    found, found_margin = _refine_witness(
+                        arrays, index, start, start_margin, costs
+                    )
+                    if found_margin < witness_margin:
+                        witness, witness_margin = found, found_margin
         checks.append(
             ProductCheck(
                 sku=product.sku,
