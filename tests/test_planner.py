@@ -27,6 +27,7 @@ from models.rules import (
     StoreRules,
 )
 from pricing.engine.bounds import (
+    coupon_stacks_with_offer,
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
@@ -115,7 +116,8 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
         ) -> bool:
             prices = _one(price)
             official = official_discount_fen(prices, rules) if bears else _one(0)
-            in_b2g1 = np.array([b2g1])
+            # Exclusive store tools: a coupon line never bears B2G1 too (the larger of the two).
+            in_b2g1 = np.array([b2g1 and (amount == 0 or coupon_stacks_with_offer(rules))])
             basket = _one(max(price, threshold))
             bound = unit_margin_bound_fen(
                 prices, official, _one(product.unit_cost_fen), in_b2g1, amount, basket, rules,
