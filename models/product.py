@@ -33,6 +33,7 @@ class Product(BaseModel):
     sku_id: str = ""  # the platform's numeric SKU ID (SKU ID / SKUID), for the upload sheet
     title: str = ""
     category: str = ""
+    price_line: str = ""  # products of one line keep their everyday-price order (价格线)
     role: Role = Role.REGULAR
     list_price_fen: int = Field(gt=0)
     lowest_price_fen: int = Field(gt=0)

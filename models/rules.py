@@ -20,7 +20,7 @@ from models.limits import (
     MAX_UPLIFT,
     MIN_ELASTICITY,
 )
-from models.money import short_yuan
+from models.money import MAX_TOTAL_FEN, short_yuan
 
 
 class Mechanism(StrEnum):
@@ -43,6 +43,14 @@ class OfficialRounding(StrEnum):
 
     YUAN_UP = "yuan_up"  # 2026: price ≥ ¥100 up to the yuan, below ¥100 up to the fen
     FEN = "fen"  # older pages: half up to the fen at every price
+class PriceEnding(StrEnum):
+    """How a ladder level's price is rounded down: to the fen, the whole yuan, or a 9."""
+
+    FEN = "fen"  # list × level, rounded half up to the fen (as before)
+    YUAN = "yuan"  # then down to the whole yuan
+    NINE = "9"  # the largest whole-yuan price ending in 9 at or below the level price
+
+
 class MechanismScope(StrEnum):
     """Which products bear the platform mechanism (cross-store reduction or official discount)."""
 
@@ -142,6 +150,7 @@ class DiscountLadder(BaseModel):
         Decimal("0.95"), Decimal("0.90"), Decimal("0.85"), Decimal("0.80"), Decimal("0.75"),
         Decimal("0.70"), Decimal("0.65"), Decimal("0.60"), Decimal("0.55"), Decimal("0.50"),
     )
+    price_ending: PriceEnding = PriceEnding.FEN
 
     @field_validator("levels")
     @classmethod
@@ -192,6 +201,7 @@ class B2G1Rules(BaseModel):
     enabled: bool = True
     uplift: float = Field(default=0.30, ge=0, le=MAX_UPLIFT)
     free_share: float = Field(default=0.15, ge=0, le=1 / 3)
+    max_products: int | None = Field(default=None, ge=0)  # at most this many products in B2G1
 
 
 class OrderBand(BaseModel):
@@ -235,6 +245,71 @@ class DemandRules(BaseModel):
         return bands
 
 
+class Priority(BaseModel):
+    """How a business rule binds: ``"hard"`` (a plan must meet it) or a penalty in yuan (a plan
+    may break it, paying the penalty per unit short in the objective)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hard: bool = True
+    penalty_fen: int = Field(default=0, ge=0, le=MAX_TOTAL_FEN)
+
+    @property
+    def label(self) -> str:
+        return "hard" if self.hard else f"penalty {short_yuan(self.penalty_fen)}"
+
+
+class QuotaRule(BaseModel):
+    """A venue's depth requirement: at least ``min_share`` of the joining SKUs in scope (a
+    category, or every joining product) priced at or below ``max_level`` × list price."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: str | None = None
+    min_share: Decimal = Field(gt=0, le=1)
+    max_level: Decimal = Field(gt=0, le=1)
+    priority: Priority = Priority()
+
+    @property
+    def name(self) -> str:
+        scope = self.category if self.category is not None else "all"
+        return f"quota[{scope},{self.min_share}@{self.max_level}]"
+
+
+class BudgetRule(BaseModel):
+    """A discount budget for one category: its products' expected discount spend at most
+    ``amount_fen`` (the store-wide ``[store] budget`` stays)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    category: str
+    amount_fen: int = Field(gt=0, le=MAX_TOTAL_FEN)
+    priority: Priority = Priority()
+
+    @property
+    def name(self) -> str:
+        return f"budget[{self.category}]"
+
+
+class BusinessRules(BaseModel):
+    """The merchandiser's own rules, coupling products (``[business]`` in the rules file)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    item_joins_together: bool = False
+    keep_price_order: bool = False
+    heroes: Priority = Priority()
+    quota: tuple[QuotaRule, ...] = ()
+    budget: tuple[BudgetRule, ...] = ()
+
+    @property
+    def couples_products(self) -> bool:
+        """Whether any rule links products' choices (then the MILP must decide)."""
+        return bool(
+            self.item_joins_together or self.keep_price_order or self.quota or self.budget
+        )
+
+
 class Rules(BaseModel):
     """Everything the plan must respect, one object per section of the rules file."""
 
@@ -246,6 +321,7 @@ class Rules(BaseModel):
     coupons: CouponRules = CouponRules()
     b2g1: B2G1Rules = B2G1Rules()
     demand: DemandRules = DemandRules()
+    business: BusinessRules = BusinessRules()
 
 
 def mechanism_label(platform: PlatformRules, lang: str = "en") -> str:

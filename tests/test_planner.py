@@ -25,6 +25,7 @@ from models.rules import (
     PlatformRules,
     Rules,
     StoreRules,
+    StoreTools,
 )
 from pricing.engine.bounds import (
     coupon_stacks_with_offer,
@@ -129,10 +130,12 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
 
         if joins and not safe(0, 0):
             continue
+        # Exclusive store tools (since 2026-03-10): a coupon line never bears B2G1 too.
+        coupon_b2g1 = b2g1 and platform.store_tools is StoreTools.STACKED
         unsafe = frozenset(
             k
             for k, tier in enumerate(rules.coupons.candidates)
-            if not safe(tier.amount_fen, tier.threshold_fen)
+            if not safe(tier.amount_fen, tier.threshold_fen, b2g1=coupon_b2g1)
         )
         if not joins and rules.coupons.scope is CouponScope.AUTO:
             unsafe = frozenset()
@@ -147,7 +150,7 @@ def reference_rows(product: Product, rules: Rules) -> list[Row]:
                               np.array([bears]))[0] >= 1.0
             )
         rows.append(Row(joins, price, b2g1, units * per_unit, spend, unsafe))
-    if product.role is Role.HERO and any(row.joins for row in rows):
+    if product.role is Role.HERO and rules.business.heroes.hard and any(r.joins for r in rows):
         rows = [row for row in rows if row.joins]
     return rows
 

@@ -67,6 +67,8 @@ PRODUCT_COLUMNS: tuple[ProductColumn, ...] = (
                   "the platform's numeric SKU ID (digits); empty = not known yet"),
     ProductColumn("title", ("商品标题", "商品名称", "宝贝标题", "标题"), False, "free text"),
     ProductColumn("category", ("类目", "类目名称"), False, "free text"),
+    ProductColumn("price_line", ("价格线",), False,
+                  "free text: products of one line keep their everyday-price order"),
     ProductColumn(
         "role", ("角色",), False, "主推/引流/利润/常规 or hero/traffic/profit/regular (default)"
     ),
@@ -106,6 +108,7 @@ class _ProductColumns:
     sku_id: list[str]
     title: list[str]
     category: list[str]
+    price_line: list[str]
     role: list[Role]
     list_price_fen: list[int]
     lowest_price_fen: list[int]
@@ -124,6 +127,7 @@ _CONTROL_IN_ID = re.compile(r"[\x00-\x1f\x7f]")
 _CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TEXT_COLUMNS = {"sku": _CONTROL_IN_ID, "item_id": _CONTROL_IN_ID, "sku_id": _CONTROL_IN_ID,
                  "title": _CONTROL_IN_TEXT, "category": _CONTROL_IN_TEXT,
+                 "price_line": _CONTROL_IN_TEXT,
                  "role": _CONTROL_IN_ID, "b2g1": _CONTROL_IN_ID}
 
 
@@ -358,6 +362,7 @@ def _check_products(file: str, sheet: Table) -> tuple[_ProductColumns | None, li
         sku_id=sku_ids,
         title=check.texts("title"),
         category=check.texts("category"),
+        price_line=check.texts("price_line"),
         role=roles,
         list_price_fen=prices.list_fen.tolist(),
         lowest_price_fen=prices.lowest_fen.tolist(),
@@ -398,12 +403,13 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
     append = products.append
     with _gc_paused():
         for (
-            sku, item_id, sku_id, title, category, role, list_price_fen, lowest_price_fen,
+            sku, item_id, sku_id, title, category, price_line, role, list_price_fen,
+            lowest_price_fen,
             lowest_coupon_price_fen, unit_cost_fen, stock, base_units, elasticity,
             purchase_limit, b2g1_eligible,
         ) in zip(
             columns.sku, columns.item_id, columns.sku_id, columns.title, columns.category,
-            columns.role,
+            columns.price_line, columns.role,
             columns.list_price_fen, columns.lowest_price_fen, columns.lowest_coupon_price_fen,
             columns.unit_cost_fen,
             columns.stock, columns.base_units, columns.elasticity, columns.purchase_limit,
@@ -419,6 +425,7 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
                     "sku_id": sku_id,
                     "title": title,
                     "category": category,
+                    "price_line": price_line,
                     "role": role,
                     "list_price_fen": list_price_fen,
                     "lowest_price_fen": lowest_price_fen,

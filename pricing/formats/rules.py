@@ -53,7 +53,7 @@ from models.money import (
     format_yuan,
     to_fen,
 )
-from models.rules import CouponTier, OrderBand, Rules
+from models.rules import BudgetRule, CouponTier, OrderBand, Priority, QuotaRule, Rules
 from pricing.errors import InputError, Problem
 from pricing.formats.tables import check_file, fail, with_hints
 
@@ -188,9 +188,88 @@ COUPONS = _Kind(_COUPONS, _rows(_COUPONS, 2), lambda tiers: [
 ])
 BANDS = _Kind(_BANDS, _rows(_BANDS, 3), lambda bands: [_write_band(band) for band in bands])
 
+_PRIORITY = '"hard" or a penalty in yuan, e.g. 5000'
+
+
+def _read_priority(value: object) -> dict[str, Any]:
+    if isinstance(value, str) and value.strip().casefold() == "hard":
+        return {"hard": True, "penalty_fen": 0}
+    try:
+        return {"hard": False, "penalty_fen": _read_money(value, MAX_TOTAL_FEN)}
+    except ValueError:
+        raise _expect(_PRIORITY) from None
+
+
+def _write_priority(priority: Priority) -> str:
+    return "hard" if priority.hard else format_yuan(priority.penalty_fen)
+
+
+def _read_optional_whole(value: object) -> int | None:
+    return None if value is None else _read_whole(value)
+
+
+def _read_table(
+    expected: str, keys: dict[str, Callable[[object], Any]], required: set[str]
+) -> Callable[[object], dict[str, Any]]:
+    """One ``[[business.*]]`` table: known keys, each read by its own reader."""
+
+    def read(value: object) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise _expect(expected)
+        unknown = sorted(set(value) - set(keys))
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}; accepted keys: "
+                             f"{', '.join(keys)}")
+        missing = sorted(required - set(value))
+        if missing:
+            raise ValueError(f"missing key(s) {', '.join(missing)}")
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                field = "amount_fen" if key == "amount" else key
+                out[field] = keys[key](item)
+            except ValueError as error:
+                raise ValueError(f"{key}: {error}") from None
+        return out
+
+    return read
+
+
+_QUOTA = ("a [[business.quota]] table: category (optional), min_share, max_level, priority")
+_BUDGET = "a [[business.budget]] table: category, amount (yuan), priority"
+_read_quota = _read_table(_QUOTA, {
+    "category": _read_text, "min_share": _read_share, "max_level": _read_share,
+    "priority": _read_priority,
+}, {"min_share", "max_level"})
+_read_budget = _read_table(_BUDGET, {
+    "category": _read_text, "amount": lambda v: _read_money(v, MAX_TOTAL_FEN),
+    "priority": _read_priority,
+}, {"category", "amount"})
+
+
+def _write_quota(rule: QuotaRule) -> dict[str, Any]:
+    written: dict[str, Any] = {} if rule.category is None else {"category": rule.category}
+    return {**written, "min_share": str(rule.min_share), "max_level": str(rule.max_level),
+            "priority": _write_priority(rule.priority)}
+
+
+def _write_budget(rule: BudgetRule) -> dict[str, Any]:
+    return {"category": rule.category, "amount": format_yuan(rule.amount_fen),
+            "priority": _write_priority(rule.priority)}
+
+
+PRIORITY = _Kind(_PRIORITY, _read_priority, _write_priority)
+OPTIONAL_WHOLE = _Kind("a whole number", _read_optional_whole, _same)
+QUOTAS = _Kind("a list of [[business.quota]] tables", _rows("[[business.quota]] tables", None),
+               lambda rules: [_write_quota(rule) for rule in rules])
+BUDGETS = _Kind("a list of [[business.budget]] tables",
+                _rows("[[business.budget]] tables", None),
+                lambda rules: [_write_budget(rule) for rule in rules])
+
 # How each kind validates in the file model: the whole value first, then each item of a list.
 _ITEM_READERS: dict[int, Callable[[object], Any]] = {
     id(SHARES): _read_share, id(COUPONS): _read_coupon, id(BANDS): _read_band,
+    id(QUOTAS): _read_quota, id(BUDGETS): _read_budget,
 }
 
 
@@ -205,8 +284,13 @@ def _kind_of(name: str, annotation: object) -> _Kind:
         return simple[annotation]
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return TEXT
+    if annotation is Priority:
+        return PRIORITY
+    if annotation == int | None:
+        return OPTIONAL_WHOLE
     lists = {tuple[Decimal, ...]: SHARES, tuple[CouponTier, ...]: COUPONS,
-             tuple[OrderBand, ...]: BANDS}
+             tuple[OrderBand, ...]: BANDS, tuple[QuotaRule, ...]: QUOTAS,
+             tuple[BudgetRule, ...]: BUDGETS}
     if annotation in lists:
         return lists[annotation]
     raise TypeError(f"no rules-file kind for field {name!r} of type {annotation!r}")
@@ -411,12 +495,17 @@ def rules_to_dict(rules: Rules) -> dict[str, dict[str, Any]]:
     :func:`rules_from_document` (and ``load_rules``, written out as TOML) reads this back to the
     same rules.
     """
-    return {
+    written = {
         section: {
             key: spec.kind.write(getattr(getattr(rules, section), spec.field))
             for key, spec in keys.items()
         }
         for section, keys in RULES_KEYS.items()
+    }
+    # TOML has no null: an unset optional key (b2g1.max_products) is left out.
+    return {
+        section: {key: value for key, value in table.items() if value is not None}
+        for section, table in written.items()
     }
 
 

@@ -44,7 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.product import Product, Role
-from models.rules import CouponScope, Mechanism, Rules
+from models.rules import CouponScope, Mechanism, PriceEnding, Rules
 from pricing.demand.event import CandidateDemand
 from pricing.engine.bounds import (
     bears_mechanism,
@@ -78,6 +78,8 @@ class ProductArrays:
     elasticity: FloatArray
     b2g1_eligible: BoolArray
     hero: BoolArray
+    category: tuple[str, ...] = ()
+    price_line: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, products: Sequence[Product], rules: Rules) -> ProductArrays:
@@ -97,6 +99,8 @@ class ProductArrays:
             ),
             b2g1_eligible=np.fromiter((p.b2g1_eligible for p in products), np.bool_, count),
             hero=np.fromiter((p.role is Role.HERO for p in products), np.bool_, count),
+            category=tuple(p.category for p in products),
+            price_line=tuple(p.price_line for p in products),
         )
 
 
@@ -140,6 +144,19 @@ class CandidateTable:
         return int(self.price.shape[0])
 
 
+def price_with_ending(prices_fen: IntArray, ending: PriceEnding) -> IntArray:
+    """Level prices with the ladder's ``price_ending``: unchanged (``fen``), down to the whole
+    yuan (``yuan``), or down to the largest whole-yuan price ending in 9 (``9``: 187.50 → 179);
+    0 where no such price is left (then the level is not offered)."""
+    if ending is PriceEnding.FEN:
+        return prices_fen
+    yuan = prices_fen // 100
+    if ending is PriceEnding.YUAN:
+        return np.asarray(yuan * 100, dtype=np.int64)
+    nine = yuan - (yuan - 9) % 10
+    return np.asarray(np.where(nine > 0, nine * 100, 0), dtype=np.int64)
+
+
 def _row_layout(rules: Rules) -> tuple[tuple[Decimal, ...], BoolArray, BoolArray]:
     levels = rules.ladder.levels
     with_b2g1 = rules.b2g1.enabled
@@ -173,7 +190,11 @@ def build_candidates(
     price = np.empty((count, rows), dtype=np.int64)
     price[:, 0] = arrays.list_price
     for row in range(1, rows):
-        price[:, row] = ladder_price_fen(arrays.list_price, row_levels[row])
+        price[:, row] = price_with_ending(
+            ladder_price_fen(arrays.list_price, row_levels[row]), rules.ladder.price_ending
+        )
+    priced = price > 0  # an ending can leave a cheap product no price at a level
+    price = np.where(priced, price, arrays.list_price[:, None])
     signup_ok = meets_signup(
         price, np.broadcast_to(list_price, price.shape),
         np.broadcast_to(arrays.lowest_price[:, None], price.shape), rules,
@@ -181,6 +202,7 @@ def build_candidates(
         # stricter than the check of a finished plan, never looser.
         lowest_coupon_price_fen=np.broadcast_to(arrays.lowest_coupon_price[:, None], price.shape),
     )
+    signup_ok &= priced
     signup_ok[:, 0] = True  # staying out needs no sign-up
     in_b2g1 = np.broadcast_to(row_b2g1[None, :], price.shape) & arrays.b2g1_eligible[:, None]
     b2g1_possible = ~row_b2g1[None, :] | arrays.b2g1_eligible[:, None]
@@ -265,11 +287,14 @@ def build_candidates(
         # cut its line to nothing (the cut would then spill over the other lines).
         unsafe[:, 0] = np.where(base_safe[:, 0], unsafe[:, 0], zeroes[:, 0])
     role_rows = np.zeros(price.shape, dtype=bool)
-    role_rows[:, 0] = arrays.hero & joinable  # a hero that can join must join
+    if rules.business.heroes.hard:
+        role_rows[:, 0] = arrays.hero & joinable  # a hero that can join must join
     dropped_role = int((valid & role_rows).sum())
     valid &= ~role_rows
     before = int(valid.sum())
-    valid = _drop_dominated(valid, profit, spend, unsafe, with_budget)
+    classes = rule_classes(arrays, row_levels, row_joins, row_b2g1, rules)
+    with_budget = with_budget or bool(rules.business.budget)
+    valid = _drop_dominated(valid, profit, spend, unsafe, with_budget, classes)
     drops = DropCounts(
         total=total, signup=dropped_signup, unsafe=dropped_unsafe, role=dropped_role,
         dominated=before - int(valid.sum()),
@@ -282,13 +307,45 @@ def build_candidates(
     )
 
 
+def rule_classes(
+    arrays: ProductArrays, row_levels: tuple[Decimal, ...], row_joins: BoolArray,
+    row_b2g1: BoolArray, rules: Rules,
+) -> IntArray | None:
+    """Which rows the business rules tell apart (n × R), or None without business rules.
+
+    A row dominates another only within its class, so pruning never drops a row a rule may
+    need: joining or not (item_joins_together, quotas), in B2G1 or not (b2g1.max_products), at
+    or below each quota's ``max_level``; and every row its own class for a product in a price
+    line (keep_price_order compares prices across products).
+    """
+    business = rules.business
+    if not (business.couples_products or rules.b2g1.max_products is not None
+            or not business.heroes.hard):
+        return None
+    count, rows = len(arrays.list_price), len(row_levels)
+    per_row = row_joins.astype(np.int64)
+    if rules.b2g1.max_products is not None:
+        per_row = per_row | (row_b2g1.astype(np.int64) << 1)
+    for index, quota in enumerate(business.quota):
+        deep = np.array([j and level <= quota.max_level
+                         for j, level in zip(row_joins, row_levels, strict=True)])
+        per_row = per_row | (deep.astype(np.int64) << (2 + index))
+    classes = np.broadcast_to(per_row[None, :], (count, rows)).copy()
+    if business.keep_price_order and arrays.price_line:
+        lined = np.array([bool(line) for line in arrays.price_line], dtype=bool)
+        classes[lined] = np.arange(rows)[None, :] + (1 << 40)
+    return classes
+
+
 def _drop_dominated(
-    valid: BoolArray, profit: FloatArray, spend: FloatArray, unsafe: IntArray, with_budget: bool
+    valid: BoolArray, profit: FloatArray, spend: FloatArray, unsafe: IntArray, with_budget: bool,
+    classes: IntArray | None = None,
 ) -> BoolArray:
     """Drop rows another valid row of the same product dominates (ties: the earlier row stays).
 
-    Row ``b`` dominates row ``a`` when ``profit_b ≥ profit_a``, ``unsafe_b ⊆ unsafe_a`` and,
-    with a budget, ``spend_b ≤ spend_a``; on a complete tie the lower row index is kept.
+    Row ``b`` dominates row ``a`` when ``profit_b ≥ profit_a``, ``unsafe_b ⊆ unsafe_a``, with a
+    budget ``spend_b ≤ spend_a``, and with business rules both rows are of the same class (see
+    :func:`rule_classes`); on a complete tie the lower row index is kept.
     """
     keep = valid.copy()
     rows = valid.shape[1]
@@ -306,6 +363,9 @@ def _drop_dominated(
             s_b, s_a = s[:, :, None], s[:, None, :]
             at_least &= s_b <= s_a
             strictly |= s_b < s_a
+        if classes is not None:
+            c = classes[part]
+            at_least &= c[:, :, None] == c[:, None, :]
         dominates = v[:, :, None] & at_least & (strictly | earlier)
         idx = np.arange(rows)
         dominates[:, idx, idx] = False

@@ -21,9 +21,11 @@ without coupons are met by every row the candidate table keeps.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tempfile
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +33,8 @@ import numpy as np
 import numpy.typing as npt
 import pulp
 
-from models.rules import CouponTier
+from models.product import Product, Role
+from models.rules import BudgetRule, CouponTier, QuotaRule, Rules
 from pricing.errors import SolverError
 from pricing.optimize.candidates import CandidateTable
 from pricing.optimize.demand import Ladders
@@ -43,10 +46,13 @@ from pricing.optimize.result import (
 )
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 __all__ = [
-    "MilpModel", "MilpResult", "SolveStatus", "build_model", "define_budget", "define_choices",
-    "define_ladder", "define_margin_safety", "define_objective", "solve_model",
+    "MilpModel", "MilpResult", "SolveStatus", "build_model", "define_b2g1_limit",
+    "define_budget", "define_category_budget", "define_choices", "define_hero_penalty",
+    "define_items_together", "define_ladder", "define_margin_safety", "define_objective",
+    "define_price_order", "define_quota", "solve_model",
 ]
 
 
@@ -68,6 +74,9 @@ class MilpModel:
     offered: list[list[pulp.LpVariable]] = field(default_factory=list)  # per coupon candidate
     labels: dict[str, str] = field(default_factory=dict)  # PuLP's name -> readable name
     seconds: float = 0.0
+    # Soft rules: a slack variable per rule (its name) and its penalty per unit in the objective
+    penalties: dict[str, tuple[pulp.LpVariable, float]] = field(default_factory=dict)
+    _names: dict[str, int] = field(default_factory=dict)
 
     @property
     def variables(self) -> int:
@@ -79,9 +88,35 @@ class MilpModel:
 
     def add(self, constraint: pulp.LpConstraint, name: str) -> None:
         """Add a named constraint and remember its readable name (PuLP rewrites ``[``, ``]``,
-        ``-`` and spaces in names to ``_``)."""
+        ``-`` and spaces in names to ``_``); a repeated name (two identical rules) gets ``#2``."""
+        if name in self._names:
+            self._names[name] += 1
+            name = f"{name}#{self._names[name]}"
+        self._names[name] = 1
         self.problem += (constraint, name)
         self.labels[constraint.name] = name
+
+    def row_sum(
+        self, table: CandidateTable, j: int, weights: FloatArray
+    ) -> pulp.LpAffineExpression:
+        """``Σ_r weights[r]·choose[j,r]`` over product ``j``'s valid rows: an expression for a
+        product with a choice, a constant for a product left with one row."""
+        if j in self.fixed_rows:
+            return pulp.LpAffineExpression(constant=float(weights[self.fixed_rows[j]]))
+        rows = np.flatnonzero(table.valid[j]).tolist()
+        return pulp.LpAffineExpression(
+            [(self.choose[j, r], float(weights[r])) for r in rows if weights[r]]
+        )
+
+    def slack(self, name: str, penalty_fen: float, whole: bool = False) -> pulp.LpVariable:
+        """A soft rule's shortfall (≥ 0; ``whole``: a whole number, e.g. SKUs short), paid at
+        ``penalty_fen`` per unit in the objective."""
+        variable = self.problem.add_variable(
+            f"slack_{len(self.penalties)}", lowBound=0,
+            cat=pulp.LpInteger if whole else pulp.LpContinuous,
+        )
+        self.penalties[f"{name}#{len(self.penalties)}"] = (variable, penalty_fen)
+        return variable
 
     def tier_offered(self, k: int) -> pulp.LpAffineExpression:
         """``y_k = Σ_{L∋k} ladder[L]``: 1 when coupon candidate ``k`` is offered."""
@@ -201,16 +236,156 @@ def define_budget(
     model.add(pulp.LpAffineExpression(terms) <= budget_fen - fixed_spend, "budget")
 
 
+def _with_rows(table: CandidateTable, products: Iterable[int]) -> list[int]:
+    return [j for j in products if table.valid[j].any()]
+
+
+def define_items_together(
+    model: MilpModel, table: CandidateTable, products: Sequence[Product]
+) -> None:
+    """SKUs sharing an item_id join or stay out together (the platform signs up items)::
+
+        join[j] = join[first SKU of the item]          item_together[ITEM,SKU]
+
+    with ``join[j] = Σ_{r joins} choose[j,r]``.
+    """
+    joins = table.row_joins.astype(np.float64)
+    items: dict[str, list[int]] = {}
+    for j in _with_rows(table, range(len(products))):
+        items.setdefault(products[j].item_id, []).append(j)
+    for item, members in items.items():
+        first = members[0]
+        for j in members[1:]:
+            expression = model.row_sum(table, j, joins) - model.row_sum(table, first, joins)
+            if not expression.keys() and expression.constant == 0:
+                continue
+            model.add(expression == 0, constraint_name("item_together", item, products[j].sku))
+
+
+def define_price_order(
+    model: MilpModel, table: CandidateTable, products: Sequence[Product]
+) -> None:
+    """Within a price line, activity prices keep the everyday-price order (no inversions): for
+    products ``a``, ``b`` of one line with ``list_a < list_b`` (consecutive list prices)::
+
+        Σ_r price[a,r]·choose[a,r] ≤ Σ_r price[b,r]·choose[b,r]    price_order[LINE,A<B]
+
+    (a product staying out keeps its everyday price).
+    """
+    lines: dict[str, list[int]] = {}
+    for j in _with_rows(table, range(len(products))):
+        if products[j].price_line:
+            lines.setdefault(products[j].price_line, []).append(j)
+    for line, members in lines.items():
+        by_price: dict[int, list[int]] = {}
+        for j in members:
+            by_price.setdefault(products[j].list_price_fen, []).append(j)
+        levels = sorted(by_price)
+        for lower, upper in itertools.pairwise(levels):
+            for a in by_price[lower]:
+                for b in by_price[upper]:
+                    price_a = table.price[a].astype(np.float64)
+                    price_b = table.price[b].astype(np.float64)
+                    model.add(
+                        model.row_sum(table, a, price_a) - model.row_sum(table, b, price_b)
+                        <= 0,
+                        constraint_name("price_order", line,
+                                        f"{products[a].sku}<{products[b].sku}"),
+                    )
+
+
+def define_hero_penalty(
+    model: MilpModel, table: CandidateTable, products: Sequence[Product], penalty_fen: int
+) -> None:
+    """``heroes = <yuan>``: a hero that could join may stay out, at that penalty::
+
+        out[j] = Σ_{r out} choose[j,r] ≤ slack_hero[SKU]     objective + penalty·slack
+    """
+    out = (~table.row_joins).astype(np.float64)
+    for j, product in enumerate(products):
+        if product.role is not Role.HERO or not table.joinable[j] or not table.valid[j, 0]:
+            continue
+        slack = model.slack(f"heroes[{product.sku}]", float(penalty_fen), whole=True)
+        model.add(model.row_sum(table, j, out) - slack <= 0,
+                  constraint_name("heroes", product.sku))
+
+
+def _in_scope(product: Product, category: str | None) -> bool:
+    return category is None or product.category == category
+
+
+def define_quota(
+    model: MilpModel, table: CandidateTable, products: Sequence[Product], quota: QuotaRule
+) -> None:
+    """A venue's depth: of the joining SKUs in scope, at least ``min_share`` priced at or below
+    ``max_level`` × list price::
+
+        Σ_{j in scope} deep[j] − min_share·Σ_{j in scope} join[j] + slack ≥ 0   quota[CAT,…]
+
+    with ``deep[j] = Σ_{r joins, level_r ≤ max_level} choose[j,r]``; ``slack`` (SKUs short) is
+    fixed at 0 for a hard quota and paid at the penalty per SKU otherwise.
+    """
+    joins = table.row_joins.astype(np.float64)
+    deep = np.array([bool(j) and level <= quota.max_level
+                     for j, level in zip(table.row_joins, table.levels, strict=True)],
+                    dtype=np.float64)
+    share = float(quota.min_share)
+    expression = pulp.LpAffineExpression()
+    for j in _with_rows(table, range(len(products))):
+        if _in_scope(products[j], quota.category):
+            expression += model.row_sum(table, j, deep - share * joins)
+    if quota.priority.hard:
+        model.add(expression >= 0, quota.name)
+    else:
+        slack = model.slack(quota.name, float(quota.priority.penalty_fen), whole=True)
+        model.add(expression + slack >= 0, quota.name)
+
+
+def define_category_budget(
+    model: MilpModel, table: CandidateTable, products: Sequence[Product], rule: BudgetRule
+) -> None:
+    """A category's expected discount spend stays within its budget::
+
+        Σ_{j in category} spend[j,r]·choose[j,r] − slack ≤ amount          budget[CAT]
+
+    ``slack`` (fen over) is 0 for a hard budget, else paid at the penalty per yuan over.
+    """
+    expression = pulp.LpAffineExpression()
+    for j in _with_rows(table, range(len(products))):
+        if products[j].category == rule.category:
+            expression += model.row_sum(table, j, table.spend[j])
+    if rule.priority.hard:
+        model.add(expression <= rule.amount_fen, rule.name)
+    else:
+        slack = model.slack(rule.name, rule.priority.penalty_fen / 100.0)
+        model.add(expression - slack <= rule.amount_fen, rule.name)
+
+
+def define_b2g1_limit(model: MilpModel, table: CandidateTable, max_products: int) -> None:
+    """At most ``max_products`` products in buy-two-get-one::
+
+        Σ_j Σ_{r in B2G1} choose[j,r] ≤ max_products                        b2g1_max_products
+    """
+    in_b2g1 = table.row_b2g1.astype(np.float64)
+    if not in_b2g1.any():
+        return
+    expression = pulp.LpAffineExpression()
+    for j in _with_rows(table, range(table.size)):
+        expression += model.row_sum(table, j, in_b2g1)
+    model.add(expression <= max_products, "b2g1_max_products")
+
+
 def define_objective(model: MilpModel, table: CandidateTable, ladders: Ladders) -> None:
     """Maximise expected profit, stated as the minimisation of its negative (CBC ignores a warm
     start on a maximisation)::
 
-        min −( Σ_{j,r} profit[j,r]·choose[j,r] + Σ_L value(L)·ladder[L] )
+        min −( Σ_{j,r} profit[j,r]·choose[j,r] + Σ_L value(L)·ladder[L] ) + Σ_s penalty_s·s
 
     (the fixed products' profit is a constant and is left out).
     """
     terms = [(v, -float(table.profit[j, r])) for (j, r), v in model.choose.items()]
     terms += [(v, -float(ladders.value[i])) for i, v in model.ladder.items()]
+    terms += [(slack, penalty) for slack, penalty in model.penalties.values()]
     model.problem.setObjective(pulp.LpAffineExpression(terms))
 
 
@@ -220,15 +395,31 @@ def build_model(
     candidates: tuple[CouponTier, ...],
     skus: list[str],
     budget_fen: int = 0,
+    products: Sequence[Product] = (),
+    rules: Rules | None = None,
 ) -> MilpModel:
     """State the plan as a MILP, one named step per family (see the module docstring). Never
-    solves."""
+    solves. With ``products`` and ``rules``, the business rules are families of their own."""
     started = time.perf_counter()
     model = _empty_model(table, skus)
     define_ladder(model, ladders, candidates)
     define_choices(model, table)
     define_margin_safety(model, table, candidates)
     define_budget(model, table, ladders, budget_fen)
+    if rules is not None and products:
+        business = rules.business
+        if business.item_joins_together:
+            define_items_together(model, table, products)
+        if business.keep_price_order:
+            define_price_order(model, table, products)
+        if not business.heroes.hard:
+            define_hero_penalty(model, table, products, business.heroes.penalty_fen)
+        for quota in business.quota:
+            define_quota(model, table, products, quota)
+        for category_budget in business.budget:
+            define_category_budget(model, table, products, category_budget)
+        if rules.b2g1.max_products is not None:
+            define_b2g1_limit(model, table, rules.b2g1.max_products)
     define_objective(model, table, ladders)
     model.seconds = time.perf_counter() - started
     return model
@@ -330,4 +521,7 @@ def _extract(model: MilpModel, table: CandidateTable, ladders: Ladders) -> Selec
     if (rows[included] < 0).any() or len(chosen) != 1:
         return None
     profit, spend = selection_totals(table, ladders, chosen[0], rows)
-    return Selection(ladder=chosen[0], rows=rows, objective=profit, spend=spend, bound=np.inf)
+    # Soft rules: the objective the model maximised is the profit less the penalties paid.
+    penalties = sum(penalty * (slack.value() or 0.0) for slack, penalty in model.penalties.values())
+    return Selection(ladder=chosen[0], rows=rows, objective=profit - penalties, spend=spend,
+                     bound=np.inf)

@@ -33,9 +33,17 @@ import numpy as np
 from models.money import discount_label, format_yuan
 from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
 from models.product import Product, Role
-from models.rules import CouponScope, Mechanism, MechanismScope, Rules
+from models.rules import CouponScope, Mechanism, MechanismScope, Priority, Rules
 from pricing.demand.event import MAX_ROUNDS, CandidateDemand, EventDemand
-from pricing.errors import Conflict, InfeasiblePlanError, SolverError, VerificationError
+from pricing.errors import (
+    Conflict,
+    InfeasiblePlanError,
+    InputError,
+    Problem,
+    SolverError,
+    VerificationError,
+)
+from pricing.optimize.business import couples_products, judge_rules
 from pricing.optimize.candidates import CandidateTable, ProductArrays, build_candidates
 from pricing.optimize.decompose import solve_by_ladders
 from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
@@ -132,6 +140,11 @@ def _solve(
     """
     if options.method not in ("auto", "milp", "decompose"):
         raise ValueError(f"unknown method {options.method!r}")
+    if options.method == "decompose" and couples_products(rules):
+        raise InputError([Problem(
+            "--method", "the ladder decomposition cannot enforce the [business] rules (or"
+            " b2g1.max_products); use --method auto or milp", value="decompose",
+        )])
     counts = table.drops
     info: dict[str, Any] = dict(
         time_limit=options.time_limit, gap_limit=options.gap,
@@ -147,7 +160,9 @@ def _solve(
             raise SolverError("no coupon ladder leaves every product a safe price (a bug: the"
                               " no-coupon ladder always should)")
     active = len(products_with_a_choice(table))
-    use_milp = options.method == "milp" or (
+    # Business rules couple products: the MILP decides (the decomposition only bounds).
+    coupled = couples_products(rules)
+    use_milp = coupled or options.method == "milp" or (
         options.method == "auto" and active <= options.milp_max_products
     )
     if not use_milp:
@@ -161,15 +176,21 @@ def _solve(
 
     progress(f"Building the MILP ({active} products with a choice)")
     skus = [p.sku for p in products]
-    model = build_model(table, ladders, rules.coupons.candidates, skus, rules.store.budget_fen)
+    model = build_model(table, ladders, rules.coupons.candidates, skus, rules.store.budget_fen,
+                        products, rules)
     timings["build"] = model.seconds
     progress(f"Solving with {options.solver.upper()}")
     result = solve_model(
         model, table, ladders, solver=options.solver, time_limit=options.time_limit,
-        gap=options.gap, warm_start=decomposed,
+        gap=options.gap, warm_start=None if coupled else decomposed,
     )
     timings["solve"] = result.seconds
     selection = result.selection
+    if selection is None and coupled:
+        if result.status is SolveStatus.INFEASIBLE:
+            explain_hard_rules(table, ladders, products, rules, options)
+        raise SolverError(f"{options.solver} stopped ({result.solver_status}) without a plan"
+                          " that meets the [business] rules; try a longer --time-limit")
     if selection is None:
         if decomposed is not None:
             # The MILP found nothing in its time: the decomposition's plan is what is written.
@@ -180,7 +201,10 @@ def _solve(
                               " candidate table leaves every product a row: a bug in the model")
         raise SolverError(f"{options.solver} stopped ({result.solver_status}) without a plan;"
                           " try a longer --time-limit")
-    if decomposed is not None:
+    if decomposed is not None and coupled:
+        # The decomposition solves the problem without the business rules: an upper bound.
+        selection = selection.with_bound(min(decomposed.bound, selection.bound))
+    elif decomposed is not None:
         # Both bounds are proven upper bounds on the same problem: the least holds.
         bound = min(decomposed.bound, selection.bound)
         if decomposed.objective > selection.objective + 1e-6 * max(1.0, abs(selection.objective)):
@@ -195,6 +219,45 @@ def _solve(
         gap=None if not math.isfinite(gap) else gap, seconds=result.seconds,
         variables=model.variables, constraints=model.constraints, **info,
     )
+
+
+HARD_AS_PENALTY_FEN = 10**9  # ¥10,000,000 per unit short: breaks a hard rule only if it must
+
+
+def explain_hard_rules(
+    table: CandidateTable, ladders: Ladders, products: Sequence[Product], rules: Rules,
+    options: PlanOptions,
+) -> None:
+    """The hard business rules leave no plan: solve again with each hard rule as a very large
+    penalty, and raise :class:`InfeasiblePlanError` naming the rules the best plan still breaks,
+    with their products and amounts."""
+    from pricing.optimize.milp import build_model, solve_model
+
+    soft = Priority(hard=False, penalty_fen=HARD_AS_PENALTY_FEN)
+    business = rules.business
+    relaxed = rules.model_copy(update={"business": business.model_copy(update={
+        "heroes": soft if business.heroes.hard else business.heroes,
+        "quota": tuple(q.model_copy(update={"priority": soft}) if q.priority.hard else q
+                       for q in business.quota),
+        "budget": tuple(b.model_copy(update={"priority": soft}) if b.priority.hard else b
+                        for b in business.budget),
+    })})
+    model = build_model(table, ladders, rules.coupons.candidates, [p.sku for p in products],
+                        rules.store.budget_fen, products, relaxed)
+    result = solve_model(model, table, ladders, solver=options.solver,
+                         time_limit=options.time_limit, gap=options.gap)
+    conflicts: list[Conflict] = []
+    if result.selection is not None:
+        report = judge_rules(products, table, result.selection.rows, rules)
+        conflicts = [
+            Conflict(sku=", ".join(v.products[:20]) or "(store)", rules=v.rule,
+                     detail=f"{v.message} (short by {v.by})")
+            for v in report.hard_broken
+        ]
+    if not conflicts:
+        conflicts = [Conflict(sku="(store)", rules="[business] hard rules",
+                              detail="no plan meets the hard rules together")]
+    raise InfeasiblePlanError(conflicts)
 
 
 def _decomposition_info(
@@ -395,6 +458,12 @@ def make_plan(
             f" written): {', '.join(failing[:20])}"
         )
 
+    report = judge_rules(products, table, rows, rules)
+    if report.hard_broken:
+        raise VerificationError(
+            "the optimizer produced a plan that breaks a hard business rule (a bug; nothing was"
+            f" written): {', '.join(v.rule for v in report.hard_broken)}"
+        )
     decisions = _decisions(products, table, rows, check)
     baseline_profit = float(baseline_table.profit[:, 0].sum())
     baseline_revenue = float(baseline_table.revenue[:, 0].sum())
@@ -416,6 +485,8 @@ def make_plan(
         excluded=excluded,
         coupon_excluded=scope.coupon_excluded,
         official_opt_out=scope.official_opt_out,
+        violations=report.violations,
+        binding_rules=report.binding,
     )
     timings["total"] = time.perf_counter() - started
     return PlanResult(plan=plan, check=check, table=table, timings=timings)
