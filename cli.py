@@ -305,9 +305,9 @@ def plan(
     with the exact checker and writes it.
     """
     language = _lang_of(lang)
-    with err_console.status(tr("Planning…", language)) as status:
+    with render.working(err_console, tr("Planning…", language)) as step:
         run = commands.run_plan(products, rules, out, solver, method, time_limit, gap,
-                                progress=status.update, force=force, warn=_warner(lang),
+                                progress=step, force=force, warn=_warner(lang),
                                 demand_path=demand, sheet=sheet, strict=strict)
     render.render_replaced(err_console, run.replaced, language)
     render.render_plan(console, run, show, language)
@@ -443,7 +443,7 @@ def export(
     margin floor or a joining product breaks the sign-up rules, unless --drop-failing.
     """
     language = _lang_of(lang)
-    with err_console.status(tr("Checking every cart and writing the sheet…", language)):
+    with render.working(err_console, tr("Checking every cart and writing the sheet…", language)):
         run = commands.run_export(plan, products, rules, out, language, stock_factor,
                                   drop_failing, force, _warner(lang), template)
     render.render_replaced(err_console, run.replaced, language)
@@ -466,7 +466,8 @@ def report(
     One HTML file with everything inlined: it opens in any browser without a network.
     """
     language = _lang_of(lang)
-    with err_console.status(tr("Checking every cart and drawing the report…", language)):
+    with render.working(err_console, tr("Checking every cart and drawing the report…",
+                                        language)):
         run = commands.run_report(plan, products, rules, out, language, force,
                                   _warner(lang))
     render.render_replaced(err_console, run.replaced, language)

@@ -11,7 +11,8 @@ important figures) are dropped, in a stated order, until the table fits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -750,3 +751,23 @@ def render_forecast(console: Console, run: ForecastRun, lang: str) -> None:
                   where=tr("; all in {path}", lang, path=str(run.out)) if run.out else "")
     say(console, None, tr("{rows} rows, {units} units in all{more}", lang,
                           rows=f"{len(run.rows):,}", units=units(run.total_units), more=more))
+
+
+# --- progress ---------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def working(console: Console, text: str) -> Iterator[Callable[[str], None]]:
+    """A transient spinner with the step being done and the seconds elapsed, on stderr, for
+    the commands that can take seconds (plan, export, report); yields a function that names the
+    next step. Shown only on a terminal: captured output stays clean."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True) as progress:
+        task = progress.add_task(text, total=None)
+
+        def step(description: str) -> None:
+            progress.update(task, description=description)
+
+        yield step
