@@ -98,7 +98,8 @@ def _all_plain_yuan(texts: list[str]) -> bool:
     """Whether every cell is empty or a plain amount (digits, at most 2 decimals)."""
     joined = "\n".join(texts)
     return not (
-        _NOT_MONEY_CHARACTER.search(joined)
+        joined.count("\n") != max(len(texts) - 1, 0)
+        or _NOT_MONEY_CHARACTER.search(joined)
         or _FINER_THAN_FEN_OR_TWO_DOTS.search(joined)
         or "\n.\n" in f"\n{joined}\n"
         or not _longest_digit_run_within(texts, joined, _MAX_YUAN_DIGITS)
@@ -109,7 +110,10 @@ def _all_plain_whole(texts: list[str]) -> bool:
     """Whether every cell is empty or a plain whole number (digits only)."""
     joined = "\n".join(texts)
     return not (
-        _NOT_DIGIT.search(joined) or not _longest_digit_run_within(texts, joined, _MAX_WHOLE_DIGITS)
+        # A line break inside a cell would pass as the separator: such a column is not plain.
+        joined.count("\n") != max(len(texts) - 1, 0)
+        or _NOT_DIGIT.search(joined)
+        or not _longest_digit_run_within(texts, joined, _MAX_WHOLE_DIGITS)
     )
 
 
