@@ -60,13 +60,15 @@ def refuse_inputs_as_outputs(
 ) -> None:
     """Raise :class:`InputError` if any output (keyed by its option, e.g. ``--out``) is one of
     the inputs (keyed by what they are, e.g. ``the products file``); every clash at once."""
-    problems = [
-        Problem(option, f"this is {what}; choose another output path (nothing was written)",
-                value=str(output))
-        for option, output in outputs.items()
-        for what, source in inputs.items()
-        if source is not None and _same_file(output, source)
-    ]
+    problems = []
+    for option, output in outputs.items():
+        clash = next((what for what, source in inputs.items()
+                      if source is not None and _same_file(output, source)), None)
+        if clash is not None:  # one problem per output, naming the first input it is
+            problems.append(Problem(
+                option, f"this is {clash}; choose another output path (nothing was written)",
+                value=str(output),
+            ))
     problems.extend(
         Problem(option, "is a folder; expected a file name", value=str(output))
         for option, output in outputs.items()
