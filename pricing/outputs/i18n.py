@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 
-from models.money import fen_to_decimal
+from models.money import discount_label, fen_to_decimal
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
@@ -103,7 +103,7 @@ def discount_forms(off: Decimal, lang: str) -> str:
     """
     if off <= 0:
         return tr("no discount", lang)
-    zhe = f"{((1 - off) * 10).normalize():f}折"
+    zhe = discount_label(1 - off)
     percent = share_text(off)
     return f"{zhe} / 减{percent}" if lang == "zh" else f"{zhe} / {percent} off"
 
@@ -345,9 +345,6 @@ ZH: dict[str, str] = {
     "purchase limit": "{count} 个商品（{roles}）；{no_b2g1} 个不参加买二送一，{limited} 个设了限购",
     "mechanism: {mechanism}; commission {commission}; sign-up at least {min_discount} off":
         "平台机制：{mechanism}；佣金 {commission}；报名至少降价 {min_discount}",
-    "cross-store every {every} save {save}": "跨店每满 {every} 减 {save}",
-    "official instant discount {rate}": "官方立减 {rate}",
-    "no platform-wide discount": "无平台优惠",
     "store: shipping {shipping} per order, handling {handling} per unit, budget {budget}":
         "店铺：每单运费 {shipping}，每件操作费 {handling}，预算 {budget}",
     "coupon candidates: {coupons} (at most {max_tiers} tiers)":

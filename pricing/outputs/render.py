@@ -26,6 +26,7 @@ from rich.table import Table
 from rich.text import Text
 
 from models.money import short_yuan
+from models.rules import mechanism_label
 from pricing.errors import InputError, PriceOptError, Problem
 from pricing.outputs.i18n import (
     discount_forms,
@@ -214,17 +215,7 @@ def _show_caption(shown: int, total: int, lang: str) -> str:
 
 
 def _mechanism(rules: Rules, lang: str) -> str:
-    from models.rules import Mechanism
-
-    platform = rules.platform
-    if platform.mechanism is Mechanism.CROSS_STORE:
-        return tr("cross-store every {every} save {save}", lang,
-                  every=f"¥{short_yuan(platform.cross_store_every_fen)}",
-                  save=f"¥{short_yuan(platform.cross_store_save_fen)}")
-    if platform.mechanism is Mechanism.OFFICIAL:
-        return tr("official instant discount {rate}", lang,
-                  rate=share_text(platform.official_rate))
-    return tr("no platform-wide discount", lang)
+    return mechanism_label(rules.platform, lang)
 
 
 def tier_label(tier: CouponTier, lang: str) -> str:
