@@ -59,7 +59,7 @@ def brute_force(products: Sequence[Product], rules: Rules) -> float | None:
                 if any(len(states) > 1 for states in items.values()):
                     continue
             if business.keep_price_order and any(
-                a.price_line and a.price_line == b.price_line
+                a.price_line and a.price_line == b.price_line and ra.joins and rb.joins
                 and a.list_price_fen < b.list_price_fen and ra.price_fen > rb.price_fen
                 for (a, ra), (b, rb) in itertools.permutations(zip(products, combo, strict=True), 2)
             ):
@@ -188,7 +188,8 @@ def test_no_written_plan_breaks_a_hard_rule_or_excludes_a_product_that_could_joi
         items.setdefault(product.item_id, set()).add(by_sku[product.sku].joins)
     assert all(len(states) == 1 for states in items.values())
     for a, b in itertools.permutations(products, 2):
-        if a.price_line and a.price_line == b.price_line and a.list_price_fen < b.list_price_fen:
+        if (a.price_line and a.price_line == b.price_line and a.list_price_fen < b.list_price_fen
+                and by_sku[a.sku].joins and by_sku[b.sku].joins):
             assert by_sku[a.sku].activity_price_fen <= by_sku[b.sku].activity_price_fen
     for quota in business.quota:
         if not quota.priority.hard:

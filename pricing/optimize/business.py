@@ -139,10 +139,11 @@ def _at_or_below(level: Decimal | None, max_level: Decimal) -> bool:
 def _price_inversions(
     products: Sequence[Product], table: CandidateTable, rows: IntArray
 ) -> list[str]:
-    """SKUs of pairs in one price line whose activity prices invert their list prices."""
+    """SKUs of pairs of joining products in one price line whose activity prices invert their
+    list prices."""
     lines: dict[str, list[int]] = {}
     for j, product in enumerate(products):
-        if product.price_line and rows[j] >= 0:
+        if product.price_line and rows[j] >= 0 and table.row_joins[rows[j]]:
             lines.setdefault(product.price_line, []).append(j)
     found: list[str] = []
     for members in lines.values():

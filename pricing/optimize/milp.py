@@ -21,7 +21,6 @@ without coupons are met by every row the candidate table keeps.
 
 from __future__ import annotations
 
-import itertools
 import re
 import tempfile
 import time
@@ -265,13 +264,20 @@ def define_items_together(
 def define_price_order(
     model: MilpModel, table: CandidateTable, products: Sequence[Product]
 ) -> None:
-    """Within a price line, activity prices keep the everyday-price order (no inversions): for
-    products ``a``, ``b`` of one line with ``list_a < list_b`` (consecutive list prices)::
+    """Within a price line, the activity prices of the products that join keep their
+    everyday-price order (no inversions). With the line's distinct list prices ``L_1 < … < L_K``
+    and ``top[k]`` (continuous) the highest activity price of a joining product listed at
+    ``L_k`` or below::
 
-        Σ_r price[a,r]·choose[a,r] ≤ Σ_r price[b,r]·choose[b,r]    price_order[LINE,A<B]
+        top[k] ≥ top[k−1],   top[k] ≥ price[a] − L_k·(1 − join[a])   (a listed at L_k)
+        price[b] ≥ top[k−1] − L_k·(1 − join[b])   (b listed at L_k)     price_order[LINE,SKU]
 
-    (a product staying out keeps its everyday price).
+    with ``price[j] = Σ_r price[j,r]·choose[j,r]``: a joining product never sells below a
+    joining product listed lower (a product staying out has no activity price; ``L_k`` bounds
+    every price of the line up to level ``k``). One ``top`` per list price keeps the family
+    linear in the line's size.
     """
+    joins = table.row_joins.astype(np.float64)
     lines: dict[str, list[int]] = {}
     for j in _with_rows(table, range(len(products))):
         if products[j].price_line:
@@ -280,18 +286,23 @@ def define_price_order(
         by_price: dict[int, list[int]] = {}
         for j in members:
             by_price.setdefault(products[j].list_price_fen, []).append(j)
-        levels = sorted(by_price)
-        for lower, upper in itertools.pairwise(levels):
-            for a in by_price[lower]:
-                for b in by_price[upper]:
-                    price_a = table.price[a].astype(np.float64)
-                    price_b = table.price[b].astype(np.float64)
-                    model.add(
-                        model.row_sum(table, a, price_a) - model.row_sum(table, b, price_b)
-                        <= 0,
-                        constraint_name("price_order", line,
-                                        f"{products[a].sku}<{products[b].sku}"),
-                    )
+        if len(by_price) < 2:
+            continue
+        previous: pulp.LpVariable | None = None
+        for k, level in enumerate(sorted(by_price)):
+            big = float(level)
+            top = model.problem.add_variable(f"top_{len(model.labels)}_{k}", lowBound=0)
+            if previous is not None:
+                model.add(top - previous >= 0, constraint_name("price_order", line, f"top{k}"))
+            for j in by_price[level]:
+                price = model.row_sum(table, j, table.price[j].astype(np.float64))
+                joined = model.row_sum(table, j, joins)
+                model.add(top - price - big * joined >= -big,
+                          constraint_name("price_order", line, f"{products[j].sku}≤top"))
+                if previous is not None:
+                    model.add(price - previous - big * joined >= -big,
+                              constraint_name("price_order", line, products[j].sku))
+            previous = top
 
 
 def define_hero_penalty(

@@ -234,14 +234,20 @@ def explain_hard_rules(
     from pricing.optimize.milp import build_model, solve_model
 
     soft = Priority(hard=False, penalty_fen=HARD_AS_PENALTY_FEN)
+    # A hero is left out only as a last resort: the quota or budget it breaks is named instead.
+    hero_soft = Priority(hard=False, penalty_fen=HARD_AS_PENALTY_FEN * 1000)
     business = rules.business
     relaxed = rules.model_copy(update={"business": business.model_copy(update={
-        "heroes": soft if business.heroes.hard else business.heroes,
+        "heroes": hero_soft if business.heroes.hard else business.heroes,
         "quota": tuple(q.model_copy(update={"priority": soft}) if q.priority.hard else q
                        for q in business.quota),
-        "budget": tuple(b.model_copy(update={"priority": soft}) if b.priority.hard else b
-                        for b in business.budget),
+        # ¥1,000 per yuan over: far above what a yuan of discount earns, far below a hero.
+        "budget": tuple(b.model_copy(update={"priority": Priority(hard=False,
+                                                                   penalty_fen=100_000)})
+                        if b.priority.hard else b for b in business.budget),
     })})
+    # A hero may now stay out: its "out" row comes back to the table.
+    table = build_candidates(ProductArrays.of(products, relaxed), relaxed)
     model = build_model(table, ladders, rules.coupons.candidates, [p.sku for p in products],
                         rules.store.budget_fen, products, relaxed)
     result = solve_model(model, table, ladders, solver=options.solver,
