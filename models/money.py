@@ -100,6 +100,11 @@ def format_yuan(fen: int) -> str:
     return f"{fen_to_decimal(fen):.2f}"
 
 
+def yuan_cell(value: Decimal) -> str:
+    """A yuan amount as a CSV cell, always two decimals: ``Decimal("19.9") -> "19.90"``."""
+    return f"{value:.2f}"
+
+
 def short_yuan(fen: int) -> str:
     """Integer fen as yuan without needless decimals: ``29900 -> "299"``, ``1990 -> "19.9"``."""
     return format_yuan(fen).rstrip("0").rstrip(".")

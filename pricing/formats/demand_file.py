@@ -25,7 +25,7 @@ import pandas as pd
 from models.demand import WEEKDAYS, DemandModel, Period
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_bytes_atomic
-from pricing.formats.history import TableColumn, _Checker, _read_table
+from pricing.formats.dated_table import TableColumn, _Checker, _read_table
 
 __all__ = ["DEMAND_COLUMNS", "demand_frame", "load_demand", "write_demand"]
 

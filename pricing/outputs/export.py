@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from models.cart import Cart
-from models.money import format_yuan, fraction_floor_fen, short_yuan
+from models.money import format_yuan, fraction_floor_fen, short_yuan, yuan_cell
 from models.plan import Plan
 from models.product import Product
 from models.rules import CouponTier, Rules, mechanism_label, store_now
@@ -641,7 +641,7 @@ def _csv_cell(key: str, value: Any) -> str:
     if key in TEXT_ID_COLUMNS:
         return csv_id(str(value))
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
+        return yuan_cell(value)
     if isinstance(value, int):
         return str(value)
     return csv_safe_text(str(value))

@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from models.money import format_yuan
+from models.money import format_yuan, yuan_cell
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import save_workbook_atomic, write_atomic
 from pricing.formats.sheets import csv_safe_text, starts_like_formula, write_rows_csv, xlsx_text
@@ -194,7 +194,7 @@ def csv_value(key: str, value: str | Decimal | int | None) -> str:
     if key in ID_FIELDS:
         return csv_id(str(value))
     if isinstance(value, Decimal):
-        return f"{value:.2f}"
+        return yuan_cell(value)
     return csv_safe_text(str(value))
 
 
