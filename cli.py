@@ -20,7 +20,7 @@ from rich.console import Console
 from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 
-from pricing import commands
+from pricing import commands, query_commands
 from pricing.errors import InputError, PriceOptError, Problem
 from pricing.outputs import render
 from pricing.outputs.i18n import LANGS, default_lang, is_lang, tr
@@ -257,7 +257,7 @@ def validate(
 
     Exit 1 with every problem listed, or 0 with a short summary of what the files hold.
     """
-    inputs = commands.run_validate(products, rules, sheet)
+    inputs = query_commands.run_validate(products, rules, sheet)
     render.render_validate(console, inputs, _lang_of(lang))
     raise typer.Exit(0)
 
@@ -337,9 +337,9 @@ def quote(
 
     With --products, each line also shows commission, cost, shipping share and margin.
     """
-    run = commands.run_quote(cart, products, rules)
+    run = query_commands.run_quote(cart, products, rules)
     if as_json:
-        typer.echo(commands.quote_json(run))
+        typer.echo(query_commands.quote_json(run))
         return
     render.render_quote(console, run, _lang_of(lang))
 
@@ -504,7 +504,7 @@ def fit(
 ) -> None:
     """Fit each SKU's demand (elasticity, promotion and feature lifts, cannibalization within
     its category, day of week) from the store's sales history, pooled toward its category."""
-    run = commands.run_fit(history, products, out, holdout_last, _warner(lang))
+    run = query_commands.run_fit(history, products, out, holdout_last, _warner(lang))
     render.render_fit(console, run, show, _lang_of(lang))
     raise typer.Exit(0)
 
@@ -527,9 +527,9 @@ def forecast(
     lang: LangOpt = None,
 ) -> None:
     """Expected units for each row of a scenario (prices, promotions, features by date)."""
-    run = commands.run_forecast(demand, scenario, out)
+    run = query_commands.run_forecast(demand, scenario, out)
     if as_json:
-        typer.echo(commands.forecast_document(run))
+        typer.echo(query_commands.forecast_document(run))
     else:
         render.render_forecast(console, run, _lang_of(lang))
     raise typer.Exit(0)

@@ -31,8 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import catalogue_csv, generate_catalogue, rules_toml
 
-from pricing.commands import load_inputs, run_validate
+from pricing.commands import load_inputs
 from pricing.optimize.planner import PlanOptions, make_plan
+from pricing.query_commands import run_validate
 
 BUSINESS = """
 [business]

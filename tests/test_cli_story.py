@@ -9,11 +9,12 @@ from typer.testing import CliRunner
 
 import cli
 from models.money import format_yuan
-from pricing.commands import run_check, run_quote
+from pricing.commands import run_check
 from pricing.engine.stacking import quote
 from pricing.formats.products import load_products
 from pricing.formats.rules import load_rules
 from pricing.formats.samples import sample_products_path, sample_rules_path
+from pricing.query_commands import run_quote
 from pricing.verify.checker import cart_margins
 
 runner = CliRunner()

@@ -42,16 +42,8 @@ from pricing.outputs.i18n import (
 if TYPE_CHECKING:
     from models.plan import Plan
     from models.rules import CouponTier, Rules
-    from pricing.commands import (
-        CheckRun,
-        ExportRun,
-        FitRun,
-        ForecastRun,
-        Inputs,
-        PlanRun,
-        QuoteRun,
-        ReportRun,
-    )
+    from pricing.commands import CheckRun, ExportRun, Inputs, PlanRun, ReportRun
+    from pricing.query_commands import FitRun, ForecastRun, QuoteRun
 
 ROW_CONVENTION = (
     "rows are numbered as in a spreadsheet: the header is row 1, the first product row 2"
