@@ -22,7 +22,7 @@ from typer.core import TyperCommand, TyperGroup
 
 from pricing import commands, query_commands
 from pricing.errors import InputError, PriceOptError, Problem
-from pricing.outputs import render
+from pricing.outputs import render, render_queries
 from pricing.outputs.i18n import LANGS, default_lang, is_lang, tr
 
 P = ParamSpec("P")
@@ -258,7 +258,7 @@ def validate(
     Exit 1 with every problem listed, or 0 with a short summary of what the files hold.
     """
     inputs = query_commands.run_validate(products, rules, sheet)
-    render.render_validate(console, inputs, _lang_of(lang))
+    render_queries.render_validate(console, inputs, _lang_of(lang))
     raise typer.Exit(0)
 
 
@@ -341,7 +341,7 @@ def quote(
     if as_json:
         typer.echo(query_commands.quote_json(run))
         return
-    render.render_quote(console, run, _lang_of(lang))
+    render_queries.render_quote(console, run, _lang_of(lang))
 
 
 @_command()
@@ -505,7 +505,7 @@ def fit(
     """Fit each SKU's demand (elasticity, promotion and feature lifts, cannibalization within
     its category, day of week) from the store's sales history, pooled toward its category."""
     run = query_commands.run_fit(history, products, out, holdout_last, _warner(lang))
-    render.render_fit(console, run, show, _lang_of(lang))
+    render_queries.render_fit(console, run, show, _lang_of(lang))
     raise typer.Exit(0)
 
 
@@ -531,7 +531,7 @@ def forecast(
     if as_json:
         typer.echo(query_commands.forecast_document(run))
     else:
-        render.render_forecast(console, run, _lang_of(lang))
+        render_queries.render_forecast(console, run, _lang_of(lang))
     raise typer.Exit(0)
 
 

@@ -30,12 +30,8 @@ from pricing.errors import ExportRefusedError, InputError
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.plans import load_plan_prices
 from pricing.formats.sheets import PlanPrices, companion_settings_path, review_path, xlsx_text
-from pricing.outputs.export import (
-    ExportOptions,
-    activity_stock,
-    export_plan,
-    lowest_paid_fen,
-)
+from pricing.outputs.export import ExportOptions, activity_stock, export_plan
+from pricing.outputs.judge import lowest_paid_fen
 from pricing.verify.checker import STORE
 from pricing.verify.store import store_setup
 

@@ -35,31 +35,17 @@ written atomically; text is neutralised against formula injection.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from models.cart import Cart
-from models.money import format_yuan, fraction_floor_fen, short_yuan, yuan_cell
+from models.money import format_yuan, short_yuan, yuan_cell
 from models.plan import Plan
-from models.product import Product
 from models.rules import CouponTier, Rules, mechanism_label, store_now
-from pricing.engine.signup import (
-    cycle_coupon_fen,
-    lowest_coupon_prices_fen,
-    meets_signup,
-    signup_price_cap_fen,
-)
-from pricing.engine.stacking import quote
-from pricing.errors import ExportRefusedError, InputError, Problem
+from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_atomic
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.sheets import (
@@ -81,6 +67,7 @@ from pricing.formats.sheets import (
     xlsx_text,
 )
 from pricing.outputs.i18n import level_forms
+from pricing.outputs.judge import Failure, judge, lowest_paid_fen
 from pricing.outputs.upload import (
     TEMPLATE_TMALL,
     UploadResult,
@@ -90,7 +77,7 @@ from pricing.outputs.upload import (
     write_tmall_csv,
     write_tmall_xlsx,
 )
-from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
+from pricing.verify.checker import CheckReport
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
@@ -100,7 +87,6 @@ MONEY_COLUMNS = {"list_price", "activity_price", "lowest_paid", "worst_unit_marg
 WHOLE_COLUMNS = {"activity_stock", "purchase_limit", "expected_units", "stock"}
 TEXT_ID_COLUMNS = {"item_id", "sku_id", "sku"}
 CENTRED_COLUMNS = {"discount", "b2g1", "meets_signup"}
-MAX_DROP_ROUNDS = 50
 WIDTH_SAMPLE_ROWS = 200
 
 
@@ -122,18 +108,6 @@ class ExportOptions:
                                     value=str(self.stock_factor)))
         if problems:
             raise InputError(problems)
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why one product cannot go into the sheet as planned."""
-
-    sku: str
-    joins: bool
-    reason: str
-
-    def render(self) -> str:
-        return f"{self.sku}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -176,181 +150,7 @@ class SubmissionSheet:
 # --- judging the plan ---------------------------------------------------------------------------
 
 
-def _signup_failures(
-    prices: PlanPrices, products: Sequence[Product], plan: Plan, rules: Rules
-) -> list[Failure]:
-    joining = [p for p in products if p.sku in prices.joins]
-    if not joining:
-        return []
-    price = np.array([prices.prices_fen[p.sku] for p in joining], dtype=np.int64)
-    list_price = np.array([p.list_price_fen for p in joining], dtype=np.int64)
-    lowest = np.array([p.lowest_price_fen for p in joining], dtype=np.int64)
-    lowest_coupon = lowest_coupon_prices_fen(joining)
-    counted = cycle_coupon_fen(price, plan.coupon_tiers, rules)
-    ok = meets_signup(price, list_price, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
-                      universal_offer_fen=counted)
-    caps = signup_price_cap_fen(list_price, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
-                                universal_offer_fen=counted)
-    planned = {d.sku: d.meets_signup for d in plan.products}
-    failures = []
-    for j, product in enumerate(joining):
-        if ok[j] and planned.get(product.sku, True):
-            continue
-        if ok[j]:
-            reason = "the plan marks it as not meeting the sign-up rules"
-        else:
-            reason = (
-                f"activity price {format_yuan(int(price[j]))} breaks the sign-up rules: it needs"
-                f" ≤ {format_yuan(int(caps[j]))} (at least"
-                f" {rules.platform.min_discount * 100:g}% off the everyday price"
-                f" {format_yuan(product.list_price_fen)}, and after the platform discount at most"
-                f" the lowest price {format_yuan(product.lowest_price_fen)}"
-                f" × {rules.platform.lowest_price_factor})"
-            )
-        failures.append(Failure(product.sku, True, reason))
-    return failures
-
-
-def _loss_failures(check: CheckReport, prices: PlanPrices) -> list[Failure]:
-    failures = []
-    for verdict in check.products:
-        if verdict.proven_safe or not verdict.guaranteed:
-            continue
-        joins = verdict.sku in prices.joins
-        where = "" if joins else (
-            f"stays out of the event at its everyday price {format_yuan(verdict.price_fen)}, but "
-        )
-        real = ""
-        if verdict.witness_margin is not None and verdict.witness_margin < verdict.floor_fen:
-            real = (
-                f"; a real cart leaves {format_yuan(fraction_floor_fen(verdict.witness_margin))}"
-                f" per unit ({_cart_summary(verdict.witness)})"
-            )
-        failures.append(Failure(
-            verdict.sku, joins,
-            f"{where}a cart can take a unit's margin down to {format_yuan(verdict.bound_fen)},"
-            f" below its floor {format_yuan(verdict.floor_fen)}{real}",
-        ))
-    return failures
-
-
-def _cart_summary(cart: Cart | None) -> str:
-    if cart is None:
-        return ""
-    return " + ".join(
-        f"{line.quantity} × {line.sku} @ {format_yuan(line.unit_price_fen)}" for line in cart.lines
-    )
-
-
-def _without(prices: PlanPrices, skus: set[str]) -> PlanPrices:
-    return dataclasses.replace(
-        prices,
-        prices_fen={sku: p for sku, p in prices.prices_fen.items() if sku not in skus},
-        joins=prices.joins - skus,
-        b2g1_members=prices.b2g1_members - skus,
-    )
-
-
-def _refuse(failures: Sequence[Failure], hint: str) -> ExportRefusedError:
-    lines = "\n  ".join(failure.render() for failure in failures)
-    count = len({failure.sku for failure in failures})
-    return ExportRefusedError(
-        f"the plan cannot be exported: {count} product{'s' if count != 1 else ''} would lose"
-        f" money or break the sign-up rules:\n  {lines}\n{hint}"
-    )
-
-
-def judge(
-    context: PlanContext, drop_failing: bool = False
-) -> tuple[PlanPrices, CheckReport, tuple[Failure, ...]]:
-    """The plan's prices after the checks (and removals), the checker's report, the removed.
-
-    Raises :class:`ExportRefusedError` naming every failing product when the plan fails and
-    ``drop_failing`` is off, or when a failure cannot be removed.
-    """
-    plan, products, rules = context.plan, context.products, context.rules
-    prices = PlanPrices.of_plan(plan)
-    dropped: list[Failure] = []
-    for _ in range(MAX_DROP_ROUNDS):
-        setup = store_setup(prices, products, rules)
-        # Witness carts only name the failures (the worst products come first); on a large
-        # catalogue the rest would cost seconds for nothing.
-        check = check_store(setup, witnesses_for=WITNESSES.for_check(len(products)))
-        failures = _signup_failures(prices, products, plan, rules) + _loss_failures(check, prices)
-        if not failures:
-            return prices, check, tuple(dropped)
-        stuck = [failure for failure in failures if not failure.joins]
-        if not drop_failing:
-            raise _refuse(
-                failures,
-                "Fix the plan (re-plan with `price-opt plan`), or pass --drop-failing to leave"
-                " the failing products out of the event.",
-            )
-        if stuck:
-            raise _refuse(
-                stuck,
-                "These products do not join the event, so --drop-failing cannot remove them:"
-                " the store's coupon tiers or buy-two-get-one must change (re-plan).",
-            )
-        dropped.extend(failures)
-        prices = _without(prices, {failure.sku for failure in failures})
-    raise ExportRefusedError("removing failing products did not settle; re-plan")  # defensive
-
-
 # --- the figures of a row -------------------------------------------------------------------
-
-
-def _with_store_offer(cart: Cart, setup: StoreSetup) -> Cart:
-    return cart.model_copy(update={"stores": {**cart.stores, STORE: setup.offer()}})
-
-
-def _paid_per_unit(cart: Cart, sku: str) -> Fraction | None:
-    result = quote(cart)
-    for line, line_quote in zip(cart.lines, result.lines, strict=True):
-        if line.store == STORE and line.sku == sku:
-            return Fraction(line_quote.paid_fen, line.quantity)
-    return None
-
-
-def lowest_paid_fen(
-    setup: StoreSetup, check: CheckReport, skus: frozenset[str],
-    witnesses_for: int | None = None,
-) -> dict[str, int | None]:
-    """最低到手价: per SKU, the least paid per unit over the checker's worst carts for it.
-
-    The carts are the exact checker's witnesses: for the store as planned (the cart that leaves
-    the unit the least margin), and for the store with each one of its coupon tiers alone and
-    with none (so that every coupon tier, and buy-two-get-one where the SKU is a member, gets its
-    own smallest cart). Each cart is quoted exactly by :func:`pricing.engine.stacking.quote` in
-    the real store (all tiers on offer: the buyer gets the best coupon the cart reaches); the
-    figure is the SKU line's paid amount ÷ its units, rounded down to the fen. A real cart pays
-    it; red packets (platform-funded) are left out.
-
-    Witness carts cost a few exact quotes each, so large catalogues get them for the
-    ``witnesses_for`` tightest products of each store set-up only (the witness policy); a SKU
-    that got no witness cart at all has ``None`` (the review leaves its cell empty and says why).
-    """
-    wanted = [i for i, product in enumerate(setup.products) if product.sku in skus]
-    if not wanted:
-        return {}
-    reports = [check] + [
-        check_store(dataclasses.replace(setup, coupon_tiers=tiers), witnesses_for=witnesses_for)
-        for tiers in [(), *((tier,) for tier in setup.coupon_tiers)]
-    ]
-    lowest: dict[str, int | None] = {}
-    for i in wanted:
-        sku = setup.products[i].sku
-        least: Fraction | None = None
-        for report in reports:
-            witness = report.products[i].witness
-            if witness is None:
-                continue
-            paid = _paid_per_unit(_with_store_offer(witness, setup), sku)
-            if paid is not None:
-                least = paid if least is None else min(least, paid)
-        lowest[sku] = None if least is None else fraction_floor_fen(
-            min(least, Fraction(setup.prices_fen[i])))
-    return lowest
 
 
 def activity_stock(expected_units: float, stock: int, factor: Decimal) -> int:
