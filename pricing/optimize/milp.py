@@ -459,9 +459,12 @@ def solve_model(
     with tempfile.TemporaryDirectory(prefix="price-opt-cbc-") as folder:
         log_path = Path(folder) / "cbc.log"
         if solver == "cbc":
+            # CBC's integer preprocessing can cut off the optimum: on a four-product knapsack
+            # (tests/test_optimize_parts.py, the MILP-alone brute force) it proved 2 "optimal"
+            # where 3 is feasible; with it off CBC and HiGHS agree with the brute force.
             command: pulp.LpSolver = pulp.PULP_CBC_CMD(
                 msg=False, timeLimit=time_limit, gapRel=gap, warmStart=warm_start is not None,
-                logPath=str(log_path),
+                logPath=str(log_path), options=["preprocess off"],
             )
         elif solver == "highs":
             command = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap)
