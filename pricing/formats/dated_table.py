@@ -25,6 +25,7 @@ from pricing.formats.columns import MAX_REPORTED_PER_RULE
 from pricing.formats.tables import (
     _csv_structure_message,
     _separator,
+    check_file,
     csv_encoding,
     read_xlsx_table,
     with_hints,
@@ -89,23 +90,6 @@ class _Table:
 
 def _fail(file: str, message: str) -> InputError:
     return InputError([Problem(file, message)])
-
-
-def _check_file(path: Path, file: str) -> None:
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise _fail(file, "file not found") from None
-    except OSError as error:
-        raise _fail(file, f"cannot read the file: {error.strerror or error}") from None
-    if not path.is_file():
-        raise _fail(file, "not a file")
-    if size > MAX_HISTORY_BYTES:
-        raise _fail(
-            file,
-            f"the file is {size / 2**20:,.0f} MB; price-opt reads at most "
-            f"{MAX_HISTORY_BYTES // 2**20:,} MB of history",
-        )
 
 
 def _header_line(raw: bytes, encoding: str, file: str) -> tuple[int, str]:
@@ -443,7 +427,7 @@ def _parse_date(text: str) -> np.datetime64:
 
 def _read_table(path: Path, spec: Sequence[TableColumn]) -> tuple[str, _Table]:
     file = str(path)
-    _check_file(path, file)
+    check_file(path, file, MAX_HISTORY_BYTES, f"{MAX_HISTORY_BYTES // 2**20:,} MB of history")
     suffix = path.suffix.casefold()
     if suffix in {".csv", ".txt", ".tsv"}:
         numeric = frozenset(

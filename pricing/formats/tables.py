@@ -67,8 +67,11 @@ class Table:
     other_sheets: tuple[str, ...] = ()  # the workbook's other worksheets
 
 
-def check_file(path: Path, file: str) -> int:
-    """The file's size, after refusing what is missing, not a file, or absurdly large."""
+def check_file(
+    path: Path, file: str, max_bytes: int | None = None, limit_note: str | None = None
+) -> int:
+    """The file's size, after refusing what is missing, not a file, or over ``max_bytes``
+    (the products file's limit when not given); ``limit_note`` names that limit."""
     try:
         size = path.stat().st_size
     except FileNotFoundError:
@@ -77,12 +80,9 @@ def check_file(path: Path, file: str) -> int:
         raise fail(file, f"cannot read the file: {error.strerror or error}") from None
     if not path.is_file():
         raise fail(file, "not a file")
-    if size > MAX_FILE_BYTES:
-        raise fail(
-            file,
-            f"the file is {size / 2**20:,.0f} MB; price-opt reads at most "
-            f"{MAX_FILE_BYTES // 2**20} MB (about {MAX_ROWS:,} products)",
-        )
+    if size > (MAX_FILE_BYTES if max_bytes is None else max_bytes):
+        note = limit_note or f"{MAX_FILE_BYTES // 2**20} MB (about {MAX_ROWS:,} products)"
+        raise fail(file, f"the file is {size / 2**20:,.0f} MB; price-opt reads at most {note}")
     return size
 
 
