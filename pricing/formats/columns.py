@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -127,6 +128,67 @@ def _column_label(header: str, position: int) -> str:
     return header if header else f"#{position + 1} (no header)"
 
 
+def match_header(
+    file: str,
+    header: Sequence[str],
+    filled: Callable[[int], bool],
+    spec: Sequence[Column],
+    *,
+    unknown_severity: Literal["error", "warning"],
+    what: str,
+) -> tuple[dict[str, int], list[Problem]]:
+    """Where each column of ``spec`` stands in ``header``, and the header's problems.
+
+    Headers match a column's name or aliases by :func:`header_key`. An unknown header (or an
+    unnamed column with cells) is reported once for all, with "did you mean" hints, at
+    ``unknown_severity``; a column written twice and a missing required column are errors.
+    ``what`` names the kind of file in the message ("a history"), or is empty.
+    """
+    by_header = {
+        header_key(written): column.name
+        for column in spec
+        for written in (column.name, *column.aliases)
+    }
+    problems: list[Problem] = []
+    unknown: list[str] = []
+    positions: dict[str, list[int]] = {}
+    for position, written in enumerate(header):
+        name = by_header.get(header_key(written))
+        if name is not None:
+            positions.setdefault(name, []).append(position)
+        elif written or filled(position):
+            unknown.append(_column_label(written, position))
+        # An unnamed, empty column is a spreadsheet artefact: ignored.
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        lead = "ignored unknown" if unknown_severity == "warning" else "unknown"
+        of = f" of {what}" if what else ""
+        problems.append(
+            Problem(
+                file,
+                f"{lead} column{plural} {with_hints(unknown, by_header, cutoff=0.75)}; "
+                f"accepted columns{of}: {accepted_headers(spec)}",
+                row=1,
+                severity=unknown_severity,
+            )
+        )
+    for name, found in positions.items():
+        if len(found) > 1:
+            written = ", ".join(repr(header[p]) for p in found)
+            problems.append(Problem(file, f"columns {written} all mean {name!r}; keep one", row=1))
+    missing = [c for c in spec if c.required and c.name not in positions]
+    if missing:
+        names = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in missing)
+        problems.append(
+            Problem(
+                file,
+                f"missing required column{'s' if len(missing) > 1 else ''}: {names}",
+                row=1,
+            )
+        )
+    return {name: found[0] for name, found in positions.items()}, problems
+
+
 class ColumnChecker:
     """Checks the columns of one table file, collecting every problem.
 
@@ -137,11 +199,6 @@ class ColumnChecker:
     def __init__(self, file: str, sheet: Table, columns: Sequence[Column]) -> None:
         self.file = file
         self.spec = tuple(columns)
-        self._by_header = {
-            header.casefold(): column.name
-            for column in self.spec
-            for header in (column.name, *column.aliases)
-        }
         self.sheet = sheet
         self.count = len(sheet.rows)
         self.problems: list[Problem] = []
@@ -209,45 +266,18 @@ class ColumnChecker:
     # the header
 
     def _map_columns(self) -> None:
-        header = self.sheet.header
-        unknown: list[str] = []
-        positions: dict[str, list[int]] = {}
-        for position, written in enumerate(header):
-            name = self._by_header.get(header_key(written))
-            if name is not None:
-                positions.setdefault(name, []).append(position)
-            elif written or (self.sheet.columns[position] != "").any():
-                unknown.append(_column_label(written, position))
-            # An unnamed, empty column is a spreadsheet artefact: ignored.
-        if unknown:
-            self.problems.append(
-                Problem(
-                    self.file,
-                    f"ignored unknown column{'s' if len(unknown) > 1 else ''} "
-                    f"{with_hints(unknown, self._by_header, cutoff=0.75)}; "
-                    f"accepted columns: {accepted_headers(self.spec)}",
-                    row=1,
-                    severity="warning",
-                )
-            )
-        for name, found in positions.items():
-            if len(found) > 1:
-                written = ", ".join(repr(header[p]) for p in found)
-                self.problems.append(
-                    Problem(self.file, f"columns {written} all mean {name!r}; keep one", row=1)
-                )
-            self.headers[name] = header[found[0]]
-            self.raw[name] = self.sheet.columns[found[0]]
-        missing = [c for c in self.spec if c.required and c.name not in positions]
-        if missing:
-            names = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in missing)
-            self.problems.append(
-                Problem(
-                    self.file,
-                    f"missing required column{'s' if len(missing) > 1 else ''}: {names}",
-                    row=1,
-                )
-            )
+        found, problems = match_header(
+            self.file,
+            self.sheet.header,
+            lambda position: bool((self.sheet.columns[position] != "").any()),
+            self.spec,
+            unknown_severity="warning",
+            what="",
+        )
+        self.problems.extend(problems)
+        for name, position in found.items():
+            self.headers[name] = self.sheet.header[position]
+            self.raw[name] = self.sheet.columns[position]
 
     # cells
 

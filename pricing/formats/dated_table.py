@@ -21,14 +21,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from pricing.errors import InputError, Problem
-from pricing.formats.columns import MAX_REPORTED_PER_RULE
+from pricing.formats.columns import MAX_REPORTED_PER_RULE, match_header
+from pricing.formats.columns import Column as ColumnSpec
 from pricing.formats.tables import (
     _csv_structure_message,
     _separator,
     check_file,
     csv_encoding,
     read_xlsx_table,
-    with_hints,
 )
 
 MAX_HISTORY_BYTES = 1024 * 1024 * 1024
@@ -42,13 +42,9 @@ Column = pd.Categorical | FloatArray  # a column of text cells, or of numbers (f
 
 
 @dataclass(frozen=True)
-class TableColumn:
+class TableColumn(ColumnSpec):
     """One column of the history or scenario file: its name, Chinese aliases, and its rule."""
 
-    name: str
-    aliases: tuple[str, ...]
-    required: bool
-    rule: str
     numeric: bool = False  # read by the C parser as numbers when every cell is one
 
 
@@ -262,48 +258,18 @@ class _Checker:
         self._map_columns(spec, what)
 
     def _map_columns(self, spec: Sequence[TableColumn], what: str) -> None:
-        by_header = {
-            header.casefold(): column.name
-            for column in spec
-            for header in (column.name, *column.aliases)
-        }
-        accepted = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in spec)
-        unknown: list[str] = []
-        found: dict[str, list[int]] = {}
-        for position, written in enumerate(self.table.header):
-            name = by_header.get(written.casefold())
-            if name is not None:
-                found.setdefault(name, []).append(position)
-            elif written or _filled(self.table.columns[position]).any():
-                unknown.append(written or f"#{position + 1} (no header)")
-        if unknown:
-            self.problems.append(
-                Problem(
-                    self.file,
-                    f"unknown column{'s' if len(unknown) > 1 else ''} "
-                    f"{with_hints(unknown, by_header, cutoff=0.75)}; "
-                    f"accepted columns of {what}: {accepted}",
-                    row=1,
-                )
-            )
-        for name, positions in found.items():
-            if len(positions) > 1:
-                written = ", ".join(repr(self.table.header[p]) for p in positions)
-                self.problems.append(
-                    Problem(self.file, f"columns {written} all mean {name!r}; keep one", row=1)
-                )
-            self.headers[name] = self.table.header[positions[0]]
-            self.columns[name] = self.table.columns[positions[0]]
-        missing = [c for c in spec if c.required and c.name not in found]
-        if missing:
-            names = ", ".join(f"{c.name} ({'/'.join(c.aliases)})" for c in missing)
-            self.problems.append(
-                Problem(
-                    self.file,
-                    f"missing required column{'s' if len(missing) > 1 else ''}: {names}",
-                    row=1,
-                )
-            )
+        found, problems = match_header(
+            self.file,
+            self.table.header,
+            lambda position: bool(_filled(self.table.columns[position]).any()),
+            spec,
+            unknown_severity="error",
+            what=what,
+        )
+        self.problems.extend(problems)
+        for name, position in found.items():
+            self.headers[name] = self.table.header[position]
+            self.columns[name] = self.table.columns[position]
 
     def present(self, name: str) -> bool:
         return name in self.columns
