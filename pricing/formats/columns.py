@@ -128,6 +128,31 @@ def _column_label(header: str, position: int) -> str:
     return header if header else f"#{position + 1} (no header)"
 
 
+def more_rows(file: str, header: str, rows: Sequence[int] | IntArray, severity: str) -> Problem:
+    """The one line that stands for the bad rows past :data:`MAX_REPORTED_PER_RULE`."""
+    first, last = int(rows[0]), int(rows[-1])
+    return Problem(
+        file,
+        f"…and {len(rows):,} more rows with the same problem (rows {first} to {last})",
+        column=header,
+        severity=severity,
+    )
+
+
+def in_table_order(problems: Sequence[Problem], header: Sequence[str]) -> list[Problem]:
+    """The file's problems first, then each bad cell by row and column, then the counts."""
+    position = {written: index for index, written in enumerate(header)}
+
+    def place(problem: Problem) -> tuple[int, int, int]:
+        if problem.column is None:
+            return (0, 0, 0)
+        if problem.row is None:
+            return (2, position.get(problem.column, 0), 0)
+        return (1, problem.row, position.get(problem.column, 0))
+
+    return sorted(problems, key=place)
+
+
 def match_header(
     file: str,
     header: Sequence[str],
@@ -239,29 +264,13 @@ class ColumnChecker:
                 )
             )
         if len(positions) > len(shown):
-            rest = len(positions) - len(shown)
-            first, last = self.sheet.rows[positions[len(shown)]], self.sheet.rows[positions[-1]]
             self.problems.append(
-                Problem(
-                    self.file,
-                    f"…and {rest:,} more rows with the same problem (rows {first} to {last})",
-                    column=header,
-                    severity=severity,
-                )
+                more_rows(self.file, header, self.sheet.rows[positions[len(shown) :]], severity)
             )
 
     def sorted_problems(self) -> list[Problem]:
         """The file's problems first, then each bad cell by row and column, then the counts."""
-        position = {written: index for index, written in enumerate(self.sheet.header)}
-
-        def place(problem: Problem) -> tuple[int, int, int]:
-            if problem.column is None:
-                return (0, 0, 0)
-            if problem.row is None:
-                return (2, position.get(problem.column, 0), 0)
-            return (1, problem.row, position.get(problem.column, 0))
-
-        return sorted(self.problems, key=place)
+        return in_table_order(self.problems, self.sheet.header)
 
     # the header
 

@@ -21,7 +21,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from pricing.errors import InputError, Problem
-from pricing.formats.columns import MAX_REPORTED_PER_RULE, match_header
+from pricing.formats.columns import (
+    MAX_REPORTED_PER_RULE,
+    in_table_order,
+    match_header,
+    more_rows,
+)
 from pricing.formats.columns import Column as ColumnSpec
 from pricing.formats.tables import (
     _csv_structure_message,
@@ -295,15 +300,8 @@ class _Checker:
                 )
             )
         if len(positions) > len(shown):
-            rest = positions[len(shown) :]
-            first, last = int(self.table.rows[rest[0]]), int(self.table.rows[rest[-1]])
-            self.problems.append(
-                Problem(
-                    self.file,
-                    f"…and {len(rest):,} more rows with the same problem (rows {first} to {last})",
-                    column=header,
-                )
-            )
+            rows = self.table.rows[positions[len(shown) :]]
+            self.problems.append(more_rows(self.file, header, rows, "error"))
 
     def texts(self, name: str) -> tuple[npt.NDArray[np.object_], IntArray]:
         """Each distinct cell stripped, and each row's code into them."""
@@ -365,16 +363,7 @@ class _Checker:
         return unique.astype(object), inverse[codes].astype(np.int64), ~empty[codes]
 
     def sorted_problems(self) -> list[Problem]:
-        position = {written: index for index, written in enumerate(self.table.header)}
-
-        def place(problem: Problem) -> tuple[int, int, int]:
-            if problem.column is None:
-                return (0, 0, 0)
-            if problem.row is None:
-                return (2, position.get(problem.column, 0), 0)
-            return (1, problem.row, position.get(problem.column, 0))
-
-        return sorted(self.problems, key=place)
+        return in_table_order(self.problems, self.table.header)
 
 
 def _parse_date(text: str) -> np.datetime64:
