@@ -96,8 +96,13 @@ def fen_to_decimal(fen: int) -> Decimal:
 
 
 def format_yuan(fen: int) -> str:
-    """Integer fen as the public two-decimal string, e.g. ``19990 -> "199.90"``."""
-    return f"{fen_to_decimal(fen):.2f}"
+    """Integer fen as the public two-decimal string, e.g. ``19990 -> "199.90"``.
+
+    Integer arithmetic only (the same text as ``f"{fen_to_decimal(fen):.2f}"``, a property test
+    holds them equal): a plan file writes five amounts per product.
+    """
+    whole, cents = divmod(abs(fen), FEN_PER_YUAN)
+    return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
 
 
 def yuan_cell(value: Decimal) -> str:

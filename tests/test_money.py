@@ -14,6 +14,7 @@ from models.money import (
     MoneyFormatError,
     allocate_proportional,
     fen_times_rate,
+    fen_to_decimal,
     format_yuan,
     round_half_up,
     short_yuan,
@@ -85,6 +86,18 @@ def test_totals_take_a_larger_maximum() -> None:
 def test_format_yuan_and_to_fen_round_trip(fen: int) -> None:
     assert to_fen(format_yuan(fen)) == fen
     assert to_fen(short_yuan(fen)) == fen
+
+
+@given(st.integers(min_value=-MAX_TOTAL_FEN, max_value=MAX_TOTAL_FEN))
+def test_format_yuan_in_integers_is_the_decimal_text(fen: int) -> None:
+    """The integer formatter writes exactly what the Decimal one does, signs and zeros too."""
+    assert format_yuan(fen) == f"{fen_to_decimal(fen):.2f}"
+
+
+@pytest.mark.parametrize(("fen", "text"), [(0, "0.00"), (5, "0.05"), (-5, "-0.05"),
+                                           (-100, "-1.00"), (19990, "199.90")])
+def test_format_yuan_examples(fen: int, text: str) -> None:
+    assert format_yuan(fen) == text
 
 
 @given(st.integers(min_value=0, max_value=10**9))

@@ -137,21 +137,25 @@ def _check_texts(check: ColumnChecker) -> None:
         if not check.present(column):
             continue
         cells = check.cells(column).tolist()
-        check.report(
-            column,
-            np.fromiter((control.search(text) is not None for text in cells), dtype=np.bool_,
-                        count=check.count),
-            lambda text: "holds a control character "
-            + ", ".join(sorted({f"U+{ord(c):04X}" for c in text if
-                                c < " " or c == "\x7f"}))
-            + "; expected plain text",
-        )
-        check.report(
-            column,
-            np.fromiter((len(text) > MAX_TEXT_CHARACTERS for text in cells), dtype=np.bool_,
-                        count=check.count),
-            f"too long: at most {MAX_TEXT_CHARACTERS:,} characters",
-        )
+        # The patterns match one character, so the joined column holds a match only if a cell
+        # does: one search of the whole column clears the usual file at C speed.
+        if control.search("".join(cells)) is not None:
+            check.report(
+                column,
+                np.fromiter((control.search(text) is not None for text in cells),
+                            dtype=np.bool_, count=check.count),
+                lambda text: "holds a control character "
+                + ", ".join(sorted({f"U+{ord(c):04X}" for c in text if
+                                    c < " " or c == "\x7f"}))
+                + "; expected plain text",
+            )
+        if max(map(len, cells), default=0) > MAX_TEXT_CHARACTERS:
+            check.report(
+                column,
+                np.fromiter((len(text) > MAX_TEXT_CHARACTERS for text in cells),
+                            dtype=np.bool_, count=check.count),
+                f"too long: at most {MAX_TEXT_CHARACTERS:,} characters",
+            )
     inexact = check.sheet.inexact
     if not inexact:
         return

@@ -136,10 +136,11 @@ class MilpResult:
 def _empty_model(table: CandidateTable, skus: list[str]) -> MilpModel:
     active = products_with_a_choice(table)
     fixed = np.flatnonzero(table.valid.sum(axis=1) == 1)
+    only_row = table.valid[fixed].argmax(axis=1)  # the first (and only) valid row
     return MilpModel(
         problem=pulp.LpProblem("price_opt_plan", pulp.LpMinimize),
         skus=skus,
-        fixed_rows={int(j): int(np.flatnonzero(table.valid[j])[0]) for j in fixed},
+        fixed_rows=dict(zip(fixed.tolist(), only_row.tolist(), strict=True)),
         active=active,
     )
 
@@ -193,8 +194,13 @@ def define_margin_safety(
     (named after the first such product, so a reader sees why the tier is never offered).
     """
     blocked: set[int] = set()
-    for j, r in model.fixed_rows.items():
-        mask = int(table.unsafe[j, r])
+    fixed = np.fromiter(model.fixed_rows, np.int64, len(model.fixed_rows))
+    fixed_masks = table.unsafe[
+        fixed, np.fromiter(model.fixed_rows.values(), np.int64, len(model.fixed_rows))
+    ]
+    # Only the fixed products unsafe with some tier can block one (in product order).
+    for j, mask in zip(fixed[fixed_masks != 0].tolist(), fixed_masks[fixed_masks != 0].tolist(),
+                       strict=True):
         for k, tier in enumerate(candidates):
             if mask >> k & 1 and k not in blocked and model.offered[k]:
                 blocked.add(k)

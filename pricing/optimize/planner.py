@@ -319,26 +319,30 @@ def store_scope(
 def _decisions(
     products: Sequence[Product], table: CandidateTable, rows: np.ndarray, check: CheckReport
 ) -> tuple[ProductDecision, ...]:
+    # Every column as a Python list first: indexing numpy per product costs more than the rest.
     picked = np.arange(table.size)
-    prices = table.price[picked, rows]
-    units = table.units[picked, rows]
-    revenue = np.rint(table.revenue[picked, rows]).astype(np.int64)
-    profit = np.rint(table.profit[picked, rows]).astype(np.int64)
-    decisions = []
-    for j, product in enumerate(products):
-        row = int(rows[j])
-        verdict = check.products[j]
-        decisions.append(ProductDecision(
+    prices = table.price[picked, rows].tolist()
+    units = table.units[picked, rows].tolist()
+    revenue = np.rint(table.revenue[picked, rows]).astype(np.int64).tolist()
+    profit = np.rint(table.profit[picked, rows]).astype(np.int64).tolist()
+    joins = table.row_joins[rows].tolist()
+    b2g1 = table.row_b2g1[rows].tolist()
+    signup = table.signup_ok[picked, rows].tolist()
+    row_list = rows.tolist()
+    levels = table.levels
+    return tuple(
+        ProductDecision(
             sku=product.sku, item_id=product.item_id, title=product.title,
-            joins=bool(table.row_joins[row]), list_price_fen=product.list_price_fen,
-            activity_price_fen=int(prices[j]), level=table.levels[row],
-            b2g1=bool(table.row_b2g1[row] and product.b2g1_eligible),
-            expected_units=round(float(units[j]), 3),
-            expected_revenue_fen=int(revenue[j]), expected_profit_fen=int(profit[j]),
+            joins=joins[j], list_price_fen=product.list_price_fen,
+            activity_price_fen=prices[j], level=levels[row_list[j]],
+            b2g1=b2g1[j] and product.b2g1_eligible,
+            expected_units=round(units[j], 3),
+            expected_revenue_fen=revenue[j], expected_profit_fen=profit[j],
             worst_unit_margin_fen=verdict.bound_fen,
-            meets_signup=bool(table.signup_ok[j, row]),
-        ))
-    return tuple(decisions)
+            meets_signup=signup[j],
+        )
+        for j, (product, verdict) in enumerate(zip(products, check.products, strict=True))
+    )
 
 
 def _solve_with_demand(

@@ -560,6 +560,10 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
     costs = {p.sku: p.unit_cost_fen for p in setup.products}
     checks: list[ProductCheck] = []
     worst_order: tuple[int, Cart] | None = None
+    # Python ints once for all: indexing numpy per product costs more than the verdict.
+    prices, floors, bound_list = (
+        arrays.prices.tolist(), arrays.floors.tolist(), bounds.tolist()
+    )
     for index, product in enumerate(setup.products):
         witness: Cart | None = None
         witness_margin: Fraction | None = None
@@ -594,9 +598,9 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
         checks.append(
             ProductCheck(
                 sku=product.sku,
-                price_fen=int(arrays.prices[index]),
-                floor_fen=int(arrays.floors[index]),
-                bound_fen=int(bounds[index]),
+                price_fen=prices[index],
+                floor_fen=floors[index],
+                bound_fen=bound_list[index],
                 witness=witness,
                 witness_margin=witness_margin,
                 cap_possible=cap_possible,
