@@ -2,7 +2,9 @@
 
 :func:`build_report` judges the plan with the exact checker (joining SKUs at their activity
 price, the others at their everyday price, the plan's coupon tiers and buy-two-get-one) and
-renders, with plotly (its JavaScript inlined once, so no network is needed):
+renders it as one HTML file that needs no network: charts as inline SVG drawn here
+(:mod:`pricing.outputs.charts`), the table as one JSON array that a short script pages,
+searches and sorts:
 
 1. the headline: expected revenue and profit against the everyday baseline, the coupon ladder,
    how many products join or stay out, buy-two-get-one, the worst unit margin in the store;
@@ -10,9 +12,10 @@ renders, with plotly (its JavaScript inlined once, so no network is needed):
    exactly): everyday → activity price → official / store-activity / coupon / cross-store
    discounts → paid → commission → merchant net → cost, handling, shipping share → margin;
    a selector switches between products;
-3. a sortable table of every product;
+3. a searchable, sortable table of every product;
 4. the margin each product would keep at 50% off (``list × 0.5``, rounded half up) under the
-   plan's coupon tiers and buy-two-get-one, by the same checker, losers marked in red;
+   assumptions of ``price-opt check --discount 5折`` (every coupon candidate, no
+   buy-two-get-one), by the same checker, losers marked in red;
 5. each product's worst cart, line by line, with the cart in the ``price-opt quote`` format.
 
 A plan that fails the checker is still shown, under a red banner naming the products (the
@@ -30,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -49,13 +53,20 @@ from pricing.formats.atomic import write_text_atomic
 from pricing.formats.carts import cart_to_json
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.sheets import PlanPrices
+from pricing.outputs.charts import (
+    LABELLED_BARS,
+    MarginBar,
+    Step,
+    margin_bars,
+    step_labels,
+    waterfall_chart,
+)
 from pricing.verify.checker import STORE, CheckReport, cart_margins, check_store
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
 WATERFALLS_AT_MOST = WITNESSES.drawn_products
 FIFTY_PERCENT_OFF = Decimal("0.5")
-MANY_BARS = 150
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -90,6 +101,8 @@ LABELS: dict[str, dict[str, str]] = {
         "paid_col": "实付", "receives": "商家实收", "cart_json": "购物车（price-opt quote 格式）",
         "no_witness": "（大目录：只为最差的商品构造了购物车）",
         "more_waterfalls": "只列出毛利最低的 {n} 个商品。",
+        "search": "搜索 SKU 或标题", "shown": "第 {first}–{last} 行，共 {count} 行",
+        "previous": "上一页", "next": "下一页", "no_match": "没有匹配的商品",
     },
     "en": {
         "title": "Promotion plan report",
@@ -130,6 +143,8 @@ LABELS: dict[str, dict[str, str]] = {
         "cart_json": "Cart (price-opt quote format)",
         "no_witness": "(large catalogue: carts were built for the worst products only)",
         "more_waterfalls": "Only the {n} products with the least margin are listed.",
+        "search": "Search SKU or title", "shown": "rows {first}–{last} of {count}",
+        "previous": "Previous", "next": "Next", "no_match": "no product matches",
     },
 }
 
@@ -271,75 +286,34 @@ def report_data(context: PlanContext) -> ReportData:
 # --- charts --------------------------------------------------------------------------------
 
 
-_PLOT_CONFIG = {"displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 _FONT = ("-apple-system, 'PingFang SC', 'Hiragino Sans GB', 'Microsoft YaHei', "
          "'Noto Sans CJK SC', 'Noto Sans', sans-serif")
 
 
-def _waterfall_range(waterfall: Waterfall) -> list[float]:
-    """A y range that leaves room for the labels above and below the bars (yuan)."""
-    level, low, high = Fraction(0), Fraction(0), Fraction(0)
-    for _, measure, value in waterfall.steps:
-        level = value if measure in ("absolute", "total") else level + value
-        low, high = min(low, level), max(high, level)
-    span = float(high - low) / 100 or 1.0
-    return [float(low) / 100 - 0.12 * span, float(high) / 100 + 0.12 * span]
-
-
-def _waterfall_trace(waterfall: Waterfall, text: dict[str, str]) -> dict[str, Any]:
-    return {
-        "range": _waterfall_range(waterfall),
-        "x": [text[key] for key, _, _ in waterfall.steps],
-        "y": [float(value) / 100 for _, _, value in waterfall.steps],
-        "measure": [measure for _, measure, _ in waterfall.steps],
-        "text": [_yuan(value) for _, _, value in waterfall.steps],
-        "name": waterfall.sku,
-    }
-
-
 def _waterfall_view(data: ReportData, text: dict[str, str]) -> dict[str, Any] | None:
-    import plotly.graph_objects as go
-
+    """Every drawn product's waterfall as SVG geometry (the first shown, the others hidden
+    until picked)."""
     if not data.waterfalls:
         return None
-    first = _waterfall_trace(data.waterfalls[0], text)
-    figure = go.Figure(go.Waterfall(
-        x=first["x"], y=first["y"], measure=first["measure"], text=first["text"],
-        textposition="outside", cliponaxis=False,
-        connector={"line": {"color": "#95a5a6", "dash": "dot"}},
-        increasing={"marker": {"color": "#27ae60"}},
-        decreasing={"marker": {"color": "#e67e22"}},
-        totals={"marker": {"color": "#2c3e50"}},
-        hovertemplate="%{x}: ¥%{text}<extra></extra>",
-    ))
-    figure.update_layout(
-        margin={"l": 60, "r": 20, "t": 40, "b": 60}, height=440, showlegend=False,
-        yaxis={"title": {"text": "¥ / " + text["units"]}, "range": first["range"]},
-        font={"family": _FONT}, title={"text": _waterfall_title(data.waterfalls[0]),
-                                       "font": {"size": 14}},
-        plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
-    )
-    figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#7f8c8d")
     limited = data.waterfalls_limited and len(data.waterfalls) >= WATERFALLS_AT_MOST
+    charts = [
+        waterfall_chart([Step(key, measure, value) for key, measure, value in w.steps],
+                        text, _waterfall_title(w))
+        for w in data.waterfalls
+    ]
+    label_sets: dict[tuple[str, ...], int] = {}
+    for chart in charts:
+        label_sets.setdefault(chart["label_keys"], len(label_sets))  # type: ignore[arg-type]
     return {
-        "chart": _chart(figure, "waterfall"),
+        "charts": [(chart, label_sets[chart["label_keys"]]) for chart in charts],  # type: ignore[index]
+        "label_sets": [step_labels(keys, text) for keys in label_sets],
         "options": [
             f"{w.sku} — {w.title[:40]} ({text['margin']} ¥{_yuan(w.margin)})"
             for w in data.waterfalls
         ],
-        "payload": [
-            {**_waterfall_trace(w, text), "title": _waterfall_title(w)} for w in data.waterfalls
-        ],
+        "unit": "¥ / " + text["units"],
         "limited": text["more_waterfalls"].format(n=len(data.waterfalls)) if limited else None,
     }
-
-
-def _chart(figure: Any, div_id: str) -> Markup:
-    """A plotly figure as an HTML fragment (its data escaped by plotly for a script element)."""
-    return Markup(figure.to_html(
-        full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG
-    ))
 
 
 def _waterfall_title(waterfall: Waterfall) -> str:
@@ -348,44 +322,25 @@ def _waterfall_title(waterfall: Waterfall) -> str:
 
 
 def _fifty_view(data: ReportData, text: dict[str, str]) -> dict[str, Any] | None:
-    import plotly.graph_objects as go
-
+    """The 50%-off margins, sorted, red where not proven safe."""
     products = data.context.products
     verdicts = data.fifty.products
     if not verdicts:
         return None
-    order = sorted(range(len(verdicts)), key=lambda i: verdicts[i].bound_fen)
-    loses = [not verdicts[i].proven_safe for i in order]
-    figure = go.Figure(go.Bar(
-        x=[verdicts[i].sku for i in order],
-        y=[verdicts[i].bound_fen / 100 for i in order],
-        marker={"color": ["#c0392b" if lost else "#27ae60" for lost in loses],
-                "line": {"width": 0}},
-        customdata=[
-            [products[i].title[:40], format_yuan(verdicts[i].price_fen),
-             format_yuan(verdicts[i].bound_fen),
-             _optional_yuan(verdicts[i].witness_margin)]
-            for i in order
-        ],
-        hovertemplate=(
-            "%{x} %{customdata[0]}<br>¥%{customdata[1]} → "
-            + text["bound"] + " ¥%{customdata[2]}<br>"
-            + text["witness"] + " ¥%{customdata[3]}<extra></extra>"
-        ),
-    ))
-    many = len(order) > MANY_BARS  # too many to label: the SKU is in the hover
-    figure.update_layout(
-        margin={"l": 60, "r": 20, "t": 20, "b": 50 if many else 120}, height=420,
-        showlegend=False, yaxis={"title": {"text": text["margin_axis"]}},
-        xaxis={"tickangle": -60, "showticklabels": not many,
-               "title": {"text": text["sorted_axis"] if many else ""}},
-        font={"family": _FONT}, plot_bgcolor="#ffffff", paper_bgcolor="#ffffff",
-        bargap=0 if many else 0.15,
-    )
-    figure.update_yaxes(gridcolor="#ecf0f1", zerolinecolor="#2c3e50", zerolinewidth=2)
-    losers = sum(loses)
+    labelled = len(verdicts) <= LABELLED_BARS
+    bars = [
+        MarginBar(
+            sku=verdict.sku, margin_fen=verdict.bound_fen, bad=not verdict.proven_safe,
+            hover=(f"{verdict.sku} {products[i].title[:40]} · ¥{format_yuan(verdict.price_fen)}"
+                   f" → {text['bound']} ¥{format_yuan(verdict.bound_fen)} · {text['witness']} "
+                   f"¥{_optional_yuan(verdict.witness_margin)}") if labelled else "",
+        )
+        for i, verdict in enumerate(verdicts)
+    ]
+    losers = sum(bar.bad for bar in bars)
     return {
-        "chart": _chart(figure, "fifty"),
+        "chart": margin_bars(bars, text["sorted_axis"]),
+        "unit": text["margin_axis"],
         "summary": f"{losers} / {len(verdicts)} {text['losers']}" if losers
         else text["none_lose"],
         "badge": "bad" if losers else "good",
@@ -458,50 +413,63 @@ def _tier_label(threshold: int, amount: int, text: dict[str, str]) -> str:
             else f"¥{short_yuan(amount)} off, no threshold")
 
 
+# The table's columns: label key and kind ("num" sorts by number, "text" by collation). The
+# page receives the rows as one JSON array (see _table_view) and draws one page of rows at a
+# time, so a 100,000-row table stays a few megabytes and opens at once.
 _TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("sku", "text"), ("name", "text"), ("joins", "text"), ("list_price", "num"),
     ("activity_price", "num"), ("discount", "num"), ("b2g1", "text"), ("units_col", "num"),
     ("revenue_col", "num"), ("profit_col", "num"), ("bound", "num"), ("witness", "num"),
     ("fifty_col", "num"),
 )
+_TABLE_TEXT = ("yes", "no", "search", "shown", "previous", "next", "no_match")
+
+
+def _script_json(value: object) -> Markup:
+    """``value`` as JSON that is safe inside a ``<script type="application/json">`` element:
+    ``<``, ``>`` and ``&`` (only ever inside strings) are written as ``\\u`` escapes."""
+    encoded = orjson.dumps(value).decode()
+    return Markup(encoded.replace("<", "\\u003c").replace(">", "\\u003e")
+                  .replace("&", "\\u0026"))
 
 
 def _table_view(data: ReportData, text: dict[str, str], lang: str) -> dict[str, Any]:
-    """Every product's row: each cell as shown, its sort key and its style."""
+    """Every product's row as compact JSON: money in integer fen, flags as 0/1, the discount
+    as an index into the list of its labels; the page formats, searches and sorts it.
+
+    A row is ``[sku, title, joins, list, activity, level, b2g1, units, revenue, profit,
+    bound, bound red, worst-cart margin (fen, rounded down) or null, 50%-off bound or null,
+    50%-off red]``."""
     verdicts = {v.sku: v for v in data.check.products}
     fifty = {v.sku: v for v in data.fifty.products}
-    rows: list[list[dict[str, Any]]] = []
+    levels = sorted({decision.level for decision in data.context.plan.products})
+    level_index = {level: position for position, level in enumerate(levels)}
+    rows: list[list[Any]] = []
     for decision in data.context.plan.products:
         verdict = verdicts.get(decision.sku)
         at_half = fifty.get(decision.sku)
         witness_margin = None if verdict is None else verdict.witness_margin
-        cells: list[tuple[str, float | str, str]] = [
-            (decision.sku, decision.sku, ""),
-            (decision.title, decision.title, ""),
-            (text["yes"] if decision.joins else text["no"], int(decision.joins), ""),
-            (format_yuan(decision.list_price_fen), decision.list_price_fen, ""),
-            (format_yuan(decision.activity_price_fen), decision.activity_price_fen, ""),
-            (discount_label(decision.level, lang) if decision.joins else "—",
-             float(decision.level), ""),
-            (text["yes"] if decision.b2g1 else "", int(decision.b2g1), ""),
-            (f"{decision.expected_units:,.0f}", decision.expected_units, ""),
-            (_money(decision.expected_revenue_fen)[1:], decision.expected_revenue_fen, ""),
-            (_money(decision.expected_profit_fen)[1:], decision.expected_profit_fen, ""),
-            ("—" if verdict is None else format_yuan(verdict.bound_fen),
-             0 if verdict is None else verdict.bound_fen,
-             "bad" if verdict is not None and not verdict.proven_safe else ""),
-            ("—" if witness_margin is None else _yuan(witness_margin),
-             0 if witness_margin is None else float(witness_margin), ""),
-            ("—" if at_half is None else format_yuan(at_half.bound_fen),
-             0 if at_half is None else at_half.bound_fen,
-             "bad" if at_half is not None and not at_half.proven_safe else ""),
-        ]
         rows.append([
-            {"shown": shown, "sort": sort, "kind": kind, "css": css}
-            for (shown, sort, css), (_, kind) in zip(cells, _TABLE_COLUMNS, strict=True)
+            decision.sku, decision.title, int(decision.joins), decision.list_price_fen,
+            decision.activity_price_fen,
+            level_index[decision.level] if decision.joins else -1,
+            int(decision.b2g1), round(decision.expected_units),
+            decision.expected_revenue_fen, decision.expected_profit_fen,
+            None if verdict is None else verdict.bound_fen,
+            int(verdict is not None and not verdict.proven_safe),
+            None if witness_margin is None else fraction_floor_fen(witness_margin),
+            None if at_half is None else at_half.bound_fen,
+            int(at_half is not None and not at_half.proven_safe),
         ])
-    columns = [{"label": text[key], "kind": kind} for key, kind in _TABLE_COLUMNS]
-    return {"columns": columns, "rows": rows}
+    return {
+        "columns": [{"label": text[key], "kind": kind} for key, kind in _TABLE_COLUMNS],
+        "payload": _script_json({
+            "rows": rows,
+            "levels": [discount_label(level, lang) for level in levels],
+            "text": {key: text[key] for key in _TABLE_TEXT},
+        }),
+        "count": len(rows),
+    }
 
 
 _CART_COLUMNS = ("sku", "store", "qty", "unit_price", "subtotal", "official", "store_activity",
@@ -534,13 +502,28 @@ def _carts_view(data: ReportData, text: dict[str, str]) -> dict[str, Any]:
                  format_yuan(q.merchant_receives_fen))
                 for line, q in zip(cart.lines, result.lines, strict=True)
             ],
-            "json": json.dumps(cart_to_json(cart), ensure_ascii=False, indent=2),
+            "json": _cart_json(cart),
         })
     return {
         "header": [text[key] for key in _CART_COLUMNS],
         "entries": items,
         "limited": bool(data.check.unchecked_witnesses),
     }
+
+
+def _cart_json(cart: Cart) -> Markup:
+    """The cart file, short: one line per top-level key and per cart line, escaped for HTML
+    text (quotes need no escaping there, which keeps hundreds of carts light)."""
+    data = cart_to_json(cart)
+    parts = []
+    for key, value in data.items():
+        if key == "lines":
+            lines = ",\n    ".join(json.dumps(line, ensure_ascii=False) for line in value)
+            parts.append(f'  "lines": [\n    {lines}\n  ]')
+        else:
+            parts.append(f"  {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}")
+    text = "{\n" + ",\n".join(parts) + "\n}"
+    return Markup(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 @cache
@@ -555,10 +538,9 @@ def _templates() -> Environment:
 
 
 def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None = None) -> str:
-    """The report page as one HTML string (plotly's JavaScript inlined), from the Jinja2
-    template ``templates/report.html.j2`` and its style sheet ``templates/report.css``."""
-    from plotly.offline import get_plotlyjs
-
+    """The report page as one HTML string (inline SVG charts, the table as JSON drawn by a
+    short script), from the Jinja2 template ``templates/report.html.j2``, its chart macros
+    ``templates/charts.html.j2`` and its style sheet ``templates/report.css``."""
     text = LABELS["zh" if lang == "zh" else "en"]
     data = data or report_data(context)
     plan = context.plan
@@ -572,10 +554,8 @@ def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None
         html_lang="zh-CN" if lang == "zh" else "en",
         text=text,
         subtitle=subtitle,
-        # Trusted, not escaped: the package's own style sheet and plotly's script (with any
-        # "</script" inside it broken so that it cannot end the element early).
+        # Trusted, not escaped: the package's own style sheet.
         css=Markup(css.replace("FONT", _FONT)),
-        plotly_js=Markup(get_plotlyjs().replace("</script", "<\\/script")),
         **_headline_view(data, text),
         waterfall=_waterfall_view(data, text),
         table=_table_view(data, text, lang),
