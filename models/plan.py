@@ -38,6 +38,8 @@ class SolverInfo(BaseModel):
     gap_limit: float | None = None
     candidates_total: int = 0
     candidates_pruned: int = 0
+    # How the method found the plan and proved its gap, when it took several stages
+    detail: str = ""
 
 
 class ProductDecision(BaseModel):
@@ -74,6 +76,9 @@ class ExclusionReason(StrEnum):
     # Every price that meets the sign-up rules loses money once the event's discounts apply
     # (or no ladder level lies between the sign-up cap and the break-even price).
     NO_SAFE_SIGNUP_PRICE = "no_safe_signup_price"
+    # It could join on its own, but another SKU of its item cannot, and the rules keep an
+    # item's SKUs together ([business] item_joins_together).
+    ITEM_CANNOT_JOIN = "item_cannot_join"
 
 
 class Exclusion(BaseModel):

@@ -32,6 +32,16 @@ def _level(row: Row, product: Product) -> Fraction:
     return Fraction(row.price_fen, product.list_price_fen)
 
 
+def _joinable(products: Sequence[Product], rules: Rules) -> list[bool]:
+    """Whether each product could join: some level signs up safely and, with
+    item_joins_together, every SKU of its item has one too."""
+    alone = [any(r.joins for r in reference_rows(p, rules)) for p in products]
+    if not rules.business.item_joins_together:
+        return alone
+    blocked = {p.item_id for p, ok in zip(products, alone, strict=True) if not ok}
+    return [ok and p.item_id not in blocked for p, ok in zip(products, alone, strict=True)]
+
+
 def brute_force(products: Sequence[Product], rules: Rules) -> float | None:
     """The best profit less penalties over every ladder and every product's choice, checking
     each business rule with plain arithmetic; None when no choice meets the hard rules."""
@@ -40,11 +50,16 @@ def brute_force(products: Sequence[Product], rules: Rules) -> float | None:
         rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
     )
     business = rules.business
+    joinable = _joinable(products, rules)
     options = []
-    for product in products:
+    for product, can_join in zip(products, joinable, strict=True):
         rows = reference_rows(product, rules)
+        if not can_join:
+            # Its item cannot join: it stays out, a hero too (reference_rows keeps no "out"
+            # row for a hero that could join on its own).
+            as_regular = product.model_copy(update={"role": Role.REGULAR})
+            rows = [r for r in reference_rows(as_regular, rules) if not r.joins]
         options.append(rows)
-    joinable = [any(r.joins for r in rows) for rows in options]
     best: float | None = None
     for index, members in enumerate(ladders.members):
         offered = set(members)
@@ -201,8 +216,7 @@ def test_no_written_plan_breaks_a_hard_rule_or_excludes_a_product_that_could_joi
     limit = rules.b2g1.max_products
     assert limit is None or sum(d.b2g1 for d in plan.products) <= limit
     excluded = {e.sku for e in plan.excluded}
-    for product in products:
-        could_join = any(row.joins for row in reference_rows(product, rules))
+    for product, could_join in zip(products, _joinable(products, rules), strict=True):
         assert (product.sku in excluded) == (not could_join)
 
 
@@ -295,3 +309,43 @@ def test_price_endings() -> None:
     assert price_with_ending(prices, PriceEnding.NINE).tolist() == [17_900, 18_900, 900, 0]
     assert price_with_ending(prices, PriceEnding.YUAN).tolist() == [18_700, 18_900, 900, 500]
     assert price_with_ending(prices, PriceEnding.FEN).tolist() == prices.tolist()
+
+
+def test_a_sku_that_cannot_join_keeps_its_item_out_and_a_hero_of_it_is_excluded() -> None:
+    """GIVEN item_joins_together, heroes hard, and a hero whose sibling SKU loses money at any
+    event price WHEN planning THEN a plan is written: the item stays out, the hero is excluded
+    with reason item_cannot_join naming the sibling (no infeasibility)."""
+    products, rules = _hero_store()
+    hero = products[0].model_copy(update={"item_id": "ITEM-0"})
+    loser = hero.model_copy(update={
+        "sku": "LOSER-1", "role": Role.REGULAR, "unit_cost_fen": hero.list_price_fen * 9 // 10,
+    })
+    rules = rules.model_copy(update={"business": BusinessRules(item_joins_together=True)})
+    plan = make_plan([hero, *products[1:], loser], rules, PlanOptions()).plan
+    reasons = {e.sku: e for e in plan.excluded}
+    assert reasons[hero.sku].reason.value == "item_cannot_join"
+    assert "LOSER-1" in reasons[hero.sku].message
+    assert not next(d for d in plan.products if d.sku == hero.sku).joins
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(business_stores(None))
+def test_the_staged_milp_is_within_its_proven_gap_of_the_brute_force(store: tuple) -> None:
+    """GIVEN any tiny store with every rule WHEN the MILP is solved in stages (LP relaxation,
+    the MILP on the products it leaves fractional, then the whole MILP if the gap is too wide)
+    THEN the plan keeps every hard rule, its profit is within the gap it reports of the
+    brute-force optimum, and its label says how it was found."""
+    products, rules = store
+    expected = brute_force(products, rules)
+    options = PlanOptions(gap=1e-3, staged_min_products=0)
+    try:
+        plan = make_plan(products, rules, options).plan
+    except InfeasiblePlanError:
+        assert expected is None
+        return
+    assert expected is not None
+    found = float(plan.objective_fen) - sum(v.penalty_fen for v in plan.violations)
+    assert plan.solver.method == "milp" and plan.solver.detail.startswith("LP relaxation")
+    assert plan.solver.gap is not None
+    assert found <= expected + len(products) + 1
+    assert found >= expected - plan.solver.gap * abs(expected) - len(products) - 1

@@ -57,6 +57,7 @@ from pricing.engine.bounds import (
 )
 from pricing.engine.signup import ladder_price_fen, lowest_coupon_prices_fen, meets_signup
 from pricing.optimize.demand import expected_units
+from pricing.optimize.rule_dominance import rule_attributes
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -80,6 +81,7 @@ class ProductArrays:
     hero: BoolArray
     category: tuple[str, ...] = ()
     price_line: tuple[str, ...] = ()
+    item_id: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, products: Sequence[Product], rules: Rules) -> ProductArrays:
@@ -101,6 +103,7 @@ class ProductArrays:
             hero=np.fromiter((p.role is Role.HERO for p in products), np.bool_, count),
             category=tuple(p.category for p in products),
             price_line=tuple(p.price_line for p in products),
+            item_id=tuple(p.item_id for p in products),
         )
 
 
@@ -138,6 +141,8 @@ class CandidateTable:
     joinable: BoolArray  # n: some joining row meets sign-up and is safe without a coupon
     out_unsafe: IntArray  # n: the coupon candidates the everyday price cannot bear
     drops: DropCounts = field(default_factory=DropCounts)
+    # n: could join on its own, but another SKU of its item cannot (item_joins_together)
+    item_blocked: BoolArray | None = None
 
     @property
     def size(self) -> int:
@@ -275,7 +280,14 @@ def build_candidates(
     valid[:, 1:] &= base_safe[:, 1:]
     # Staying out at the everyday price is always possible: it is the store as it is. A product
     # that loses even so is a fact the plan names; its row stays, outside the guarantee.
-    joinable = valid[:, 1:].any(axis=1)
+    joinable: BoolArray = np.asarray(valid[:, 1:].any(axis=1), dtype=bool)
+    item_blocked: BoolArray | None = None
+    if rules.business.item_joins_together and arrays.item_id:
+        # An item joins only whole: a SKU that cannot join keeps its item's SKUs out.
+        item_blocked = joinable & ~items_joinable(joinable, arrays.item_id)
+        dropped_unsafe += int(valid[item_blocked, 1:].sum())
+        valid[item_blocked, 1:] = False
+        joinable = joinable & ~item_blocked
     out_unsafe = unsafe[:, 0].copy()
     if rules.coupons.scope is CouponScope.AUTO:
         # Outside the event, the plan limits the coupons away from a product that cannot bear
@@ -292,9 +304,15 @@ def build_candidates(
     dropped_role = int((valid & role_rows).sum())
     valid &= ~role_rows
     before = int(valid.sum())
-    classes = rule_classes(arrays, row_levels, row_joins, row_b2g1, rules)
-    with_budget = with_budget or bool(rules.business.budget)
-    valid = _drop_dominated(valid, profit, spend, unsafe, with_budget, classes)
+    attributes = rule_attributes(
+        rules, row_levels, row_joins, row_b2g1, price, spend, joinable, arrays.list_price,
+        arrays.category, arrays.price_line,
+    )
+    valid = _drop_dominated(
+        valid, profit, spend, unsafe, with_budget,
+        None if attributes is None else attributes.classes,
+        () if attributes is None else attributes.at_most,
+    )
     drops = DropCounts(
         total=total, signup=dropped_signup, unsafe=dropped_unsafe, role=dropped_role,
         dominated=before - int(valid.sum()),
@@ -303,49 +321,27 @@ def build_candidates(
         levels=row_levels, row_joins=row_joins, row_b2g1=row_b2g1, price=price,
         signup_ok=signup_ok, units=units, revenue=revenue, spend=spend, profit=profit,
         unsafe=unsafe, base_safe=base_safe, valid=valid, joinable=np.asarray(joinable, dtype=bool),
-        out_unsafe=out_unsafe, drops=drops,
+        out_unsafe=out_unsafe, drops=drops, item_blocked=item_blocked,
     )
 
 
-def rule_classes(
-    arrays: ProductArrays, row_levels: tuple[Decimal, ...], row_joins: BoolArray,
-    row_b2g1: BoolArray, rules: Rules,
-) -> IntArray | None:
-    """Which rows the business rules tell apart (n × R), or None without business rules.
-
-    A row dominates another only within its class, so pruning never drops a row a rule may
-    need: joining or not (item_joins_together, quotas), in B2G1 or not (b2g1.max_products), at
-    or below each quota's ``max_level``; and every row its own class for a product in a price
-    line (keep_price_order compares prices across products).
-    """
-    business = rules.business
-    if not (business.couples_products or rules.b2g1.max_products is not None
-            or not business.heroes.hard):
-        return None
-    count, rows = len(arrays.list_price), len(row_levels)
-    per_row = row_joins.astype(np.int64)
-    if rules.b2g1.max_products is not None:
-        per_row = per_row | (row_b2g1.astype(np.int64) << 1)
-    for index, quota in enumerate(business.quota):
-        deep = np.array([j and level <= quota.max_level
-                         for j, level in zip(row_joins, row_levels, strict=True)])
-        per_row = per_row | (deep.astype(np.int64) << (2 + index))
-    classes = np.broadcast_to(per_row[None, :], (count, rows)).copy()
-    if business.keep_price_order and arrays.price_line:
-        lined = np.array([bool(line) for line in arrays.price_line], dtype=bool)
-        classes[lined] = np.arange(rows)[None, :] + (1 << 40)
-    return classes
+def items_joinable(joinable: BoolArray, item_id: Sequence[str]) -> BoolArray:
+    """Per product: whether every SKU of its item can join."""
+    _, item = np.unique(np.asarray(item_id, dtype=object), return_inverse=True)
+    blocked = np.bincount(item, weights=(~joinable).astype(np.float64)) > 0
+    return np.asarray(~blocked[item], dtype=bool)
 
 
 def _drop_dominated(
     valid: BoolArray, profit: FloatArray, spend: FloatArray, unsafe: IntArray, with_budget: bool,
-    classes: IntArray | None = None,
+    classes: IntArray | None = None, at_most: Sequence[FloatArray] = (),
 ) -> BoolArray:
     """Drop rows another valid row of the same product dominates (ties: the earlier row stays).
 
     Row ``b`` dominates row ``a`` when ``profit_b ≥ profit_a``, ``unsafe_b ⊆ unsafe_a``, with a
-    budget ``spend_b ≤ spend_a``, and with business rules both rows are of the same class (see
-    :func:`rule_classes`); on a complete tie the lower row index is kept.
+    budget ``spend_b ≤ spend_a``, and with business rules both rows are of the same class and no
+    larger in each of ``at_most`` (see :mod:`pricing.optimize.rule_dominance`); on a complete
+    tie the lower row index is kept.
     """
     keep = valid.copy()
     rows = valid.shape[1]
@@ -366,6 +362,11 @@ def _drop_dominated(
         if classes is not None:
             c = classes[part]
             at_least &= c[:, :, None] == c[:, None, :]
+        for attribute in at_most:
+            x = attribute[part]
+            x_b, x_a = x[:, :, None], x[:, None, :]
+            at_least &= x_b <= x_a
+            strictly |= x_b < x_a
         dominates = v[:, :, None] & at_least & (strictly | earlier)
         idx = np.arange(rows)
         dominates[:, idx, idx] = False

@@ -7,6 +7,8 @@ Every product gets a decision. A product stays out of the event (and is named in
   no discount at all (free shipping, commission and handling eat the margin). No plan can fix
   that; the product is outside the no-loss guarantee, and ``validate`` warns about it: "raise the
   price by ¥x or stop free shipping";
+* ``item_cannot_join``: with ``[business] item_joins_together``, another SKU of its item cannot
+  join (for one of the two reasons here), so the whole item stays out;
 * ``no_safe_signup_price``: the highest price that meets the sign-up rules is below the least
   price a unit needs once the event's discounts apply (or no ladder level lies in between).
 
@@ -88,8 +90,25 @@ def product_exclusions(
         lowest_coupon_price_fen=arrays.lowest_coupon_price,
     )
     exclusions = []
+    blocked = table.item_blocked
+    cannot: dict[str, list[str]] = {}  # item -> its SKUs that cannot join on their own
+    if blocked is not None and blocked.any():
+        for i in left_out.tolist():
+            if not blocked[i]:
+                cannot.setdefault(products[i].item_id, []).append(products[i].sku)
     for position, j in enumerate(left_out.tolist()):
         product = products[j]
+        if blocked is not None and blocked[j]:
+            siblings = cannot.get(product.item_id, [])
+            needed = break_even_price_fen(product.unit_cost_fen, rules, joins=True)
+            exclusions.append(Exclusion(
+                sku=product.sku, role=product.role.value,
+                reason=ExclusionReason.ITEM_CANNOT_JOIN,
+                list_price_fen=product.list_price_fen, break_even_fen=needed, shortfall_fen=0,
+                message=(f"SKU(s) {', '.join(siblings[:10])} of its item {product.item_id} cannot"
+                         " join, and item_joins_together keeps an item's SKUs together"),
+            ))
+            continue
         if not table.base_safe[j, 0]:
             needed = break_even_price_fen(product.unit_cost_fen, rules, joins=False)
             shortfall = max(0, needed - product.list_price_fen)

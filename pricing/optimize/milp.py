@@ -21,12 +21,14 @@ without coupons are met by every row the candidate table keeps.
 
 from __future__ import annotations
 
+import os
 import re
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,7 +53,7 @@ __all__ = [
     "MilpModel", "MilpResult", "SolveStatus", "build_model", "define_b2g1_limit",
     "define_budget", "define_category_budget", "define_choices", "define_hero_penalty",
     "define_items_together", "define_ladder", "define_margin_safety", "define_objective",
-    "define_price_order", "define_quota", "solve_model",
+    "define_price_order", "define_quota", "solve_model", "solve_staged",
 ]
 
 
@@ -124,13 +126,16 @@ class MilpModel:
 
 @dataclass(frozen=True)
 class MilpResult:
-    """The solver's outcome, with the plan when there is one."""
+    """The solver's outcome, with the plan when there is one; ``solver`` ran last, ``detail``
+    says how the plan and its bound were found."""
 
     status: SolveStatus
     solver_status: str
     selection: Selection | None
     seconds: float
     gap: float | None
+    solver: str = ""
+    detail: str = ""
 
 
 def _empty_model(table: CandidateTable, skus: list[str]) -> MilpModel:
@@ -473,7 +478,8 @@ def solve_model(
                 logPath=str(log_path), options=["preprocess off"],
             )
         elif solver == "highs":
-            command = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap)
+            command = _Highs(msg=False, timeLimit=time_limit, gapRel=gap,
+                             warm_start=warm_start is not None)
         else:
             raise ValueError(f"unknown solver {solver!r}")
         started = time.perf_counter()
@@ -545,3 +551,217 @@ def _extract(model: MilpModel, table: CandidateTable, ladders: Ladders) -> Selec
     penalties = sum(penalty * (slack.value() or 0.0) for slack, penalty in model.penalties.values())
     return Selection(ladder=chosen[0], rows=rows, objective=profit - penalties, spend=spend,
                      bound=np.inf)
+
+
+def _quiet_highs() -> Any:
+    """A new ``highspy.Highs``; the first one of a process prints a banner on the C stdout,
+    which the CLI's output must not carry, so it is made with that stream pointed away."""
+    import highspy
+
+    stdout = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            return highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(stdout, 1)
+        os.close(stdout)
+
+
+class _Highs(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's in-memory HiGHS, made quietly (see :func:`_quiet_highs`), started from the
+    variables' initial values when ``warm_start``."""
+
+    def __init__(self, warm_start: bool = False, **options: Any) -> None:
+        super().__init__(**options)
+        self.warm_start = warm_start
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
+        highs = lp.solverModel = _quiet_highs()
+        highs.setOptionValue("output_flag", False)
+        if self.gapRel is not None:
+            highs.setOptionValue("mip_rel_gap", self.gapRel)
+        if self.timeLimit is not None:
+            highs.setOptionValue("time_limit", float(self.timeLimit))
+
+    def callSolver(self, lp: pulp.LpProblem) -> None:
+        if self.warm_start:
+            _set_start(lp.solverModel, [(v.index, v.varValue) for v in lp.variables()
+                                        if v.varValue is not None])
+        lp.solverModel.run()
+
+
+def _set_start(highs: Any, values: Sequence[tuple[int, float]]) -> None:
+    """Give HiGHS a start (a plan meeting every rule) by column index."""
+    import highspy
+
+    solution = highspy.HighsSolution()
+    column = [0.0] * highs.getNumCol()
+    for position, value in values:
+        column[position] = float(value)
+    solution.col_value = column
+    highs.setSolution(solution)
+
+
+FRACTIONAL = 1e-6
+
+
+def solve_staged(
+    model: MilpModel,
+    table: CandidateTable,
+    ladders: Ladders,
+    products: Sequence[Product],
+    solver: str = "highs",
+    time_limit: float | None = None,
+    gap: float = 1e-3,
+) -> MilpResult:
+    """Solve the MILP in stages, each on the same PuLP model (the business rules couple
+    products, so the model is large; most of its choices are settled by its LP relaxation):
+
+    1. the **LP relaxation** (HiGHS): a proven upper bound on expected profit, and an integral
+       row for almost every product;
+    2. the **MILP restricted** to the products the LP leaves fractional and those sharing an
+       item or a price line with them (the others, and the coupon ladder when integral, fixed at
+       the LP's choice): a plan meeting every rule;
+    3. when the plan's gap to the bound exceeds ``gap``, the **whole MILP** warm-started from it
+       (``solver``: HiGHS, or CBC), within what is left of ``time_limit``.
+
+    The returned plan carries the least proven bound of the stages that ran (stage 1's LP bound
+    or stage 3's dual bound); its gap is ``(bound − profit) / profit``.
+    """
+    import highspy
+
+    started = time.perf_counter()
+    problem = model.problem
+    command = _Highs(msg=False, mip=False, timeLimit=time_limit)
+    command.createAndConfigureSolver(problem)
+    command.buildSolverModel(problem)
+    highs = problem.solverModel
+    highs.run()
+    if highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        return MilpResult(SolveStatus.INFEASIBLE, "Infeasible", None,
+                          time.perf_counter() - started, None, "highs", "LP relaxation")
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return _solve_whole(model, table, ladders, solver, time_limit, gap, None, started,
+                            "the LP relaxation did not finish")
+    lp_bound = float(highs.getInfo().objective_function_value)  # least of the minimised
+    values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
+
+    pairs = list(model.choose.items())
+    index = np.fromiter((v.index for _, v in pairs), np.int32, len(pairs))
+    product = np.fromiter((j for (j, _), _ in pairs), np.int64, len(pairs))
+    fractional_value = np.minimum(values[index], 1.0 - values[index]) > FRACTIONAL
+    fractional = np.zeros(table.size, dtype=bool)
+    fractional[product[fractional_value]] = True
+    fractional = _with_neighbours(fractional, products)
+    fix = ~fractional[product]
+    ladder_index = np.fromiter((v.index for v in model.ladder.values()), np.int32,
+                               len(model.ladder))
+    ladder_values = values[ladder_index]
+    ladder_integral = bool((np.minimum(ladder_values, 1 - ladder_values) <= FRACTIONAL).all())
+    fixed = index[fix]
+    fixed_values = np.rint(values[fixed])
+    if ladder_integral:
+        fixed = np.concatenate([fixed, ladder_index])
+        fixed_values = np.concatenate([fixed_values, np.rint(ladder_values)])
+    integer = np.fromiter(
+        (v.index for v in problem.variables() if v.cat == pulp.LpInteger), np.int32
+    )
+    highs.changeColsIntegrality(
+        len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
+    )
+    highs.changeColsBounds(len(fixed), fixed, fixed_values, fixed_values)
+    highs.setOptionValue("mip_rel_gap", gap)
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - started)))
+    highs.run()
+    free = int(fractional.sum())
+    stage = (f"LP relaxation bound; MILP on {free} products (those the LP left fractional and"
+             " their items and price lines)"
+             f"{'' if ladder_integral else ' and the coupon ladder'}, the others fixed at the"
+             " LP's rows")
+    solution = highs.getSolution()
+    if not solution.value_valid:
+        return _solve_whole(model, table, ladders, solver, time_limit, gap, None, started,
+                            f"the restricted MILP on {free} products found no plan")
+    values = np.asarray(solution.col_value, dtype=np.float64)
+    incumbent = float(highs.getInfo().objective_function_value)
+    for variable in problem.variables():
+        variable.varValue = float(values[variable.index])
+    selection = _extract(model, table, ladders)
+    if selection is None:
+        return _solve_whole(model, table, ladders, solver, time_limit, gap, None, started,
+                            "the restricted MILP's plan could not be read back")
+    selection = selection.with_bound(selection.objective + max(0.0, incumbent - lp_bound))
+    if selection.gap <= gap:
+        return MilpResult(SolveStatus.OPTIMAL, "Optimal", selection,
+                          time.perf_counter() - started, selection.gap, "highs", stage)
+    # Stage 3: the whole MILP, from this plan.
+    highs.changeColsBounds(len(index), index, np.zeros(len(index)), np.ones(len(index)))
+    highs.changeColsBounds(len(ladder_index), ladder_index, np.zeros(len(ladder_index)),
+                           np.ones(len(ladder_index)))
+    if solver != "highs":
+        return _solve_whole(model, table, ladders, solver, time_limit, gap, selection, started,
+                            stage)
+    _set_start(highs, list(enumerate(values.tolist())))
+    if time_limit is not None:
+        highs.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - started)))
+    highs.run()
+    detail = f"{stage}; then the whole MILP (highs) from that plan"
+    dual = float(highs.getInfo().mip_dual_bound)
+    bound = min(selection.bound, selection.objective + max(0.0, incumbent - dual))
+    solution = highs.getSolution()
+    if solution.value_valid and float(highs.getInfo().objective_function_value) < incumbent:
+        values = np.asarray(solution.col_value, dtype=np.float64)
+        incumbent = float(highs.getInfo().objective_function_value)
+        for variable in problem.variables():
+            variable.varValue = float(values[variable.index])
+        better = _extract(model, table, ladders)
+        if better is not None:
+            bound = min(selection.bound, better.objective + max(0.0, incumbent - dual))
+            selection = better
+    selection = selection.with_bound(bound)
+    status = SolveStatus.OPTIMAL if selection.gap <= gap else SolveStatus.FEASIBLE
+    return MilpResult(status, str(highs.getModelStatus()), selection,
+                      time.perf_counter() - started, selection.gap, "highs", detail)
+
+
+def _with_neighbours(chosen: npt.NDArray[np.bool_], products: Sequence[Product]) -> npt.NDArray[
+        np.bool_]:
+    """``chosen`` and every product sharing an item or a price line with a chosen one."""
+    grown = chosen.copy()
+    for labels in ([p.item_id for p in products], [p.price_line for p in products]):
+        keyed = [label or f"\0{j}" for j, label in enumerate(labels)]  # none: a group alone
+        _, group = np.unique(np.array(keyed, dtype=np.str_), return_inverse=True)
+        hit = np.zeros(int(group.max()) + 1 if len(group) else 0, dtype=bool)
+        hit[group[chosen]] = True
+        grown |= hit[group]
+    return grown
+
+
+def _solve_whole(
+    model: MilpModel, table: CandidateTable, ladders: Ladders, solver: str,
+    time_limit: float | None, gap: float, start: Selection | None, started: float, stage: str,
+) -> MilpResult:
+    """Stage 3 of :func:`solve_staged` with a solver other than the staged HiGHS (or after a
+    stage that found nothing): the whole MILP, from ``start`` when there is one."""
+    left = None if time_limit is None else max(1.0, time_limit - (time.perf_counter() - started))
+    result = solve_model(model, table, ladders, solver=solver, time_limit=left, gap=gap,
+                         warm_start=start)
+    detail = (f"{stage}; then the whole MILP ({solver}) from that plan" if start
+              else f"{stage}; the whole MILP ({solver})")
+    selection = result.selection
+    if start is not None:
+        if selection is None or selection.objective < start.objective:
+            # The solver stopped without bettering the start: the start stands, with the least
+            # bound either proved.
+            bound = start.bound if selection is None else min(start.bound, selection.bound)
+            selection = start.with_bound(bound)
+        else:
+            selection = selection.with_bound(min(selection.bound, start.bound))
+    if selection is None:
+        return replace(result, seconds=time.perf_counter() - started, solver=solver,
+                       detail=detail)
+    status = SolveStatus.OPTIMAL if selection.gap <= gap else SolveStatus.FEASIBLE
+    return MilpResult(status, result.solver_status, selection,
+                      time.perf_counter() - started, selection.gap, solver, detail)

@@ -64,6 +64,8 @@ class PlanOptions:
     time_limit: float | None = None
     gap: float = 1e-4
     milp_max_products: int = 3_000
+    # With business rules, a model with more products with a choice is solved in stages
+    staged_min_products: int = 1_000
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def _solve(
         return decomposed, _decomposition_info(decomposed, table, ladders, options, info,
                                    timings["decompose"])
     # Imported here so that the decomposition path never pays for loading PuLP.
-    from pricing.optimize.milp import build_model, solve_model
+    from pricing.optimize.milp import build_model, solve_model, solve_staged
 
     progress(f"Building the MILP ({active} products with a choice)")
     skus = [p.sku for p in products]
@@ -180,10 +182,15 @@ def _solve(
                         products, rules)
     timings["build"] = model.seconds
     progress(f"Solving with {options.solver.upper()}")
-    result = solve_model(
-        model, table, ladders, solver=options.solver, time_limit=options.time_limit,
-        gap=options.gap, warm_start=None if coupled else decomposed,
-    )
+    if coupled and options.method == "auto" and active >= options.staged_min_products:
+        # A large coupled model: its LP relaxation settles most products (see solve_staged).
+        result = solve_staged(model, table, ladders, products, solver=options.solver,
+                              time_limit=options.time_limit, gap=options.gap)
+    else:
+        result = solve_model(
+            model, table, ladders, solver=options.solver, time_limit=options.time_limit,
+            gap=options.gap, warm_start=None if coupled else decomposed,
+        )
     timings["solve"] = result.seconds
     selection = result.selection
     if selection is None and coupled:
@@ -215,9 +222,9 @@ def _solve(
     gap = selection.gap
     status = "optimal" if gap <= options.gap + 1e-9 else "feasible"
     return selection, SolverInfo(
-        name=options.solver, method="milp", status=status,
+        name=result.solver or options.solver, method="milp", status=status,
         gap=None if not math.isfinite(gap) else gap, seconds=result.seconds,
-        variables=model.variables, constraints=model.constraints, **info,
+        variables=model.variables, constraints=model.constraints, detail=result.detail, **info,
     )
 
 
