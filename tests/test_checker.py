@@ -295,31 +295,36 @@ def test_a_limited_product_is_witnessed_with_another_product_reaching_the_coupon
 
 def test_buy_two_get_one_with_cheaper_partners_is_witnessed_with_one_own_unit() -> None:
     """E (¥300, limit 2) and F (¥100) in buy-two-get-one: E, E, F splits the free ¥100 600 : 100
-    (E keeps 257.145 a unit); E with two F's gives E 300/500 of it, 240.00 a unit: the witness
-    and the brute force agree. The bound charges E a full third of its price (199.94)."""
+    (E keeps 257.145 a unit); E with two F's gives E 300/500 of it, 240.00 a unit, the worst
+    cart of up to three units a product. More F's make it worse: E with 3k − 1 F's bears
+    300·k/(3k + 2) of the free units, 85.71 a unit with eleven F's (214.29), and the witness
+    search, which walks up to twelve units a product, finds that cart. The bound charges E a
+    full third of its price (199.94), the limit of that family of carts."""
     setup = b2g1_partner_setup()
     check = check_store(setup).products[0]
     least, worst = brute_force(setup).unit["E"]
-    assert (check.witness_margin, least, check.bound_fen) == (Fraction(24000), Fraction(24000),
-                                                             19994)
+    assert (least, check.bound_fen) == (Fraction(24000), 19994)
     assert [(x.sku, x.quantity) for x in worst.lines] == [("E", 1), ("F", 2)]
+    assert check.witness is not None and check.witness_margin == Fraction(21429)
+    assert [(x.sku, x.quantity) for x in check.witness.lines] == [("E", 1), ("F", 11)]
 
 
 def test_a_line_cut_to_zero_passes_its_overflow_on_and_the_witness_shows_the_loss() -> None:
     """N + 3 × M: M's line loses a free unit (B2G1) and then its 7/10 cross-store share would
-    take it below zero; what M cannot take falls on N, which then sells at −5.00. The witness
-    is that cart, the bound (only receives ≥ 0 is certain: −25.06) is below it, and `check`
-    reports N as losing."""
+    take it below zero; what M cannot take falls on N, which then sells at −5.00, the worst cart
+    of up to three units a product. With nine M's (three free) the overflow takes all of N's
+    line: N receives nothing (−25.00), the witness the search walks to. The bound (only
+    receives ≥ 0 is certain: −25.06) is below it, and `check` reports N as losing."""
     setup = cap_overflow_setup()
     report = check_store(setup)
     check = report.products[0]
     least, worst = brute_force(setup).unit["N"]
     assert check.cap_possible
-    assert (check.witness_margin, least, check.bound_fen) == (Fraction(-500), Fraction(-500),
+    assert (check.witness_margin, least, check.bound_fen) == (Fraction(-2500), Fraction(-500),
                                                              -2506)
     assert check.witness is not None
     assert [(x.sku, x.quantity) for x in check.witness.lines if x.store == STORE] == [
-        ("N", 1), ("M", 3)
+        ("N", 1), ("M", 9)
     ]
     assert [(x.sku, x.quantity) for x in worst.lines] == [("N", 1), ("M", 3)]
     result = margin_check(setup.products, setup.rules, {"N": 10000, "M": 10000}, (), {"M"})
@@ -327,12 +332,17 @@ def test_a_line_cut_to_zero_passes_its_overflow_on_and_the_witness_shows_the_los
 
 
 @pytest.mark.parametrize("build", [own_limit_setup, b2g1_partner_setup, cap_overflow_setup])
-def test_the_witness_is_the_brute_force_worst_cart_in_these_stores(build: object) -> None:
+def test_the_witness_is_at_least_as_bad_as_the_brute_force_worst_in_these_stores(
+    build: object,
+) -> None:
+    """The brute force stops at three units a product; the witness search may go further."""
     assert callable(build)
     setup = build()
     report = check_store(setup)
     brute = brute_force(setup)
-    assert all(check.witness_margin == brute.unit[check.sku][0] for check in report.products)
+    for check in report.products:
+        assert check.witness_margin is not None
+        assert check.bound_fen <= check.witness_margin <= brute.unit[check.sku][0]
 
 
 # --- margin_check: pricing, assumptions, verdicts ---------------------------------------------
@@ -562,13 +572,14 @@ def test_optimizer_takes_the_larger_store_tool_under_exclusive_and_the_sum_under
 
 @pytest.mark.slow
 def test_the_witness_search_misses_b2g1_members_and_limited_products_rarely() -> None:
-    """GIVEN 150 seeded stores of 3–4 products (B2G1 in most, purchase limits on many)
+    """GIVEN 500 seeded stores of 3–4 products (B2G1 in most, purchase limits on many)
     WHEN each product's witness is compared with the brute-force worst cart
     THEN it misses B2G1 members and limited products about as often as the rest (the README
     states the measured rates; ``python tests/witness_miss.py N`` prints them)."""
     from witness_miss import measure
 
-    measured = measure(150)
+    measured = measure(500)
     print(measured.render())
-    assert measured.rate("b2g1") <= 0.03 and measured.rate("limited") <= 0.03
-    assert measured.rate("b2g1") <= measured.rate("other") + 0.015
+    assert measured.rate("b2g1") <= 0.012 and measured.rate("limited") <= 0.012
+    assert measured.rate("b2g1") <= measured.rate("other") + 0.003
+    assert measured.rate("limited") <= measured.rate("other") + 0.003

@@ -6,7 +6,8 @@ force quotes every cart of up to three units of each product (and cross-store to
 the witness "misses" when it leaves a unit more than the splits' rounding (3 fen) above the
 brute-force worst. Products are counted by kind: B2G1 members, products with a purchase
 limit (and not in B2G1), and the rest. Run ``python tests/witness_miss.py 300`` to print the
-rates; ``tests/test_checker.py`` runs it as a slow test.
+rates (the README's figures are ``python tests/witness_miss.py 500``); ``tests/test_checker.py``
+runs it on 500 stores as a slow test.
 """
 
 from __future__ import annotations

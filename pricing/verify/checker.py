@@ -445,22 +445,61 @@ def _search_pool(arrays: _StoreArrays, index: int, units: dict[int, int]) -> lis
     return pool
 
 
+LOCAL_SEARCH_MOVES = ("unit", "swap", "pair", "triple")
+
+
+def _moves(pool: list[int], kind: str) -> list[dict[int, int]]:
+    """The moves of one kind a local-search step tries among the products of ``pool``.
+
+    ``unit``: one unit more or fewer of a product; ``swap``: one unit of a product for one of
+    another; ``pair``: two units more or fewer at once (of one product or two); ``triple``:
+    three units more (of one, two or three products). A buy-two-get-one cart reaches its next
+    free unit only two or three units on, through carts that are better for the product (one
+    more unit dilutes the free units it already bears), so a walk of single units stops short of
+    it. The wider moves are tried only when the narrower find nothing worse: a pool of ``P``
+    products gives ``2P``, ``P(P − 1)``, ``P(P + 1)`` and ``P(P + 1)(P + 2)/6`` moves.
+    """
+    if kind == "unit":
+        return [{product: delta} for product in pool for delta in (1, -1)]
+    if kind == "swap":
+        return [{a: -1, b: 1} for a in pool for b in pool if a != b]
+    moves: list[dict[int, int]] = []
+    if kind == "pair":
+        for position, a in enumerate(pool):
+            for b in pool[position:]:
+                for delta in (1, -1):
+                    moves.append({a: 2 * delta} if a == b else {a: delta, b: delta})
+        return moves
+    for position, a in enumerate(pool):
+        for b in pool[position:]:
+            for c in pool[pool.index(b):]:
+                move: dict[int, int] = {}
+                for product in (a, b, c):
+                    move[product] = move.get(product, 0) + 1
+                moves.append(move)
+    return moves
+
+
 def _refine_witness(
     arrays: _StoreArrays,
     index: int,
     witness: Cart,
     margin: Fraction,
     costs: dict[str, int],
+    quoted: dict[tuple[tuple[int, int], ...], tuple[Fraction, Cart]] | None = None,
 ) -> tuple[Cart, Fraction]:
-    """Walk from a witness to a worse cart, one unit at a time, while one is found.
+    """Walk from a witness to a worse cart, a few units at a time, while one is found.
 
     Each step quotes every cart one unit away (one more or one fewer unit of a product of the
-    pool, within purchase limits, the witnessed product kept) and moves to the worst, until no
-    neighbour is worse or the step budget is spent. The carts of the shapes above start it;
+    pool, within purchase limits, the witnessed product kept) and moves to the worst; when none
+    is worse, the carts one swap, two units or three added units away (see :func:`_moves`); until
+    no neighbour is worse or the step budget is spent. The carts of the shapes above start it;
     this finds the mixes they miss (a B2G1 triple of other members beside the product, a dearer
     unit that reaches a higher coupon). Every cart is quoted exactly, so the result is a real
-    cart and its margin exact.
+    cart and its margin exact. ``quoted`` keeps the carts quoted (by units) across the walks
+    of one product, which cross the same carts.
     """
+    quoted = {} if quoted is None else quoted
     by_sku = {product.sku: i for i, product in enumerate(arrays.setup.products)}
     units: dict[int, int] = {}
     for line in witness.lines:
@@ -470,12 +509,8 @@ def _refine_witness(
     pool = _search_pool(arrays, index, units)
     seen = {tuple(sorted(units.items()))}
 
-    def neighbours(swaps: bool) -> Iterator[dict[int, int]]:
-        moves: list[dict[int, int]] = (
-            [{a: -1, b: 1} for a in pool for b in pool if a != b] if swaps
-            else [{product: delta} for product in pool for delta in (1, -1)]
-        )
-        for move in moves:
+    def neighbours(kind: str) -> Iterator[tuple[tuple[tuple[int, int], ...], dict[int, int]]]:
+        for move in _moves(pool, kind):
             moved = dict(units)
             for product, delta in move.items():
                 moved[product] = moved.get(product, 0) + delta
@@ -489,17 +524,19 @@ def _refine_witness(
             key = tuple(sorted(moved.items()))
             if key not in seen:
                 seen.add(key)
-                yield {index: moved[index], **moved}  # the witnessed product's line first
+                yield key, {index: moved[index], **moved}  # the witnessed product's line first
 
     for _ in range(LOCAL_SEARCH_STEPS):
         best: tuple[Fraction, Cart, dict[int, int]] | None = None
-        for swaps in (False, True):  # swaps (one unit for another) only when stuck
-            for moved in neighbours(swaps):
-                cart = _cart_of(arrays, moved)
-                line_margins, _ = cart_margins(cart, quote(cart), costs, rules)
-                line_margin = line_margins[0]
-                assert line_margin is not None
-                candidate = Fraction(line_margin, moved[index])
+        for kind in LOCAL_SEARCH_MOVES:  # the wider moves only when the narrower are stuck
+            for key, moved in neighbours(kind):
+                if key not in quoted:
+                    cart = _cart_of(arrays, moved)
+                    line_margins, _ = cart_margins(cart, quote(cart), costs, rules)
+                    line_margin = line_margins[0]
+                    assert line_margin is not None
+                    quoted[key] = (Fraction(line_margin, moved[index]), cart)
+                candidate, cart = quoted[key]
                 if candidate < margin and (best is None or candidate < best[0]):
                     best = (candidate, cart, moved)
             if best is not None:
@@ -589,9 +626,10 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
                 or (bounds[index] < arrays.floors[index] and witness_margin >= 0)
             ):
                 # Walk from the worst few starting carts: one walk can stop in a local dip.
+                walked: dict[tuple[tuple[int, int], ...], tuple[Fraction, Cart]] = {}
                 for start_margin, _, start in sorted(quoted)[:LOCAL_SEARCH_STARTS]:
                     found, found_margin = _refine_witness(
-                        arrays, index, start, start_margin, costs
+                        arrays, index, start, start_margin, costs, walked
                     )
                     if found_margin < witness_margin:
                         witness, witness_margin = found, found_margin
