@@ -219,7 +219,7 @@ def _load() -> str:
     return f"load average {one:.1f} {five:.1f} {fifteen:.1f} (2 cores)"
 
 
-def messy_case(products: Path, rules: Path, folder: Path, repeats: int) -> None:
+def messy_case(products: Path, rules: Path, folder: Path, repeats: int) -> tuple[int, Seconds]:
     """validate and plan on the messy catalogue: fresh processes, then library calls by stage."""
     print(f"messy, {_load()}")
     out = folder / "plan.json"
@@ -262,9 +262,12 @@ def messy_case(products: Path, rules: Path, folder: Path, repeats: int) -> None:
           f" {plan.solver.constraints:,} constraints; {sum(d.joins for d in plan.products):,}"
           f" join, {len(plan.excluded)} excluded ({losers} warned about by validate),"
           f" {len(plan.coupon_excluded)} off the coupons")
+    return plan.objective_fen, plan_command
 
 
-def plain_reference(products: Path, rules: Path, time_limit: float) -> None:
+def plain_reference(
+    products: Path, rules: Path, time_limit: float, price_opt: tuple[int, Seconds] | None
+) -> None:
     """The plain PuLP model of :mod:`reference` on the same files, in a fresh process."""
     print(f"plain PuLP reference (CBC limit {time_limit:.0f} s), {_load()}")
     with stopwatch() as seconds:
@@ -286,8 +289,14 @@ def plain_reference(products: Path, rules: Path, time_limit: float) -> None:
     print(f"  {seconds} (fresh process); {outcome['status']} ({outcome['cbc_status']}),"
           f" objective {'none' if objective is None else f'¥{objective / 100:,.2f}'},"
           f" gap {outcome['gap']}, {outcome['variables']:,} variables,"
-          f" {outcome['constraints']:,} constraints; steps (wall s) "
+          f" {outcome['constraints']:,} constraints, {outcome['safety_mismatches']} safety"
+          " mismatches with the optimizer; steps (wall s) "
           + ", ".join(f"{k} {v:.2f}" for k, v in steps.items()))
+    if price_opt is not None and objective is not None:
+        objective_fen, plan_seconds = price_opt
+        print(f"  price-opt plan vs the reference: objective {objective_fen - objective:+,} fen;"
+              f" time {seconds.cpu / plan_seconds.cpu:.1f}× CPU,"
+              f" {seconds.wall / plan_seconds.wall:.1f}× wall (the plan command's)")
 
 
 def main() -> None:
@@ -321,10 +330,11 @@ def main() -> None:
             encoding="utf-8",
         )
         cases = options.cases.split(",")
+        messy = None
         if "messy" in cases:
-            messy_case(products, plain, base, options.repeats)
+            messy = messy_case(products, plain, base, options.repeats)
         if "plain" in cases:
-            plain_reference(products, plain, options.reference_limit)
+            plain_reference(products, plain, options.reference_limit, messy)
         if "rules" in cases:
             _case("every rule", products, with_rules, options.time_limit)
 

@@ -11,9 +11,11 @@ coupon candidate and ``L`` a coupon ladder (a set of at most ``max_tiers`` candi
 
     Σ_r x[j,r] = 1                       one level per product (or out)
     Σ_L z[L] = 1;  y[k] = Σ_{L∋k} z[L];  Σ_k y[k] ≤ max_tiers
-    x[j,r] = 0  (its bound)              r breaks a sign-up rule, or loses money without any
-                                         coupon, or is "out" for a hero product
-    x[j,r] + y[k] ≤ 1                    for every other (j, r) unsafe with tier k
+    x[j,r] = 0  (its bound)              r joins and breaks a sign-up rule or loses money
+                                         without any coupon, or is "out" for a hero product
+                                         that can join (staying out is never forbidden)
+    x[j,r] + y[k] ≤ 1                    for every other (j, r) unsafe with tier k (the "out"
+                                         row as the coupon scope says, see unsafe_rows)
     Σ spend[j,r]·x[j,r] + Σ spend(L)·z[L] ≤ budget            (when the rules set one)
     max  Σ profit[j,r]·x[j,r] + Σ value(L)·z[L]
 
@@ -22,7 +24,8 @@ spend) are the optimizer's own, read from :func:`pricing.optimize.candidates.bui
 :func:`pricing.optimize.demand.coupon_ladders`, so both maximise the same objective. Safety is
 computed
 here again from :func:`pricing.engine.bounds.unit_margin_bound_fen` with the least subtotal
-``S = max(threshold, price)`` (shipping, handling, commission and the cross-store rate counted;
+``S = max(threshold, price)`` (shipping, handling, commission and, on the rows the platform
+mechanism reaches, the cross-store rate or official discount counted;
 a row whose discounts can reach the whole price is unsafe too), the same conditions the
 optimizer uses; ``safety_mismatches`` counts the product-rows where the two disagree (0 expected).
 
@@ -50,8 +53,10 @@ import numpy.typing as npt
 import pulp
 
 from models.product import Product
-from models.rules import CouponTier, Rules
+from models.rules import CouponScope, CouponTier, Rules
 from pricing.engine.bounds import (
+    bears_mechanism,
+    coupon_stacks_with_offer,
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
@@ -103,21 +108,43 @@ class ReferenceResult:
     safety_mismatches: int = 0
 
 
+def _bears(table: CandidateTable, rules: Rules) -> BoolArray:
+    """Per product-row: the platform mechanism reaches it (the joining rows, every row when
+    ``platform.mechanism_scope = "store"``)."""
+    return np.broadcast_to(bears_mechanism(table.row_joins, rules)[None, :], table.price.shape)
+
+
 def unsafe_rows(table: CandidateTable, arrays: ProductArrays, rules: Rules) -> IntArray:
     """Bitmask per product-row: bit ``k`` set when a cart reaching coupon candidate ``k`` could
-    take a unit below its margin floor (least subtotal ``max(threshold, price)``)."""
+    take a unit below its margin floor (least subtotal ``max(threshold, price)``).
+
+    The "out" row (the everyday price) follows the coupon scope: with ``coupons.scope =
+    "auto"`` a product staying out that cannot bear a tier is left out of the coupons, so its
+    row bears none; with ``"store"`` a product that loses at its everyday price anyway bears
+    only the tiers that could cut its line to nothing.
+    """
     price = table.price
     in_b2g1 = table.row_b2g1[None, :] & arrays.b2g1_eligible[:, None]
-    official = official_discount_fen(price, rules)
+    with_coupon_b2g1 = in_b2g1 if coupon_stacks_with_offer(rules) else np.zeros_like(in_b2g1)
+    bears = _bears(table, rules)
+    official = np.where(bears, official_discount_fen(price, rules), 0)
     floors = margin_floor_fen(price, rules)
     cost = np.broadcast_to(arrays.cost[:, None], price.shape)
     unsafe = np.zeros(price.shape, dtype=np.int64)
+    zeroes = np.zeros(price.shape, dtype=np.int64)
     for k, tier in enumerate(rules.coupons.candidates):
         basket = np.maximum(price, tier.threshold_fen)
         amount = tier.amount_fen
-        bound = unit_margin_bound_fen(price, official, cost, in_b2g1, amount, basket, rules)
-        rate = worst_rate(price, official, in_b2g1, amount, basket, rules)
+        bound = unit_margin_bound_fen(price, official, cost, with_coupon_b2g1, amount, basket,
+                                      rules, bears)
+        rate = worst_rate(price, official, with_coupon_b2g1, amount, basket, rules, bears)
         unsafe |= np.where((bound < floors) | (rate >= 1.0), np.int64(1 << k), np.int64(0))
+        zeroes |= np.where(rate >= 1.0, np.int64(1 << k), np.int64(0))
+    if rules.coupons.scope is CouponScope.AUTO:
+        unsafe[:, 0] = 0
+    else:
+        loses = unsafe_without_coupon(table, arrays, rules)[:, 0]
+        unsafe[:, 0] = np.where(loses, zeroes[:, 0], unsafe[:, 0])
     return unsafe
 
 
@@ -125,10 +152,11 @@ def unsafe_without_coupon(table: CandidateTable, arrays: ProductArrays, rules: R
     """Per product-row: a one-unit cart with no coupon already breaks the margin floor."""
     price = table.price
     in_b2g1 = table.row_b2g1[None, :] & arrays.b2g1_eligible[:, None]
-    official = official_discount_fen(price, rules)
+    bears = _bears(table, rules)
+    official = np.where(bears, official_discount_fen(price, rules), 0)
     cost = np.broadcast_to(arrays.cost[:, None], price.shape)
-    bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules)
-    rate = worst_rate(price, official, in_b2g1, 0, price, rules)
+    bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules, bears)
+    rate = worst_rate(price, official, in_b2g1, 0, price, rules, bears)
     return np.asarray((bound < margin_floor_fen(price, rules)) | (rate >= 1.0))
 
 
@@ -142,7 +170,13 @@ def build_reference(products: Sequence[Product], rules: Rules) -> ReferenceModel
     )
     unsafe = unsafe_rows(table, arrays, rules)
     forbidden = ~table.signup_ok | unsafe_without_coupon(table, arrays, rules)
-    forbidden[:, 0] |= arrays.hero
+    # Staying out is the store as it is: never forbidden for safety (a product that loses at
+    # its everyday price is a fact the plan names), only for a hero that can join.
+    forbidden[:, 0] = False
+    b2g1_possible = ~table.row_b2g1[None, :] | arrays.b2g1_eligible[:, None]
+    can_join = (~forbidden[:, 1:] & b2g1_possible[:, 1:]).any(axis=1)
+    if rules.business.heroes.hard:
+        forbidden[:, 0] = arrays.hero & can_join
     mismatches = int((unsafe != table.unsafe).sum())
     coefficients_done = time.perf_counter()
 

@@ -6,6 +6,7 @@ two-decimal strings) is written and read by ``pricing.formats.plan_json``.
 
 from __future__ import annotations
 
+import gc
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -65,6 +66,67 @@ class ProductDecision(BaseModel):
     def discount(self) -> Decimal:
         """The share taken off the everyday price, e.g. ``0.25`` for 7.5折."""
         return Decimal(1) - self.level
+
+
+_DECISION_FIELDS = tuple(ProductDecision.model_fields)
+_DECISION_TYPES: dict[str, type] = {
+    "sku": str, "item_id": str, "title": str, "joins": bool, "list_price_fen": int,
+    "activity_price_fen": int, "level": Decimal, "b2g1": bool, "expected_units": float,
+    "expected_revenue_fen": int, "expected_profit_fen": int, "worst_unit_margin_fen": int,
+    "meets_signup": bool,
+}
+# Assembling a model the way ``model_construct`` does (minus its per-field bookkeeping) is only
+# sound for a plain model whose fields are the ones typed above.
+_FAST_DECISIONS = (
+    not ProductDecision.__private_attributes__
+    and not ProductDecision.__pydantic_post_init__
+    and set(_DECISION_FIELDS) == set(_DECISION_TYPES)
+)
+
+
+def product_decisions(columns: dict[str, list[Any]]) -> tuple[ProductDecision, ...]:
+    """One :class:`ProductDecision` per row of ``columns`` (field name → one value per product),
+    equal to validating each one (``tests/test_planio.py`` holds them equal).
+
+    A plan holds a decision per product (100,000 at a large store) and pydantic's validation
+    of each costs more than the rest of the plan's assembly, so when every value already has
+    its field's exact type and meets its field's range (checked here at once, column by
+    column), the models are assembled directly; otherwise each is validated, and the first bad
+    value raises pydantic's error as it always does.
+    """
+    count = len(columns["sku"])
+    if set(columns) != set(_DECISION_FIELDS) or any(
+        len(values) != count for values in columns.values()
+    ):
+        raise ValueError(f"expected one column of {count} values per field {_DECISION_FIELDS}")
+    trusted = _FAST_DECISIONS and all(
+        all(type(value) is _DECISION_TYPES[name] for value in values)
+        for name, values in columns.items()
+    ) and all(0 < level <= 1 for level in set(columns["level"])) and all(
+        units >= 0 for units in columns["expected_units"]  # also false for NaN
+    )
+    names = list(_DECISION_FIELDS)
+    rows = zip(*(columns[name] for name in names), strict=True)
+    if not trusted:
+        return tuple(ProductDecision(**dict(zip(names, row, strict=True))) for row in rows)
+    new = ProductDecision.__new__
+    set_attribute = object.__setattr__
+    fields_set = set(_DECISION_FIELDS)  # shared: a frozen model's set is only changed on a copy
+    decisions = []
+    collecting = gc.isenabled()
+    gc.disable()  # many acyclic objects at once: the cycle collector would rescan them all
+    try:
+        for row in rows:
+            decision = new(ProductDecision)
+            set_attribute(decision, "__dict__", dict(zip(names, row, strict=True)))
+            set_attribute(decision, "__pydantic_fields_set__", fields_set)
+            set_attribute(decision, "__pydantic_extra__", None)
+            set_attribute(decision, "__pydantic_private__", None)
+            decisions.append(decision)
+    finally:
+        if collecting:
+            gc.enable()
+    return tuple(decisions)
 
 
 class ExclusionReason(StrEnum):

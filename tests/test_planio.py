@@ -14,12 +14,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_examples import RULES, TIERS, build_plan, catalogue, plan_with_files
 
-from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
+from models.plan import (
+    Plan,
+    PlanInputs,
+    PlanStatus,
+    ProductDecision,
+    SolverInfo,
+    product_decisions,
+)
 from models.rules import CouponTier
 from pricing.errors import AtomicWriteError, InputError
 from pricing.formats.atomic import write_atomic, write_text_atomic
 from pricing.formats.plan_context import plan_context
-from pricing.formats.plan_json import plan_from_json, plan_to_json
+from pricing.formats.plan_json import (
+    decision_json,
+    decisions_json,
+    plan_from_json,
+    plan_to_json,
+)
 from pricing.formats.plans import load_plan_prices, read_plan, write_plan
 from pricing.formats.sheets import PlanPrices, csv_safe_text, csv_text_back
 from pricing.verify.store import store_setup
@@ -65,6 +77,43 @@ def decisions(draw: st.DrawFn, sku: str) -> ProductDecision:
         expected_revenue_fen=draw(signed_fen), expected_profit_fen=draw(signed_fen),
         worst_unit_margin_fen=draw(signed_fen), meets_signup=draw(st.booleans()),
     )
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    return {name: [row[name] for row in rows] for name in ProductDecision.model_fields}
+
+
+@given(st.lists(decisions("S"), max_size=5))
+def test_product_decisions_from_columns_equal_validated_ones(made: list[ProductDecision]) -> None:
+    """GIVEN valid decisions WHEN assembled from columns (the planner's fast path) THEN each
+    equals the validated model, field by field and in its dump."""
+    built = product_decisions(_columns([d.model_dump() for d in made]))
+    assert built == tuple(made)
+    assert [d.model_dump() for d in built] == [d.model_dump() for d in made]
+    assert [d.model_dump_json() for d in built] == [d.model_dump_json() for d in made]
+
+
+@given(st.lists(decisions("S"), max_size=6))
+def test_decisions_json_at_once_is_each_decisions_json(made: list[ProductDecision]) -> None:
+    """The plan file's products, written in one pass, are what each decision writes alone."""
+    assert decisions_json(made) == [decision_json(d) for d in made]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("level", Decimal(0)), ("level", Decimal("1.01")), ("expected_units", -0.5),
+    ("expected_units", float("nan")), ("joins", "maybe"), ("list_price_fen", 1.5),
+])
+def test_product_decisions_from_columns_validate_what_is_off(field: str, value: object) -> None:
+    """GIVEN a value out of its field's type or range WHEN assembled from columns THEN pydantic
+    refuses it, as building the model does."""
+    row = ProductDecision(
+        sku="S", joins=True, list_price_fen=100, activity_price_fen=90, level=Decimal("0.9"),
+        expected_units=1.0, expected_revenue_fen=90, expected_profit_fen=10,
+        worst_unit_margin_fen=5,
+    ).model_dump()
+    row[field] = value
+    with pytest.raises(ValueError):
+        product_decisions(_columns([row]))
 
 
 @st.composite

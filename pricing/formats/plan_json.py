@@ -10,7 +10,7 @@ profit is negative), rates and levels as decimal strings, forecasts as JSON numb
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,35 @@ def decision_json(decision: ProductDecision) -> dict[str, Any]:
     }
 
 
+def decisions_json(decisions: Sequence[ProductDecision]) -> list[dict[str, Any]]:
+    """:func:`decision_json` of every decision (the same objects) in one pass: a plan holds
+    one per product, and a level's two texts are worked out once per level object (by
+    identity: ``Decimal("0.1")`` and ``Decimal("0.10")`` are equal but written differently)."""
+    level_texts = {
+        id(level): (str(Decimal(1) - level), str(level))
+        for level in {id(d.level): d.level for d in decisions}.values()
+    }
+    return [
+        {
+            "sku": d.sku,
+            "item_id": d.item_id,
+            "title": d.title,
+            "joins": d.joins,
+            "list_price": format_yuan(d.list_price_fen),
+            "activity_price": format_yuan(d.activity_price_fen),
+            "discount": level_texts[id(d.level)][0],
+            "level": level_texts[id(d.level)][1],
+            "b2g1": d.b2g1,
+            "expected_units": d.expected_units,
+            "expected_revenue": format_yuan(d.expected_revenue_fen),
+            "expected_profit": format_yuan(d.expected_profit_fen),
+            "worst_unit_margin": format_yuan(d.worst_unit_margin_fen),
+            "meets_signup": d.meets_signup,
+        }
+        for d in decisions
+    ]
+
+
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The public JSON form of a plan (what :func:`plan_from_json` reads back)."""
     solver = plan.solver
@@ -92,7 +121,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
         "coupon_tiers": [_tier_json(tier) for tier in plan.coupon_tiers],
         "b2g1": plan.b2g1,
         "worst_unit_margin": format_yuan(plan.worst_unit_margin_fen),
-        "products": [decision_json(decision) for decision in plan.products],
+        "products": decisions_json(plan.products),
         **_scope_json(plan),
         "inputs": None
         if inputs is None

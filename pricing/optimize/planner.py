@@ -31,7 +31,14 @@ from typing import Any
 import numpy as np
 
 from models.money import discount_label, format_yuan
-from models.plan import Plan, PlanInputs, PlanStatus, ProductDecision, SolverInfo
+from models.plan import (
+    Plan,
+    PlanInputs,
+    PlanStatus,
+    ProductDecision,
+    SolverInfo,
+    product_decisions,
+)
 from models.product import Product, Role
 from models.rules import CouponScope, Mechanism, MechanismScope, Priority, Rules
 from pricing.demand.event import MAX_ROUNDS, CandidateDemand, EventDemand
@@ -335,21 +342,22 @@ def _decisions(
     joins = table.row_joins[rows].tolist()
     b2g1 = table.row_b2g1[rows].tolist()
     signup = table.signup_ok[picked, rows].tolist()
-    row_list = rows.tolist()
     levels = table.levels
-    return tuple(
-        ProductDecision(
-            sku=product.sku, item_id=product.item_id, title=product.title,
-            joins=joins[j], list_price_fen=product.list_price_fen,
-            activity_price_fen=prices[j], level=levels[row_list[j]],
-            b2g1=b2g1[j] and product.b2g1_eligible,
-            expected_units=round(units[j], 3),
-            expected_revenue_fen=revenue[j], expected_profit_fen=profit[j],
-            worst_unit_margin_fen=verdict.bound_fen,
-            meets_signup=signup[j],
-        )
-        for j, (product, verdict) in enumerate(zip(products, check.products, strict=True))
-    )
+    return product_decisions({
+        "sku": [p.sku for p in products],
+        "item_id": [p.item_id for p in products],
+        "title": [p.title for p in products],
+        "joins": joins,
+        "list_price_fen": [p.list_price_fen for p in products],
+        "activity_price_fen": prices,
+        "level": [levels[row] for row in rows.tolist()],
+        "b2g1": [b and p.b2g1_eligible for b, p in zip(b2g1, products, strict=True)],
+        "expected_units": [round(u, 3) for u in units],
+        "expected_revenue_fen": revenue,
+        "expected_profit_fen": profit,
+        "worst_unit_margin_fen": [verdict.bound_fen for verdict in check.products],
+        "meets_signup": signup,
+    })
 
 
 def _solve_with_demand(
