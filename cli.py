@@ -17,7 +17,6 @@ from typing import Annotated, Any, ParamSpec
 
 import typer
 from rich.console import Console
-from typer import rich_utils
 from typer.core import TyperCommand, TyperGroup
 
 from pricing import commands, query_commands
@@ -72,6 +71,9 @@ def _format_in(command: Any, ctx: Any, lang: str,
     if isinstance(command, TyperGroup):
         for sub in command.commands.values():
             _translate_help(sub, lang)
+    # Imported only to format help: it loads rich's Markdown renderer, which no command needs.
+    from typer import rich_utils
+
     saved = {name: getattr(rich_utils, name) for name in _PANEL_TITLES}
     if lang == "zh":
         for name, title in _PANEL_TITLES.items():

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -103,6 +103,16 @@ def format_yuan(fen: int) -> str:
     """
     whole, cents = divmod(abs(fen), FEN_PER_YUAN)
     return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
+
+
+def format_yuan_many(amounts: Iterable[int]) -> list[str]:
+    """:func:`format_yuan` of each amount (a property test holds them equal), in one pass: a
+    plan file writes five amounts per product."""
+    return [
+        f"{amount // FEN_PER_YUAN}.{amount % FEN_PER_YUAN:02d}" if amount >= 0
+        else f"-{-amount // FEN_PER_YUAN}.{-amount % FEN_PER_YUAN:02d}"
+        for amount in amounts
+    ]
 
 
 def yuan_cell(value: Decimal) -> str:

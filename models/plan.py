@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from models.rules import CouponTier
@@ -100,10 +101,9 @@ def product_decisions(columns: dict[str, list[Any]]) -> tuple[ProductDecision, .
     ):
         raise ValueError(f"expected one column of {count} values per field {_DECISION_FIELDS}")
     trusted = _FAST_DECISIONS and all(
-        all(type(value) is _DECISION_TYPES[name] for value in values)
-        for name, values in columns.items()
-    ) and all(0 < level <= 1 for level in set(columns["level"])) and all(
-        units >= 0 for units in columns["expected_units"]  # also false for NaN
+        set(map(type, values)) <= {_DECISION_TYPES[name]} for name, values in columns.items()
+    ) and all(0 < level <= 1 for level in set(columns["level"])) and bool(
+        (np.asarray(columns["expected_units"], dtype=np.float64) >= 0).all()  # NaN is not ≥ 0
     )
     names = list(_DECISION_FIELDS)
     rows = zip(*(columns[name] for name in names), strict=True)

@@ -16,6 +16,7 @@ from models.money import (
     fen_times_rate,
     fen_to_decimal,
     format_yuan,
+    format_yuan_many,
     round_half_up,
     short_yuan,
     to_fen,
@@ -92,6 +93,11 @@ def test_format_yuan_and_to_fen_round_trip(fen: int) -> None:
 def test_format_yuan_in_integers_is_the_decimal_text(fen: int) -> None:
     """The integer formatter writes exactly what the Decimal one does, signs and zeros too."""
     assert format_yuan(fen) == f"{fen_to_decimal(fen):.2f}"
+
+
+@given(st.lists(st.integers(min_value=-MAX_TOTAL_FEN, max_value=MAX_TOTAL_FEN), max_size=8))
+def test_format_yuan_many_is_format_yuan_of_each(amounts: list[int]) -> None:
+    assert format_yuan_many(amounts) == [format_yuan(a) for a in amounts]
 
 
 @pytest.mark.parametrize(("fen", "text"), [(0, "0.00"), (5, "0.05"), (-5, "-0.05"),

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from models.money import MAX_TOTAL_FEN, format_yuan
+from models.money import MAX_TOTAL_FEN, format_yuan, format_yuan_many
 from models.plan import (
     Exclusion,
     Plan,
@@ -72,24 +72,29 @@ def decisions_json(decisions: Sequence[ProductDecision]) -> list[dict[str, Any]]
         id(level): (str(Decimal(1) - level), str(level))
         for level in {id(d.level): d.level for d in decisions}.values()
     }
+    list_price, activity_price, revenue, profit, worst = (
+        format_yuan_many([getattr(d, name) for d in decisions])
+        for name in ("list_price_fen", "activity_price_fen", "expected_revenue_fen",
+                     "expected_profit_fen", "worst_unit_margin_fen")
+    )
     return [
         {
             "sku": d.sku,
             "item_id": d.item_id,
             "title": d.title,
             "joins": d.joins,
-            "list_price": format_yuan(d.list_price_fen),
-            "activity_price": format_yuan(d.activity_price_fen),
+            "list_price": list_price[i],
+            "activity_price": activity_price[i],
             "discount": level_texts[id(d.level)][0],
             "level": level_texts[id(d.level)][1],
             "b2g1": d.b2g1,
             "expected_units": d.expected_units,
-            "expected_revenue": format_yuan(d.expected_revenue_fen),
-            "expected_profit": format_yuan(d.expected_profit_fen),
-            "worst_unit_margin": format_yuan(d.worst_unit_margin_fen),
+            "expected_revenue": revenue[i],
+            "expected_profit": profit[i],
+            "worst_unit_margin": worst[i],
             "meets_signup": d.meets_signup,
         }
-        for d in decisions
+        for i, d in enumerate(decisions)
     ]
 
 
@@ -166,8 +171,8 @@ def _scope_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def plan_json_text(plan: Plan) -> str:
-    """The plan file's text: indented JSON, Chinese kept readable, one trailing newline.
+def plan_json_bytes(plan: Plan) -> bytes:
+    """The plan file's bytes (UTF-8): indented JSON, Chinese kept readable, one trailing newline.
 
     Encoded by orjson: the same JSON as ``json.dumps(..., ensure_ascii=False, indent=2)``, about
     fifteen times faster (at 100,000 SKUs the standard encoder took seconds of ``plan``'s time).
@@ -175,7 +180,12 @@ def plan_json_text(plan: Plan) -> str:
     """
     import orjson
 
-    return orjson.dumps(plan_to_json(plan), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    return orjson.dumps(plan_to_json(plan), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def plan_json_text(plan: Plan) -> str:
+    """:func:`plan_json_bytes` as text."""
+    return plan_json_bytes(plan).decode("utf-8")
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from models.plan import Plan
 from pricing.errors import InputError, Problem
-from pricing.formats.atomic import write_text_atomic
-from pricing.formats.plan_json import plan_from_json, plan_json_text, read_json_file
+from pricing.formats.atomic import write_bytes_atomic
+from pricing.formats.plan_json import plan_from_json, plan_json_bytes, read_json_file
 from pricing.formats.plan_workbook import (
     is_plan_workbook,
     plan_from_workbook,
@@ -29,7 +29,7 @@ def write_plan(plan: Plan, path: Path) -> None:
     """Write the plan atomically: JSON for ``.json``, a workbook for ``.xlsx``."""
     suffix = path.suffix.lower()
     if suffix == ".json":
-        write_text_atomic(path, plan_json_text(plan))
+        write_bytes_atomic(path, plan_json_bytes(plan))
     elif suffix == ".xlsx":
         write_plan_workbook(plan, path)
     else:

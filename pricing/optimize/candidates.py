@@ -39,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -63,8 +65,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
-DOMINANCE_CHUNK = 20_000
-
 
 @dataclass(frozen=True)
 class ProductArrays:
@@ -87,23 +87,27 @@ class ProductArrays:
     def of(cls, products: Sequence[Product], rules: Rules) -> ProductArrays:
         count = len(products)
         default = rules.demand.default_elasticity
+
+        def column(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+            return np.fromiter(map(attrgetter(name), products), dtype, count)
+
         return cls(
-            list_price=np.fromiter((p.list_price_fen for p in products), np.int64, count),
-            lowest_price=np.fromiter((p.lowest_price_fen for p in products), np.int64, count),
+            list_price=column("list_price_fen", np.int64),
+            lowest_price=column("lowest_price_fen", np.int64),
             lowest_coupon_price=lowest_coupon_prices_fen(products),
-            cost=np.fromiter((p.unit_cost_fen for p in products), np.int64, count),
-            stock=np.fromiter((p.stock for p in products), np.int64, count),
-            base_units=np.fromiter((p.base_units for p in products), np.float64, count),
+            cost=column("unit_cost_fen", np.int64),
+            stock=column("stock", np.int64),
+            base_units=column("base_units", np.float64),
             elasticity=np.fromiter(
                 (default if p.elasticity is None else p.elasticity for p in products),
                 np.float64,
                 count,
             ),
-            b2g1_eligible=np.fromiter((p.b2g1_eligible for p in products), np.bool_, count),
+            b2g1_eligible=column("b2g1_eligible", np.bool_),
             hero=np.fromiter((p.role is Role.HERO for p in products), np.bool_, count),
-            category=tuple(p.category for p in products),
-            price_line=tuple(p.price_line for p in products),
-            item_id=tuple(p.item_id for p in products),
+            category=tuple(map(attrgetter("category"), products)),
+            price_line=tuple(map(attrgetter("price_line"), products)),
+            item_id=tuple(map(attrgetter("item_id"), products)),
         )
 
 
@@ -343,32 +347,26 @@ def _drop_dominated(
     larger in each of ``at_most`` (see :mod:`pricing.optimize.rule_dominance`); on a complete
     tie the lower row index is kept.
     """
-    keep = valid.copy()
     rows = valid.shape[1]
     order = np.arange(rows)
-    earlier = order[None, :, None] < order[None, None, :]  # b (axis 1) before a (axis 2)
-    for start in range(0, valid.shape[0], DOMINANCE_CHUNK):
-        part = slice(start, start + DOMINANCE_CHUNK)
-        p, m, v = profit[part], unsafe[part], valid[part]
-        p_b, p_a = p[:, :, None], p[:, None, :]
-        m_b, m_a = m[:, :, None], m[:, None, :]
-        at_least = (p_b >= p_a) & ((m_b & ~m_a) == 0)
-        strictly = (p_b > p_a) | (m_b != m_a)
+    dominated = np.zeros_like(valid)
+    # One dominating row b at a time against every row a: the same test as comparing all
+    # pairs at once, with n × R temporaries instead of n × R × R (fast at 100,000 products).
+    for b in np.flatnonzero(valid.any(axis=0)).tolist():
+        p_b, m_b = profit[:, b, None], unsafe[:, b, None]
+        at_least = (p_b >= profit) & ((m_b & ~unsafe) == 0)
+        strictly = (p_b > profit) | (m_b != unsafe)
         if with_budget:
-            s = spend[part]
-            s_b, s_a = s[:, :, None], s[:, None, :]
-            at_least &= s_b <= s_a
-            strictly |= s_b < s_a
+            s_b = spend[:, b, None]
+            at_least &= s_b <= spend
+            strictly |= s_b < spend
         if classes is not None:
-            c = classes[part]
-            at_least &= c[:, :, None] == c[:, None, :]
+            at_least &= classes[:, b, None] == classes
         for attribute in at_most:
-            x = attribute[part]
-            x_b, x_a = x[:, :, None], x[:, None, :]
-            at_least &= x_b <= x_a
-            strictly |= x_b < x_a
-        dominates = v[:, :, None] & at_least & (strictly | earlier)
-        idx = np.arange(rows)
-        dominates[:, idx, idx] = False
-        keep[part] &= ~dominates.any(axis=1)
-    return keep
+            x_b = attribute[:, b, None]
+            at_least &= x_b <= attribute
+            strictly |= x_b < attribute
+        dominates = valid[:, b, None] & at_least & (strictly | (b < order)[None, :])
+        dominates[:, b] = False
+        dominated |= dominates
+    return valid & ~dominated

@@ -314,18 +314,20 @@ def store_scope(
     offered tier is left out of the store coupons (all of them). With the official discount and
     ``mechanism_scope = "event"``, every product outside the event goes on the opt-out list.
     """
-    joins = table.row_joins[rows]
-    joining = frozenset(p.sku for j, p in enumerate(products) if joins[j])
+    joins = table.row_joins[rows].tolist()
+    joining = frozenset(p.sku for p, joined in zip(products, joins, strict=True) if joined)
     coupon_excluded: tuple[str, ...] = ()
     if rules.coupons.scope is CouponScope.AUTO and ladder_mask:
-        cannot_bear = (~joins) & ((table.out_unsafe & ladder_mask) != 0)
+        cannot_bear = ~table.row_joins[rows] & ((table.out_unsafe & ladder_mask) != 0)
         coupon_excluded = tuple(products[int(j)].sku for j in np.flatnonzero(cannot_bear))
     official_opt_out: tuple[str, ...] = ()
     if (
         rules.platform.mechanism is Mechanism.OFFICIAL
         and rules.platform.mechanism_scope is MechanismScope.EVENT
     ):
-        official_opt_out = tuple(p.sku for j, p in enumerate(products) if not joins[j])
+        official_opt_out = tuple(
+            p.sku for p, joined in zip(products, joins, strict=True) if not joined
+        )
     losers = frozenset(products[int(j)].sku for j in np.flatnonzero(~table.base_safe[:, 0]))
     return StoreScope(joining, coupon_excluded, official_opt_out, losers)
 
@@ -466,10 +468,11 @@ def make_plan(
     picked = np.arange(table.size)
     prices = table.price[picked, rows]
     members = frozenset(
-        p.sku for j, p in enumerate(products) if table.row_b2g1[rows[j]] and p.b2g1_eligible
+        p.sku for p, in_b2g1 in zip(products, table.row_b2g1[rows].tolist(), strict=True)
+        if in_b2g1 and p.b2g1_eligible
     )
     setup = StoreSetup(
-        products=tuple(products), prices_fen=tuple(int(p) for p in prices),
+        products=tuple(products), prices_fen=tuple(prices.tolist()),
         coupon_tiers=tiers, b2g1_members=members, rules=rules,
         event_members=scope.joining, coupon_excluded=frozenset(scope.coupon_excluded),
         known_losers=scope.known_losers,

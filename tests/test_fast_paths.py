@@ -1,0 +1,71 @@
+"""The vectorised fast paths of ``plan`` agree with the simple, obvious computation they replace.
+
+Each test draws small inputs (the whole domain: ties, empty tables, invalid rows, classes) and
+compares the fast path with a plain Python loop written from the definition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from pricing.optimize.candidates import _drop_dominated
+
+
+def _dominated_by_definition(
+    valid: np.ndarray, profit: np.ndarray, spend: np.ndarray, unsafe: np.ndarray,
+    with_budget: bool, classes: np.ndarray | None, at_most: list[np.ndarray],
+) -> np.ndarray:
+    """Row a is dropped when some other valid row b of the product has at least its profit, no
+    more unsafe tiers, (with a budget) no more spend, the same class, no more of each ``at_most``
+    attribute, and is strictly better in one of them or comes first."""
+    keep = valid.copy()
+    products, rows = valid.shape
+    for j in range(products):
+        for a in range(rows):
+            for b in range(rows):
+                if a == b or not valid[j, b]:
+                    continue
+                at_least = profit[j, b] >= profit[j, a] and (unsafe[j, b] & ~unsafe[j, a]) == 0
+                strictly = profit[j, b] > profit[j, a] or unsafe[j, b] != unsafe[j, a]
+                if with_budget:
+                    at_least = at_least and spend[j, b] <= spend[j, a]
+                    strictly = strictly or spend[j, b] < spend[j, a]
+                if classes is not None:
+                    at_least = at_least and classes[j, b] == classes[j, a]
+                for attribute in at_most:
+                    at_least = at_least and attribute[j, b] <= attribute[j, a]
+                    strictly = strictly or attribute[j, b] < attribute[j, a]
+                if at_least and (strictly or b < a):
+                    keep[j, a] = False
+    return keep
+
+
+@st.composite
+def dominance_tables(draw: st.DrawFn) -> tuple[Any, ...]:
+    shape = (draw(st.integers(0, 4)), draw(st.integers(1, 6)))
+    valid = draw(hnp.arrays(np.bool_, shape))
+    # Few distinct values, so ties are common.
+    profit = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([-1.0, 0.0, 2.5, 3.0])))
+    spend = draw(hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0, 4.0])))
+    unsafe = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 7)))
+    classes = draw(st.none() | hnp.arrays(np.int64, shape, elements=st.integers(0, 2)))
+    at_most = draw(st.lists(
+        hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0, 2.0])), max_size=2
+    ))
+    return valid, profit, spend, unsafe, classes, at_most
+
+
+@given(dominance_tables(), st.booleans())
+def test_dominance_one_row_at_a_time_is_the_definition(
+    table: tuple[Any, ...], with_budget: bool
+) -> None:
+    valid, profit, spend, unsafe, classes, at_most = table
+    fast = _drop_dominated(valid, profit, spend, unsafe, with_budget, classes, at_most)
+    assert np.array_equal(fast, _dominated_by_definition(
+        valid, profit, spend, unsafe, with_budget, classes, at_most
+    ))
