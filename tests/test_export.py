@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
 
 import openpyxl
@@ -225,6 +225,15 @@ def test_activity_stock_rounds_up_exactly_and_never_exceeds_stock() -> None:
     assert activity_stock(10.2, 100, Decimal(1)) == 11
     assert activity_stock(588.0, 500, Decimal("1.2")) == 500
     assert activity_stock(0.0, 5, Decimal(3)) == 0
+
+
+@given(st.floats(0, 1e12), st.integers(0, 10**9))
+def test_activity_stock_at_factor_one_is_the_exact_decimal_ceiling(
+    units: float, stock: int
+) -> None:
+    """The fast path for the default factor agrees with the exact decimal rule."""
+    exact = Decimal(repr(units)).to_integral_value(rounding=ROUND_CEILING)
+    assert activity_stock(units, stock, Decimal(1)) == max(0, min(int(exact), stock))
 
 
 def test_bad_options_are_input_errors() -> None:

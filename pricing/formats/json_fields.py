@@ -21,6 +21,10 @@ from pricing.errors import Problem
 Model = TypeVar("Model", bound=BaseModel)
 
 
+# The amounts price-opt itself writes ("-12.30"): read without the general parser, which gives
+# the same fen for them (and is still used for every other form, and for the messages).
+_PLAIN_YUAN = re.compile(r"-?[0-9]{1,16}\.[0-9]{2}")
+
 # What no sheet cell or terminal line should hold (a tab or a line break is text).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -79,6 +83,10 @@ class JsonReader:
                 self.fail(where, f"missing; expected {MONEY_HINT}")
             return default or 0
         value = data[key]
+        if type(value) is str and _PLAIN_YUAN.fullmatch(value):
+            fen = int(value.replace(".", ""))
+            if abs(fen) <= maximum and (minimum is None or fen >= minimum):
+                return fen
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.fail(where, f"expected {MONEY_HINT}", value)
             return 0

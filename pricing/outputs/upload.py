@@ -146,37 +146,46 @@ def _set(cell: Any, key: str, value: str | Decimal | int | None) -> None:
 
 def write_tmall_xlsx(rows: Sequence[UploadRow], path: Path) -> UploadResult:
     """The built-in ``tmall`` upload sheet: one sheet, the platform's columns, IDs as text
-    (written with XlsxWriter, fast at any size)."""
+    (XlsxWriter writes the workbook, the data rows go in as sheet XML: fast at any size)."""
+    import io
+
     import xlsxwriter
 
+    from pricing.outputs.xlsx_rows import SheetRows, finish, style_of
+
     def build(temp_path: Path) -> None:
-        workbook = xlsxwriter.Workbook(str(temp_path), {"strings_to_numbers": False,
-                                                        "strings_to_formulas": False,
-                                                        "strings_to_urls": False})
+        buffer = io.BytesIO()
+        workbook = xlsxwriter.Workbook(buffer, {"strings_to_numbers": False,
+                                                "strings_to_formulas": False,
+                                                "strings_to_urls": False})
         bold = workbook.add_format({"bold": True})
-        text_id = workbook.add_format({"num_format": "@"})
-        text_id_quoted = workbook.add_format({"num_format": "@", "quote_prefix": True})
-        money_format = workbook.add_format({"num_format": "0.00"})
-        whole = workbook.add_format({"num_format": "0"})
+        text_id = style_of(workbook.add_format({"num_format": "@"}))
+        text_id_quoted = style_of(workbook.add_format({"num_format": "@", "quote_prefix": True}))
+        money_format = style_of(workbook.add_format({"num_format": "0.00"}))
+        whole = style_of(workbook.add_format({"num_format": "0"}))
         sheet = workbook.add_worksheet(UPLOAD_SHEET)
         for position, (header, _) in enumerate(TMALL_COLUMNS):
             sheet.write_string(0, position, header, bold)
         sheet.set_column(0, len(TMALL_COLUMNS) - 1, 18)
-        for number, row in enumerate(rows, start=1):
-            for position, (_, key) in enumerate(TMALL_COLUMNS):
+        data = SheetRows(first_row=1)
+        for row in rows:
+            cells: list[str | None] = []
+            for _, key in TMALL_COLUMNS:
                 value = row.value(key)
                 if value is None or value == "":
-                    continue
-                if key in ID_FIELDS:
+                    cells.append(None)
+                elif key in ID_FIELDS:
                     text = xlsx_text(str(value))
-                    sheet.write_string(number, position, text,
-                                       text_id_quoted if starts_like_formula(text) else text_id)
+                    cells.append(data.text(
+                        text, text_id_quoted if starts_like_formula(text) else text_id))
                 elif isinstance(value, Decimal):
-                    sheet.write_number(number, position, float(value), money_format)
+                    cells.append(data.number(str(value), money_format))
                 else:
-                    sheet.write_number(number, position, int(value), whole)
+                    cells.append(data.number(str(int(value)), whole))
+            data.add(cells)
         sheet.freeze_panes(1, 0)
         workbook.close()
+        finish(buffer.getvalue(), temp_path, 1, data, columns=len(TMALL_COLUMNS))
 
     write_atomic(path, build)
     return UploadResult(path, TEMPLATE_TMALL, UPLOAD_SHEET, 0, len(rows))
