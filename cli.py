@@ -307,7 +307,7 @@ def plan(
     with the exact checker and writes it.
     """
     language = _lang_of(lang)
-    with render.working(err_console, tr("Planning…", language)) as step:
+    with render.working(err_console, tr("Planning…", language), language) as step:
         run = commands.run_plan(products, rules, out, solver, method, time_limit, gap,
                                 progress=step, force=force, warn=_warner(lang),
                                 demand_path=demand, sheet=sheet, strict=strict)
@@ -445,9 +445,10 @@ def export(
     margin floor or a joining product breaks the sign-up rules, unless --drop-failing.
     """
     language = _lang_of(lang)
-    with render.working(err_console, tr("Checking every cart and writing the sheet…", language)):
+    with render.working(err_console, tr("Checking every cart and writing the sheet…", language),
+                        language) as progress:
         run = commands.run_export(plan, products, rules, out, language, stock_factor,
-                                  drop_failing, force, _warner(lang), template)
+                                  drop_failing, force, _warner(lang), template, progress)
     render.render_replaced(err_console, run.replaced, language)
     render.render_export(console, err_console, run, show, language)
 
@@ -469,9 +470,9 @@ def report(
     """
     language = _lang_of(lang)
     with render.working(err_console, tr("Checking every cart and drawing the report…",
-                                        language)):
+                                        language), language) as progress:
         run = commands.run_report(plan, products, rules, out, language, force,
-                                  _warner(lang))
+                                  _warner(lang), progress)
     render.render_replaced(err_console, run.replaced, language)
     render.render_report(console, err_console, run, language)
 

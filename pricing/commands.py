@@ -28,6 +28,8 @@ from models.plan import Plan
 from models.product import Product
 from models.rules import CouponTier, Rules
 from pricing.errors import InputError, Problem
+from pricing.progress import SILENT
+from pricing.progress import Progress as StepProgress
 
 if TYPE_CHECKING:
     from pricing.outputs.export import ExportResult
@@ -401,6 +403,7 @@ def run_export(
     force: bool = False,
     warn: Warn = _unheard,
     template: str = "tmall",
+    progress: StepProgress = SILENT,
 ) -> ExportRun:
     """``price-opt export``: judge the plan again and write its submission sheet."""
     from pricing.formats.plan_context import plan_context
@@ -413,6 +416,7 @@ def run_export(
     options = ExportOptions(lang=lang, stock_factor=factor, drop_failing=drop_failing,
                             template=TEMPLATE_TMALL if template_path is None else template)
     out = out or Path("报名表.xlsx" if lang == "zh" else "submission.xlsx")
+    progress("Reading the plan and the products")
     plan = read_plan(plan_path)
     names = ("--out", "--out (its review)", "--out (its settings file)")
     outputs = dict(zip(names, output_paths(out), strict=False))
@@ -429,7 +433,7 @@ def run_export(
         warn(f"{len(without_id)} joining product(s) have no sku_id (SKU ID) in the products "
              f"file, so their SKU ID cell in the upload sheet is empty: {shown}")
     keep_backups(replaced)
-    result = export_plan(context, out, options)
+    result = export_plan(context, out, options, progress)
     record_written(list(result.paths))
     return ExportRun(result, lang, context.warnings, tuple(replaced))
 
@@ -451,12 +455,14 @@ def run_report(
     plan_path: Path, products_path: Path | None, rules_path: Path | None, out: Path, lang: str,
     force: bool = False,
     warn: Warn = _unheard,
+    progress: StepProgress = SILENT,
 ) -> ReportRun:
     """``price-opt report``: the plan's one-page HTML report."""
     from pricing.formats.plan_context import plan_context
     from pricing.formats.plans import read_plan
     from pricing.outputs.report import write_report
 
+    progress("Reading the plan and the products")
     plan = read_plan(plan_path)
     replaced = guard_outputs(
         {"--out": out}, plan_inputs(plan_path, plan, products_path, rules_path), force
@@ -465,7 +471,7 @@ def run_report(
     for warning in context.warnings:
         warn(warning)
     keep_backups(replaced)
-    data = write_report(context, out, lang)
+    data = write_report(context, out, lang, progress)
     record_written([out])
     return ReportRun(
         out=out, products=len(context.products), waterfalls=len(data.waterfalls),

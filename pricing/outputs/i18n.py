@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -56,6 +57,29 @@ def tr(text: str, lang: str, /, **fields: object) -> str:
     """``text`` in ``lang`` (English is the key), with ``fields`` filled in."""
     chosen = ZH.get(text, text) if lang == "zh" else text
     return chosen.format(**fields) if fields else chosen
+
+
+# The steps the library reports to a progress bar; those with a number in them are matched by
+# their English pattern and the number carried over.
+_STEP_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"Building the candidate table \((?P<count>\d+) products\)"),
+     "正在建立候选表（{count} 个商品）"),
+    (re.compile(r"Building the MILP \((?P<count>\d+) products with a choice\)"),
+     "正在建立 MILP 模型（{count} 个商品有选择）"),
+    (re.compile(r"Solving with (?P<solver>\w+)"), "正在用 {solver} 求解"),
+    (re.compile(r"Cannibalization round (?P<round>\d+)"), "互相分流修正第 {round} 轮"),
+)
+
+
+def step_text(description: str, lang: str) -> str:
+    """A progress step's description in ``lang`` (the library says it in English)."""
+    if lang != "zh" or description in ZH:
+        return tr(description, lang)
+    for pattern, chinese in _STEP_PATTERNS:
+        match = pattern.fullmatch(description)
+        if match:
+            return chinese.format(**match.groupdict())
+    return description
 
 
 # --- numbers ----------------------------------------------------------------------------------
@@ -218,6 +242,15 @@ ZH: dict[str, str] = {
     "expected a whole number ≥ 0 (0: none)": "应为不小于 0 的整数（0：不列）",
     # plan
     "Planning…": "正在制定方案…",
+    "Solving by coupon ladders": "正在按优惠券组合求解",
+    "Verifying the plan against every basket": "正在用每个购物车校验方案",
+    "Reading the plan and the products": "正在读取方案和商品",
+    "Checking every cart": "正在校验每个购物车",
+    "Finding the lowest paid prices": "正在计算最低到手价",
+    "Writing the review sheet": "正在写出核对表",
+    "Writing the upload sheet": "正在写出上传表",
+    "The 50%-off stress test": "五折压力测试",
+    "Drawing the report": "正在生成报告",
     "Status": "状态",
     "{status} ({method}, {solver}, gap {gap}, {solve:.2f} s to solve, {total:.2f} s in all)":
         "{status}（{method}，{solver}，间隙 {gap}，求解 {solve:.2f} 秒，共 {total:.2f} 秒）",

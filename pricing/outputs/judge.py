@@ -29,6 +29,7 @@ from pricing.formats.plan_context import PlanContext
 from pricing.formats.sheets import (
     PlanPrices,
 )
+from pricing.progress import SILENT, Progress
 from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
@@ -133,7 +134,7 @@ def _refuse(failures: Sequence[Failure], hint: str) -> ExportRefusedError:
 
 
 def judge(
-    context: PlanContext, drop_failing: bool = False
+    context: PlanContext, drop_failing: bool = False, progress: Progress = SILENT
 ) -> tuple[PlanPrices, CheckReport, tuple[Failure, ...]]:
     """The plan's prices after the checks (and removals), the checker's report, the removed.
 
@@ -147,7 +148,9 @@ def judge(
         setup = store_setup(prices, products, rules)
         # Witness carts only name the failures (the worst products come first); on a large
         # catalogue the rest would cost seconds for nothing.
-        check = check_store(setup, witnesses_for=WITNESSES.for_check(len(products)))
+        progress("Checking every cart", total=len(products))
+        check = check_store(setup, witnesses_for=WITNESSES.for_check(len(products)),
+                            progress=progress.advance)
         failures = _signup_failures(prices, products, plan, rules) + _loss_failures(check, prices)
         if not failures:
             return prices, check, tuple(dropped)
@@ -183,7 +186,7 @@ def _paid_per_unit(cart: Cart, sku: str) -> Fraction | None:
 
 def lowest_paid_fen(
     setup: StoreSetup, check: CheckReport, skus: frozenset[str],
-    witnesses_for: int | None = None,
+    witnesses_for: int | None = None, progress: Progress = SILENT,
 ) -> dict[str, int | None]:
     """最低到手价: per SKU, the least paid per unit over the checker's worst carts for it.
 
@@ -202,9 +205,12 @@ def lowest_paid_fen(
     wanted = [i for i, product in enumerate(setup.products) if product.sku in skus]
     if not wanted:
         return {}
+    set_ups = [(), *((tier,) for tier in setup.coupon_tiers)]
+    progress("Finding the lowest paid prices", total=len(set_ups) * len(setup.products))
     reports = [check] + [
-        check_store(dataclasses.replace(setup, coupon_tiers=tiers), witnesses_for=witnesses_for)
-        for tiers in [(), *((tier,) for tier in setup.coupon_tiers)]
+        check_store(dataclasses.replace(setup, coupon_tiers=tiers), witnesses_for=witnesses_for,
+                    progress=progress.advance)
+        for tiers in set_ups
     ]
     lowest: dict[str, int | None] = {}
     for i in wanted:

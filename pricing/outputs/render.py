@@ -12,11 +12,11 @@ important figures) are dropped, in a stated order, until the table fits.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.cells import cell_len
@@ -34,10 +34,13 @@ from pricing.outputs.i18n import (
     money,
     money_summary,
     share_text,
+    step_text,
     tr,
     units,
     yuan,
 )
+from pricing.progress import SILENT
+from pricing.progress import Progress as StepProgress
 
 if TYPE_CHECKING:
     from models.plan import Plan
@@ -531,18 +534,42 @@ def render_report(console: Console, err_console: Console, run: ReportRun, lang: 
 # --- progress ---------------------------------------------------------------------------------
 
 
+class _Bar:
+    """A :class:`pricing.progress.Progress` drawn by rich: one task whose description, total
+    and count follow the library's steps (a pulsing bar while a step has no count)."""
+
+    def __init__(self, progress: Any, first: str, lang: str) -> None:
+        self._progress = progress
+        self._lang = lang
+        self._task = progress.add_task(first, total=None)
+
+    def __call__(self, description: str, total: int | None = None) -> None:
+        self._progress.update(self._task, description=step_text(description, self._lang),
+                              total=total, completed=0)
+
+    def advance(self, done: int = 1) -> None:
+        self._progress.advance(self._task, done)
+
+
 @contextlib.contextmanager
-def working(console: Console, text: str) -> Iterator[Callable[[str], None]]:
-    """A transient spinner with the step being done and the seconds elapsed, on stderr, for
-    the commands that can take seconds (plan, export, report); yields a function that names the
-    next step. Shown only on a terminal: captured output stays clean."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+def working(console: Console, text: str, lang: str = "zh") -> Iterator[StepProgress]:
+    """A transient progress bar on stderr for the commands that can take seconds (plan,
+    export, report): the step being done (translated), a bar for the counted steps (every
+    product checked, every row written), the share done and the seconds elapsed. Drawn only
+    on an interactive terminal: piped or captured output gets nothing."""
+    if not console.is_terminal or console.is_dumb_terminal:
+        yield SILENT
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TaskProgressColumn(), TimeElapsedColumn(),
                   console=console, transient=True) as progress:
-        task = progress.add_task(text, total=None)
-
-        def step(description: str) -> None:
-            progress.update(task, description=description)
-
-        yield step
+        yield _Bar(progress, text, lang)

@@ -61,12 +61,14 @@ from pricing.outputs.charts import (
     step_labels,
     waterfall_chart,
 )
+from pricing.progress import SILENT, Progress
 from pricing.verify.checker import STORE, CheckReport, cart_margins, check_store
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
 WATERFALLS_AT_MOST = WITNESSES.drawn_products
 FIFTY_PERCENT_OFF = Decimal("0.5")
+_DRAWING_STEPS = 5  # the waterfalls, the table, the 50%-off chart, the carts, the page
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -236,7 +238,9 @@ class ReportData:
     waterfalls_limited: bool
 
 
-def _fifty_percent_off(context: PlanContext, prices: PlanPrices) -> CheckReport:
+def _fifty_percent_off(
+    context: PlanContext, prices: PlanPrices, progress: Progress = SILENT
+) -> CheckReport:
     """The store with every product at 5折 under the assumptions of ``price-opt check
     --discount 5折`` (one story across commands): every coupon candidate of the rules on offer
     (the worst case, since the buyer takes the best coupon the cart reaches), buy-two-get-one
@@ -254,14 +258,18 @@ def _fifty_percent_off(context: PlanContext, prices: PlanPrices) -> CheckReport:
                                   key=lambda tier: tier.threshold_fen)),
     )
     setup = store_setup(everyone, products, context.rules)
-    return check_store(setup, witnesses_for=WITNESSES.for_stress_test(len(products)))
+    progress("The 50%-off stress test", total=len(products))
+    return check_store(setup, witnesses_for=WITNESSES.for_stress_test(len(products)),
+                       progress=progress.advance)
 
 
-def report_data(context: PlanContext) -> ReportData:
+def report_data(context: PlanContext, progress: Progress = SILENT) -> ReportData:
     """Check the plan and the 50%-off store, and build every product's waterfall."""
     prices = PlanPrices.of_plan(context.plan)
     setup = store_setup(prices, context.products, context.rules)
-    check = check_store(setup, witnesses_for=WITNESSES.for_report(len(context.products)))
+    progress("Checking every cart", total=len(context.products))
+    check = check_store(setup, witnesses_for=WITNESSES.for_report(len(context.products)),
+                        progress=progress.advance)
     order = sorted(
         range(len(context.products)),
         key=lambda i: (check.products[i].bound_fen, context.products[i].sku),
@@ -277,7 +285,7 @@ def report_data(context: PlanContext) -> ReportData:
         if waterfall is not None:
             waterfalls.append(waterfall)
     return ReportData(
-        context=context, check=check, fifty=_fifty_percent_off(context, prices),
+        context=context, check=check, fifty=_fifty_percent_off(context, prices, progress),
         waterfalls=tuple(waterfalls),
         waterfalls_limited=len(waterfalls) < len(context.products),
     )
@@ -537,12 +545,16 @@ def _templates() -> Environment:
     )
 
 
-def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None = None) -> str:
+def build_report(
+    context: PlanContext, lang: str = "zh", data: ReportData | None = None,
+    progress: Progress = SILENT,
+) -> str:
     """The report page as one HTML string (inline SVG charts, the table as JSON drawn by a
     short script), from the Jinja2 template ``templates/report.html.j2``, its chart macros
     ``templates/charts.html.j2`` and its style sheet ``templates/report.css``."""
     text = LABELS["zh" if lang == "zh" else "en"]
-    data = data or report_data(context)
+    data = data or report_data(context, progress)
+    progress("Drawing the report", total=_DRAWING_STEPS)
     plan = context.plan
     subtitle = " · ".join([
         f"{len(plan.products)} SKU", plan.status.value,
@@ -550,24 +562,33 @@ def build_report(context: PlanContext, lang: str = "zh", data: ReportData | None
     ])
     environment = _templates()
     css = environment.loader.get_source(environment, "report.css")[0]  # type: ignore[union-attr]
-    return environment.get_template("report.html.j2").render(
+    views: dict[str, Any] = {**_headline_view(data, text)}
+    views["waterfall"] = _waterfall_view(data, text)
+    progress.advance()
+    views["table"] = _table_view(data, text, lang)
+    progress.advance()
+    views["fifty"] = _fifty_view(data, text)
+    progress.advance()
+    views["carts"] = _carts_view(data, text)
+    progress.advance()
+    page = environment.get_template("report.html.j2").render(
         html_lang="zh-CN" if lang == "zh" else "en",
         text=text,
         subtitle=subtitle,
         # Trusted, not escaped: the package's own style sheet.
         css=Markup(css.replace("FONT", _FONT)),
-        **_headline_view(data, text),
-        waterfall=_waterfall_view(data, text),
-        table=_table_view(data, text, lang),
-        fifty=_fifty_view(data, text),
-        carts=_carts_view(data, text),
+        **views,
     )
+    progress.advance()
+    return page
 
 
-def write_report(context: PlanContext, path: Path, lang: str = "zh") -> ReportData:
+def write_report(
+    context: PlanContext, path: Path, lang: str = "zh", progress: Progress = SILENT
+) -> ReportData:
     """Write the report to ``path`` atomically (UTF-8); return what it shows."""
-    data = report_data(context)
-    write_text_atomic(path, build_report(context, lang, data))
+    data = report_data(context, progress)
+    write_text_atomic(path, build_report(context, lang, data, progress))
     return data
 
 

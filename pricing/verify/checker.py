@@ -26,7 +26,7 @@ A plan passes when every product's bound is at or above its margin floor.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -53,6 +53,7 @@ STORE = "S"
 OTHER_STORE = "OTHER"
 OTHER_SKU = "OTHER-STORE-ITEMS"
 REACHABILITY_MAX_PRODUCTS = 5_000
+PROGRESS_EVERY = 256  # products between two reports to a progress bar
 
 
 @dataclass(frozen=True)
@@ -547,12 +548,16 @@ def _refine_witness(
     return witness, margin
 
 
-def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckReport:
+def check_store(
+    setup: StoreSetup, witnesses_for: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> CheckReport:
     """Check every product of a store; witness carts for all, or the ``witnesses_for`` worst.
 
     The bounds are always computed for every product (vectorized); quoting witness carts
     costs a few exact quotes per product, so on large catalogues only the worst products get
-    one and the others carry an empty witness.
+    one and the others carry an empty witness. ``progress`` is told how many more products
+    are done, now and then (a progress bar).
     """
     arrays = _StoreArrays(setup)
     rules = setup.rules
@@ -602,6 +607,8 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
         arrays.prices.tolist(), arrays.floors.tolist(), bounds.tolist()
     )
     for index, product in enumerate(setup.products):
+        if progress is not None and index % PROGRESS_EVERY == 0 and index:
+            progress(PROGRESS_EVERY)
         witness: Cart | None = None
         witness_margin: Fraction | None = None
         if index in chosen:
@@ -645,6 +652,8 @@ def check_store(setup: StoreSetup, witnesses_for: int | None = None) -> CheckRep
                 guaranteed=product.sku not in setup.known_losers,
             )
         )
+    if progress is not None and count:
+        progress(count - (count - 1) // PROGRESS_EVERY * PROGRESS_EVERY)
     return CheckReport(
         products=tuple(checks),
         worst_order_margin_fen=None if worst_order is None else worst_order[0],
