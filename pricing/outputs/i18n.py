@@ -16,6 +16,7 @@ never to the fen; discounts in both forms (``5折 / 50% off``).
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -490,3 +491,247 @@ ZH: dict[str, str] = {
     "{count} joining product(s) have no sku_id (SKU ID) in the products file, so their SKU ID cell in the upload sheet is empty: {skus}":
         "{count} 个报名商品在商品文件中没有 sku_id（SKU ID），上传表中它们的 SKU ID 为空：{skus}",
 }
+
+
+# --- the details of input problems and notes (the library says them in English) -------------
+# Keys are the English text with {name} where a value goes; a message is matched whole, else
+# piece by piece between "; " (see tr_message). Values that are themselves catalogue entries
+# (a hint such as MONEY_HINT) are translated too.
+MESSAGES_ZH: dict[str, str] = {
+    # hints that appear inside other messages
+    "an amount in yuan with at most two decimals, e.g. 199.00": "以元为单位、最多两位小数的金额，例如 199.00",
+    "a whole number ≥ 0": "不小于 0 的整数",
+    "the SKU code": "SKU 编码",
+    "the expected units at the everyday price, ≥ 0": "日常价下的预计销量，不小于 0",
+    "a price per unit in yuan > 0": "大于 0 的单价（元）",
+    "0/1, 是/否, yes/no or true/false; empty = 0": "0/1、是/否、yes/no 或 true/false；空为 0",
+    "leave empty for the rules' default": "留空则用规则中的默认值",
+    "empty = yes": "空为“是”",
+    ", e.g. 120": "，例如 120",
+    # cells
+    "empty": "为空",
+    "expected {expected}": "应为{expected}",
+    "not a number": "不是数字",
+    "not a number ({reason})": "不是数字（{reason}）",
+    "write the amount out in full, without an exponent": "请写出完整金额，不要用科学计数法",
+    "a thousands separator must come every three digits (1,299.00)": "千位分隔符必须每三位一个（1,299.00）",
+    "more than two decimals: money is counted to the fen (0.01 yuan)": "超过两位小数：金额精确到分（0.01 元）",
+    "too large: at most {limit} yuan": "太大：最多 {limit} 元",
+    "too large: at most {limit} units": "太大：最多 {limit} 件",
+    "too large: at most {limit}": "太大：最多 {limit}",
+    "too long: at most {limit} characters": "太长：最多 {limit} 个字符",
+    "too steep: at least {limit}": "太陡：至少为 {limit}",
+    "must be above zero": "必须大于 0",
+    "must be above 0": "必须大于 0",
+    "must be below 0": "必须小于 0",
+    "must be positive": "必须为正数",
+    "must not be negative": "不能为负数",
+    "must not be empty": "不能为空",
+    "must be at least {minimum}": "至少为 {minimum}",
+    "expected a whole number ≥ {minimum}{example}": "应为不小于 {minimum} 的整数{example}",
+    "must be below zero (units fall as the price rises), e.g. -1.8": "必须小于 0（价格上升销量下降），例如 -1.8",
+    "holds a control character {characters}": "含有控制字符 {characters}",
+    "holds a control character": "含有控制字符",
+    "expected plain text": "应为普通文字",
+    "duplicate SKU: already on row {row}": "SKU 重复：第 {row} 行已有",
+    "duplicate SKU: one row per SKU": "SKU 重复：每个 SKU 只能一行",
+    "unknown role": "未知角色",
+    "expected 主推/引流/利润/常规 or hero/traffic/profit/regular": "应为 主推/引流/利润/常规 或 hero/traffic/profit/regular",
+    "expected yes/no (是/否, Y/N, true/false, 1/0)": "应为 是/否（yes/no、Y/N、true/false、1/0）",
+    "expected 是/否 (yes/no)": "应为 是/否",
+    "expected the platform's numeric SKU ID (digits only), or an empty cell": "应为平台的数字 SKU ID（只含数字），或留空",
+    "cost above the everyday price: this product loses money at any activity price": "成本高于日常价：此商品以任何活动价出售都会亏本",
+    "a number cell with more than 15 digits: Excel keeps only 15, so this ID may not be the one typed": "数字单元格超过 15 位：Excel 只保留 15 位，此 ID 可能不是输入的那个",
+    "format the column as text (文本) and enter the IDs again": "请把该列设为文本格式并重新输入 ID",
+    "…and {count} more rows with the same problem (rows {first} to {last})": "……另有 {count} 行有同样的问题（第 {first} 至 {last} 行）",
+    "not a date": "不是日期",
+    "expected an ISO date such as 2025-11-11 or an Excel date": "应为 ISO 日期（如 2025-11-11）或 Excel 日期",
+    "expected a date such as 2025-11-11": "应为日期，例如 2025-11-11",
+    "expected units sold, a number ≥ 0 (0 is data)": "应为销量，不小于 0 的数（0 也是数据）",
+    "expected the average price paid per unit (empty only where units is 0)": "应为每件平均成交价（只有销量为 0 时可空）",
+    "expected day or week": "应为 day 或 week",
+    # columns and files
+    "missing required column: {names}": "缺少必需的列：{names}",
+    "missing required columns: {names}": "缺少必需的列：{names}",
+    "ignored unknown column {names}": "已忽略未知列 {names}",
+    "ignored unknown columns {names}": "已忽略未知列 {names}",
+    "unknown column {names}": "未知列 {names}",
+    "unknown columns {names}": "未知列 {names}",
+    "accepted columns: {names}": "可用的列：{names}",
+    "accepted columns of {what}: {names}": "{what}可用的列：{names}",
+    "columns {written} all mean {name}": "列 {written} 都表示 {name}",
+    "keep one": "只保留一列",
+    "file not found": "文件不存在",
+    "not a file": "不是文件",
+    "is a folder; expected a file name": "是文件夹；应为文件名",
+    "the file is empty; expected a header row and one row per product": "文件为空；应有表头行和每个商品一行",
+    "the file is empty; expected a header row and one row per SKU and date": "文件为空；应有表头行和每个 SKU 每天一行",
+    "no products: the file has a header but no product rows": "没有商品：文件只有表头，没有商品行",
+    "no rows: the file has a header but no SKU": "没有数据：文件只有表头，没有 SKU",
+    "unknown kind of file {suffix}": "未知的文件类型 {suffix}",
+    "expected .csv or .xlsx": "应为 .csv 或 .xlsx",
+    "not a readable CSV table: {detail}": "不是可读取的 CSV 表格：{detail}",
+    "a stray separator, or a value with a comma that needs quotes?": "多了分隔符，或者含逗号的值需要加引号？",
+    "line {line} has {seen} cells but the first row has {expected}": "第 {line} 行有 {seen} 个单元格，而第一行有 {expected} 个",
+    "not an .xlsx workbook (not a zip archive)": "不是 .xlsx 工作簿（不是 zip 压缩包）",
+    "an old .xls? Save as .xlsx": "是旧的 .xls 吗？请另存为 .xlsx",
+    "not a readable .xlsx workbook: {error}": "不是可读取的 .xlsx 工作簿：{error}",
+    "not UTF-8 text (byte {byte})": "不是 UTF-8 文本（第 {byte} 字节）",
+    "cannot read the file: {error}": "无法读取文件：{error}",
+    "the file is {size} MB": "文件大小为 {size} MB",
+    "a {what} is at most {limit} MB": "{what}最大 {limit} MB",
+    "not valid JSON: {detail}": "不是有效的 JSON：{detail}",
+    "not a {what}: the JSON is nested too deeply": "不是{what}：JSON 嵌套太深",
+    "the catalogue's stock is worth ¥{value} at everyday prices (Σ price × stock)": "按日常价，商品库存总值为 ¥{value}（Σ 价格 × 库存）",
+    "at most ¥{limit} is supported": "最多支持 ¥{limit}",
+    "read the sheet {sheet}, the first of the workbook's {count} sheets": "读取了工作表 {sheet}（工作簿 {count} 个工作表中的第一个）",
+    # JSON files (carts, plans)
+    "missing": "缺少",
+    "missing; expected {hint}": "缺少；应为{hint}",
+    "unknown field (known: {names})": "未知字段（可用：{names}）",
+    "expected an object": "应为对象",
+    "expected text": "应为文字",
+    "expected true or false": "应为 true 或 false",
+    "expected a number": "应为数字",
+    "expected a whole number ≥ 0": "应为不小于 0 的整数",
+    "expected a list": "应为列表",
+    "expected a list of texts": "应为文字列表",
+    "expected a list of products": "应为商品列表",
+    "expected a list of {threshold, amount}": "应为 {threshold, amount} 的列表",
+    "expected a decimal share, e.g. \"0.75\"": "应为小数比例，例如 \"0.75\"",
+    "expected a share of the everyday price in (0, 1]": "应为日常价的比例，在 (0, 1] 之间",
+    "must be 1 − level = {value}": "必须等于 1 − level = {value}",
+    "the same SKU appears twice": "同一个 SKU 出现了两次",
+    "this price-opt reads plan format {version}": "此版本的 price-opt 读取第 {version} 版方案格式",
+    "expected one of {names}": "应为以下之一：{names}",
+    "expected an object (the rules file's sections)": "应为对象（规则文件的各节）",
+    "expected a non-empty list of lines": "应为非空的商品行列表",
+    "expected a non-empty list of tiers": "应为非空的优惠券档位列表",
+    "expected at least one store": "至少应有一个店铺",
+    "expected a whole number of units, 1 to {limit}": "应为件数，1 到 {limit} 的整数",
+    "expected a whole number, at least 1": "应为至少为 1 的整数",
+    "missing; expected the SKU code": "缺少；应为 SKU 编码",
+    "must be below the unit price": "必须低于单价",
+    "unknown store (known: {names})": "未知店铺（可用：{names}）",
+    "a store name holds a control character": "店铺名含有控制字符",
+    "holds a control character; expected plain text": "含有控制字符；应为普通文字",
+    "a store has either cross_store or official_rate, never both": "一个店铺只能有 cross_store 或 official_rate 之一，不能同时有",
+    # plans, sheets and outputs
+    "a plan file ends in .json or .xlsx": "方案文件应以 .json 或 .xlsx 结尾",
+    "a submission sheet ends in .xlsx or .csv": "报名表应以 .xlsx 或 .csv 结尾",
+    "expected a plan (.json, .xlsx) or a submission sheet (.xlsx, .csv)": "应为方案（.json、.xlsx）或报名表（.xlsx、.csv）",
+    "a template .xlsx is filled into an .xlsx --out": "模板 .xlsx 只能填入 .xlsx 的 --out",
+    "a .csv sheet has the tmall columns": ".csv 报名表使用 tmall 的列",
+    "a template is an .xlsx workbook (save an .xls as .xlsx in Excel first)": "模板应为 .xlsx 工作簿（请先在 Excel 中把 .xls 另存为 .xlsx）",
+    "a SKU holds control characters that no spreadsheet keeps; fix the SKU": "SKU 含有表格软件无法保存的控制字符；请修改 SKU",
+    "the sheet is empty; expected a header row": "工作表为空；应有表头行",
+    "missing SKU": "缺少 SKU",
+    "missing column(s) {names}": "缺少列 {names}",
+    "two coupon tiers share a threshold": "两档优惠券的门槛相同",
+    "the plan does not record its {what} file; pass {option}": "方案没有记录其{what}文件；请传入 {option}",
+    "the plan was {made} {recorded}, which is not there any more; pass {option}": "方案是用 {recorded} {made}的，该文件已不存在；请传入 {option}",
+    "{count} joining SKU(s) of the plan are not in {path}: {skus}": "方案中 {count} 个参加活动的 SKU 不在 {path} 中：{skus}",
+    "{count} SKU(s) of the plan are not in the products file: {skus}": "方案中 {count} 个 SKU 不在商品文件中：{skus}",
+    "this is {clash}": "这是{clash}",
+    "choose another output path (nothing was written)": "请换一个输出路径（未写出任何文件）",
+    "{path} exists and was not written by price-opt (or was edited since)": "{path} 已存在，且不是 price-opt 写出的（或之后被编辑过）",
+    "pass --force to replace it (the current file is kept as {backup})": "传入 --force 以替换（当前文件另存为 {backup}）",
+    "cannot create the folder: {error}": "无法创建文件夹：{error}",
+    "no coupon tiers given (use --no-coupons for none)": "没有给出优惠券档位（不设优惠券请用 --no-coupons）",
+    "a SKU with an activity price is not in the products file": "有活动价的 SKU 不在商品文件中",
+    "a buy-two-get-one member is not in the products file": "买二送一的商品不在商品文件中",
+    "an activity price must be at least 0.01": "活动价至少为 0.01",
+    "the ladder decomposition cannot enforce the [business] rules (or b2g1.max_products)": "阶梯分解法无法执行 [business] 规则（或 b2g1.max_products）",
+    "use --method auto or milp": "请用 --method auto 或 milp",
+    "{count} joining product(s) have no sku_id (SKU ID) in the products file, so their SKU ID cell in the upload sheet is empty: {skus}":
+        "{count} 个报名商品在商品文件中没有 sku_id（SKU ID），上传表中它们的 SKU ID 为空：{skus}",
+    # notes: fit, templates, sign-up
+    "store means: elasticity {elasticity} (SKU spread sd {spread}), promo lift ×{promo}, feature lift ×{feature}, cross-elasticity {cross}":
+        "全店平均：弹性 {elasticity}（SKU 间标准差 {spread}），促销提升 ×{promo}，资源位提升 ×{feature}，交叉弹性 {cross}",
+    "the history has no promo column: promo lift 1 for every SKU": "历史数据没有 promo 列：每个 SKU 的促销提升为 1",
+    "the history has no feature column: feature lift 1 for every SKU": "历史数据没有 feature 列：每个 SKU 的资源位提升为 1",
+    "no categories (history or --products): no cannibalization term": "没有类目（历史数据或 --products）：不估计互相分流",
+    "{count} SKUs have no rows in the fit window and are left out": "{count} 个 SKU 在拟合窗口内没有数据，已略去",
+    "{count} template row(s) name SKUs that do not join the event (or are not in the products file)": "模板中 {count} 行的 SKU 不参加活动（或不在商品文件中）",
+    "left as they were": "保持原样",
+    "the template has no column for {names}": "模板中没有这些列：{names}",
+    "store tools: exclusive (since 2026-03-10: a line takes the coupon or buy-two-get-one, whichever saves the buyer more)":
+        "店铺工具：二选一（2026-03-10 起：每件商品只享受店铺券或买二送一中对买家更省的一个）",
+    "store tools: stacked (before 2026-03-10: the coupon stacks with buy-two-get-one)":
+        "店铺工具：叠加（2026-03-10 前：店铺券与买二送一叠加）",
+    "sign-up (2026): the store coupon one unit reaches counts in the price after universal offers, as the coupons cover the whole activity cycle":
+        "报名价（2026）：单件可用的店铺券计入通用优惠后的价格，因为优惠券覆盖整个活动周期",
+    "sign-up (2026): the store coupons do not cover the whole activity cycle (coupons_cover_cycle = false), so the sign-up check does not count them":
+        "报名价（2026）：店铺券没有覆盖整个活动周期（coupons_cover_cycle = false），报名校验不计入它们",
+    "buyers still stack them, and the no-loss proof above counts them": "买家仍可叠加使用，上面的不亏本证明已计入",
+    "{count} product(s) fail the sign-up check only because the coupons are not counted": "{count} 个商品只因为不计入优惠券而没有通过报名校验",
+    "they would pass with coupons covering the cycle": "如果优惠券覆盖整个周期，它们会通过",
+    # rules file
+    "section {section}: {message}": "[{section}] 节：{message}",
+    "unknown section {name}": "未知的节 {name}",
+    "{name} (did you mean {hint}?)": "{name}（是否应为 {hint}？）",
+    "accepted sections: {names}": "可用的节：{names}",
+    "unknown key {names}": "未知的键 {names}",
+    "unknown keys {names}": "未知的键 {names}",
+    "accepted keys: {names}": "可用的键：{names}",
+    "{where}: is not a number": "{where}：不是数字",
+    "{where}: is not a number ({reason})": "{where}：不是数字（{reason}）",
+    "{section} must be a section (a table)": "{section} 必须是一节（表）",
+    "missing key(s) {names}": "缺少键 {names}",
+    "expected threshold-amount in yuan, e.g. 299-20 or 满299减20": "应为“门槛-金额”（元），例如 299-20 或 满299减20",
+}
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@functools.cache
+def _message_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Every catalogue key with placeholders as a pattern, the most specific (longest) first."""
+    patterns = []
+    for key, chinese in sorted({**ZH, **MESSAGES_ZH}.items(), key=lambda kv: -len(kv[0])):
+        if not _PLACEHOLDER.search(key):
+            continue
+        parts = _PLACEHOLDER.split(key)  # literal, name, literal, name, …, literal
+        regex = "".join(
+            # a value never spans a "; " (that separates the pieces of a message)
+            re.escape(part) if position % 2 == 0 else f"(?P<{part}>(?:(?!; ).)+?)"
+            for position, part in enumerate(parts)
+        )
+        try:
+            patterns.append((re.compile(regex, re.DOTALL), chinese))
+        except re.error:  # a name used twice in one key: such a key is matched exactly only
+            continue
+    return tuple(patterns)
+
+
+def _message_piece(text: str) -> str | None:
+    """One message (or one ``; ``-separated piece of it) in Chinese, or None if unknown."""
+    exact = MESSAGES_ZH.get(text, ZH.get(text))
+    if exact is not None:
+        return exact
+    for pattern, chinese in _message_patterns():
+        match = pattern.fullmatch(text)
+        if match is not None:
+            values = {name: _message_piece(value) or value
+                      for name, value in match.groupdict().items()}
+            return chinese.format(**values)
+    return None
+
+
+def tr_message(text: str, lang: str) -> str:
+    """A message of the library (an input problem's detail, a warning, a note) in ``lang``.
+
+    The library writes English; in Chinese the message is looked up whole, else each piece
+    between ``"; "`` is looked up on its own (``empty; expected …`` → ``为空；应为…``), and
+    a piece the catalogue does not know stays in English.
+    """
+    if lang != "zh" or not text:
+        return text
+    whole = _message_piece(text)
+    if whole is not None:
+        return whole
+    pieces = text.split("; ")
+    if len(pieces) == 1:
+        return text
+    return "；".join(_message_piece(piece) or piece for piece in pieces)

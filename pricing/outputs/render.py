@@ -36,6 +36,7 @@ from pricing.outputs.i18n import (
     share_text,
     step_text,
     tr,
+    tr_message,
     units,
     yuan,
 )
@@ -69,7 +70,7 @@ def problem_text(problem: Problem, lang: str) -> str:
                                                       value=repr(problem.value)))
     separator = "，" if lang == "zh" else ", "
     colon = "：" if lang == "zh" else ": "
-    return f"{separator.join(where)}{colon}{tr(problem.message, lang)}{shown}"
+    return f"{separator.join(where)}{colon}{tr_message(problem.message, lang)}{shown}"
 
 
 def render_warnings(console: Console, warnings: Iterable[Problem | str], lang: str) -> None:
@@ -77,7 +78,8 @@ def render_warnings(console: Console, warnings: Iterable[Problem | str], lang: s
     label = tr("warning:", lang)
     space = "" if lang == "zh" else " "
     for warning in warnings:
-        text = problem_text(warning, lang) if isinstance(warning, Problem) else warning
+        text = (problem_text(warning, lang) if isinstance(warning, Problem)
+                else tr_message(warning, lang))
         console.print(f"[yellow]{escape(label)}[/yellow]{space}{escape(text)}", highlight=False,
                       soft_wrap=True)
 
@@ -431,7 +433,7 @@ def assumption_notes(
         tr("costs: shipping {shipping} per order (free shipping), handling {handling} per unit",
            lang, shipping=money(store.shipping_cost_fen), handling=money(store.handling_cost_fen)),
     ]
-    notes.extend(tr(note, lang) for note in extra)
+    notes.extend(tr_message(note, lang) for note in extra)
     return notes
 
 
@@ -448,7 +450,7 @@ def check_notes(run: CheckRun, lang: str) -> list[str]:
         source = "--no-coupons"
     notes = assumption_notes(run.rules, result.coupon_tiers, source, len(result.b2g1_members),
                              lang, result.report.notes)
-    notes.extend(tr(note, lang) for note in result.platform_notes)
+    notes.extend(tr_message(note, lang) for note in result.platform_notes)
     if result.report.unchecked_witnesses:
         notes.append(tr("{count} product(s) far from their floor got no witness cart", lang,
                         count=result.report.unchecked_witnesses))
@@ -499,7 +501,7 @@ def render_export(console: Console, err_console: Console, run: ExportRun, show: 
             filled=upload.filled, appended=upload.appended,
             review=", ".join(str(p) for p in run.result.paths[1:])))
         for note in upload.notes:
-            say(console, "yellow", f"  · {note}")
+            say(console, "yellow", f"  · {tr_message(note, lang)}")
     members = len(sheet.prices.b2g1_members)
     removed = (tr("; {count} removed", lang, count=len({f.sku for f in sheet.dropped}))
                if sheet.dropped else "")

@@ -16,6 +16,7 @@ from pricing.outputs.i18n import (
     money,
     share_text,
     tr,
+    tr_message,
     units,
     yuan,
 )
@@ -204,7 +205,7 @@ def render_fit(console: Console, run: FitRun, show: int, lang: str) -> None:
         negative=f"{negative:,}",
         sources=", ".join(f"{source} {n:,}" for source, n in sorted(sources.items()))))
     for note in run.fitted.notes:
-        say(console, None, f"  {note}")
+        say(console, None, f"  {tr_message(note, lang)}")
     flagged = [(sku, flags) for sku, flags in zip(model.skus, model.flags, strict=True) if flags]
     if flagged:
         say(console, None, tr("{count} SKUs flagged (fallbacks in the demand file's source and "
