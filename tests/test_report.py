@@ -185,3 +185,15 @@ def test_store_setup_matches_the_reports_check() -> None:
     assert [v.bound_fen for v in data.check.products] == [
         v.bound_fen for v in check_store(setup).products
     ]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_section_that_shows_two_figures_side_by_side_explains_them(lang: str) -> None:
+    from markupsafe import escape
+
+    from pricing.outputs.report import LABELS
+
+    page = build_report(_context(), lang=lang)
+    text = LABELS[lang]
+    for key in ("cards_note", "waterfall_pair", "table_note", "fifty_note", "carts_note"):
+        assert str(escape(text[key])) in page, key

@@ -103,6 +103,17 @@ LABELS: dict[str, dict[str, str]] = {
         "paid_col": "实付", "receives": "商家实收", "cart_json": "购物车（price-opt quote 格式）",
         "no_witness": "（大目录：只为最差的商品构造了购物车）",
         "more_waterfalls": "只列出毛利最低的 {n} 个商品。",
+        "cards_note": "预计销售额、预计利润：按方案的价格和需求预测算出的活动期间数字；"
+                      "日常价基线：同样的预测下所有商品按日常价、不做活动的数字；两者之差是活动带来的变化。"
+                      "单件最低毛利是精确校验器证明的下界，任何购物车都不会低于它。",
+        "waterfall_pair": "瀑布最后一步的毛利是该商品最坏购物车"
+                          "（一辆真实可下单的购物车）中每件的毛利；表格中的“单件最低毛利”是证明的下界，可能更低（不一定有购物车能达到），两者相等时下界可以达到。",
+        "table_note": "单件最低毛利：按本方案，任何购物车中一件商品至少保留的毛利（证明的下界）；"
+                      "最坏购物车毛利：找到的最坏真实购物车中每件的毛利，总是不低于下界，相等时下界可以达到；"
+                      "五折毛利：全部商品五折、规则中全部候选优惠券、不开买二送一时的下界，与本方案的价格无关。"
+                      "预计销量、销售额、利润是预测；日常价、活动价是标价。",
+        "carts_note": "每个购物车并列两个数：最坏购物车毛利是这辆真实购物车中每件的毛利；"
+                      "单件最低毛利是任何购物车都不会低于的证明下界。前者总是不低于后者。",
         "search": "搜索 SKU 或标题", "shown": "第 {first}–{last} 行，共 {count} 行",
         "previous": "上一页", "next": "下一页", "no_match": "没有匹配的商品",
     },
@@ -145,6 +156,24 @@ LABELS: dict[str, dict[str, str]] = {
         "cart_json": "Cart (price-opt quote format)",
         "no_witness": "(large catalogue: carts were built for the worst products only)",
         "more_waterfalls": "Only the {n} products with the least margin are listed.",
+        "cards_note": "Expected revenue and profit: the event at the plan's prices, by the demand "
+                      "forecast; everyday baseline: the same forecast with every product at its "
+                      "everyday price and no event; the difference is what the event changes. "
+                      "The worst unit margin is the exact checker's proven lower bound: no cart "
+                      "goes below it.",
+        "waterfall_pair": "The margin at the end of the waterfall is per unit in the product's "
+                          "worst cart, a real cart a buyer can place; the table's worst margin is "
+                          "the proven lower bound, which can be lower (no cart need reach it); "
+                          "when both are equal the bound is reached.",
+        "table_note": "Worst margin: what one unit keeps at least in any cart under this plan "
+                      "(the proven bound). Worst-cart margin: per unit in the worst real cart "
+                      "found, never below the bound, equal when the bound is reached. Margin at "
+                      "50% off: the bound with every product at 5折, every coupon candidate and "
+                      "no buy-2-get-1, whatever the plan's prices. Units, revenue and profit are "
+                      "forecasts; everyday and activity are list prices.",
+        "carts_note": "Each cart shows two figures: the worst-cart margin, per unit in this real "
+                      "cart, and the worst margin, the proven bound no cart goes below; the first "
+                      "is never below the second.",
         "search": "Search SKU or title", "shown": "rows {first}–{last} of {count}",
         "previous": "Previous", "next": "Next", "no_match": "no product matches",
     },
