@@ -11,6 +11,7 @@ too), peak memory and the sizes of the files written. Figures, not assertions.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -33,8 +34,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     args = parser.parse_args()
     print("| SKUs | export CPU s | export wall s | upload + review size | report CPU s "
-          "| report wall s | report size | peak memory |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| report wall s | report size | peak memory | load average |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in (int(part) for part in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as folder:
             root = Path(folder)
@@ -51,7 +52,8 @@ def main() -> None:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             html = report.stat().st_size / 2**20
             print(f"| {size:,} | {export_cpu:.2f} | {export_wall:.2f} | {written / 2**20:.1f} MiB "
-                  f"| {report_cpu:.2f} | {report_wall:.2f} | {html:.1f} MiB | {peak:.0f} MiB |",
+                  f"| {report_cpu:.2f} | {report_wall:.2f} | {html:.2f} MiB | {peak:.0f} MiB "
+                  f"| {os.getloadavg()[0]:.1f} |",
                   flush=True)
 
 
