@@ -16,8 +16,9 @@ checker reports for every product
   ``witness_margin`` the unit margin that cart gives when quoted exactly by
   :func:`pricing.engine.stacking.quote`. ``bound_fen ≤ witness_margin`` always; the difference is
   the
-  rounding allowance and, for buy-two-get-one members, the free-unit share (the bound assumes a
-  full third). The witness is searched among the shapes a worst cart takes (see
+  rounding allowance and, for buy-two-get-one members, the free-unit share (the bound charges
+  the most a cart can make them bear, which large carts only approach: see
+  :func:`_b2g1_member_bound_fen`). The witness is searched among the shapes a worst cart takes (see
   :func:`_witness_carts`); outside buy-two-get-one, purchase limits and lines cut to zero it is
   the worst cart up to the rounding of the splits.
 
@@ -41,6 +42,7 @@ from pricing.engine.bounds import (
     ROUNDING_ALLOWANCE_FEN,
     bears_mechanism,
     coupon_stacks_with_offer,
+    cross_store_rate,
     margin_floor_fen,
     official_discount_fen,
     unit_margin_bound_fen,
@@ -179,6 +181,7 @@ class _Scenario:
     coupon_fen: int
     target_fen: npt.NDArray[np.int64]
     b2g1: bool
+    threshold_fen: int = 0
 
 
 class _StoreArrays:
@@ -222,7 +225,8 @@ class _StoreArrays:
                     families.append(_Scenario(0, least, with_b2g1))
                 continue
             families.extend(
-                _Scenario(tier.amount_fen, np.maximum(least, tier.threshold_fen), with_b2g1)
+                _Scenario(tier.amount_fen, np.maximum(least, tier.threshold_fen), with_b2g1,
+                          tier.threshold_fen)
                 for tier in tiers
             )
         return families
@@ -247,6 +251,164 @@ def _build_reach(arrays: _StoreArrays) -> Reachability | None:
     if not Reachability.affordable(arrays.prices, horizon):
         return None
     return Reachability(arrays.prices, arrays.limits, horizon)
+
+
+def _nearest_other_member_fen(arrays: _StoreArrays) -> npt.NDArray[np.float64]:
+    """For each B2G1 member with a purchase limit of one or two units, the least distance from
+    its price to another member's price (``inf`` when it is the only member); 0 for the rest.
+    """
+    distance = np.zeros(len(arrays.prices), dtype=np.float64)
+    members = np.flatnonzero(arrays.in_b2g1)
+    limited = (arrays.limits >= 1) & (arrays.limits <= 2)
+    if not len(members):
+        return distance
+    order = members[np.argsort(arrays.prices[members], kind="stable")]
+    ranked = arrays.prices[order].astype(np.float64)
+    gaps = np.diff(ranked)
+    below = np.concatenate(([np.inf], gaps))
+    above = np.concatenate((gaps, [np.inf]))
+    distance[order] = np.minimum(below, above)
+    return np.where(limited, distance, 0.0)
+
+
+def _all_limited_b2g1(arrays: _StoreArrays) -> tuple[float, float]:
+    """When every B2G1 member has a purchase limit: the largest eligible amount a cart can hold
+    (every member at its limit) and the most its free units can be worth, ``Φ``; else infinite.
+
+    ``Φ``: list the member units available (within the limits) dearest first, ``a₁ ≥ a₂ ≥ …``,
+    ``U`` of them. A cart of ``n ≤ U`` eligible units has ``k = ⌊n/3⌋`` free, its cheapest; the
+    cart's ``j``-th dearest unit costs at most ``a_j``, and its free units are its ranks
+    ``n − k + 1 … n``, each at or below rank ``2k + 1``, so they are worth at most
+    ``a_{2k+1} + … + a_{3k} = P(3k) − P(2k)`` (``P(m)``: the ``m`` dearest available units).
+    ``Φ`` is the largest of these for ``1 ≤ k ≤ ⌊U/3⌋``; ``P`` is linear between the member
+    boundaries, so it is enough to try the ``k`` where ``2k`` or ``3k`` meets one.
+    """
+    members = np.flatnonzero(arrays.in_b2g1)
+    limits = arrays.limits[members]
+    if not len(members) or (limits <= 0).any():
+        return np.inf, np.inf
+    prices = arrays.prices[members]
+    order = np.argsort(-prices, kind="stable")
+    prices, limits = prices[order].astype(np.float64), limits[order]
+    through = np.cumsum(limits)  # units available down to each member, dearest first
+    worth = np.cumsum(prices * limits)
+    most_free = int(through[-1]) // 3
+
+    def dearest(units: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """``P(units)``: the worth of the ``units`` dearest available units."""
+        member = np.searchsorted(through, units, side="left")
+        member = np.minimum(member, len(through) - 1)
+        before = np.where(member > 0, through[member - 1], 0)
+        worth_before = np.where(member > 0, worth[member - 1], 0.0)
+        return np.asarray(worth_before + (units - before) * prices[member], dtype=np.float64)
+
+    if not most_free:
+        return float(worth[-1]), 0.0
+    boundaries = np.concatenate(([0], through))
+    tries = np.concatenate([boundaries // 2, -(-boundaries // 2), boundaries // 3,
+                            -(-boundaries // 3), [1, most_free]])
+    tries = np.unique(np.clip(tries, 1, most_free)).astype(np.int64)
+    return float(worth[-1]), float((dearest(3 * tries) - dearest(2 * tries)).max())
+
+
+def _b2g1_member_bound_fen(
+    arrays: _StoreArrays,
+    reach: Reachability | None,
+    family: _Scenario,
+    baskets: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """The least margin a unit of a B2G1 member keeps in a cart of this family (whole fen).
+
+    The same terms as :func:`pricing.engine.bounds.unit_margin_bound_fen`, with the free units'
+    share ``b·p/3`` replaced by ``p·β(E)``, ``E`` the eligible amount on the offer::
+
+        margin ≥ (1 − c)·(p − o − p·r) − cost − handling − 0.06
+                 − p·max over E ≥ E₀ of [(1 − c)·β(E) + (1 − c)·A/S_c(E) + ship/S(E)]
+
+    Why it holds. Let a cart's eligible units on the offer be ``n ≥ 3`` (fewer: nothing is free
+    and the families without B2G1 bound the line), ``k = ⌊n/3⌋`` of them free (the cheapest),
+    ``F`` their value, ``u`` the dearest free price, ``N = E − F`` the rest (``n − k ≥ 2k``
+    units, each ``≥ u``). The line bears ``p·F/E`` a unit (the split is proportional). Then
+
+    * ``E − 3F = N − 2F ≥ Σ_nonfree (x − u) + 2·Σ_free (u − y) ≥ Σ_units |x − u| ≥ 0``, so
+      ``F ≤ E/3``;
+    * ``F ≤ (E − p)/2``: if a unit of the product is not free, ``N − F ≥ p + (2k − 1)·u − k·u ≥
+      p``; if one is free, every non-free unit costs at least ``p``, so ``E ≥ 3p`` and
+      ``(E − p)/2 ≥ E/3 ≥ F``;
+    * with a purchase limit of one or two units, the ``n ≥ 3`` units hold another member's unit
+      at price ``q``; ``u`` is ``p`` or another member's price, so ``Σ_units |x − u| ≥ d``, the
+      least distance from ``p`` to another member's price (the unit priced ``p`` when ``u ≠ p``,
+      the other member's unit when ``u = p``): ``F ≤ (E − d)/3``. Alone in B2G1 with such a
+      limit, a member never gets a free unit.
+
+    When every member has a purchase limit, ``F ≤ Φ`` and ``E ≤ E₁`` (see
+    :func:`_all_limited_b2g1`). So ``F/E ≤ β(E) = max(0, min(1/3, (E − p)/(2E), (E − d)/(3E),
+    Φ/E))``. The eligible amount is at least ``E₀ = p + 2·(the cheapest member's price)`` and
+    at most ``E₁``. The store sub-order ``S`` holds the
+    eligible lines, so ``S ≥ max(E, B)`` with ``B`` the family's basket (the smallest reachable
+    subtotal at or above the coupon threshold and ``E₀``). The coupon base ``S_c`` (lines the
+    coupon covers, stacked rules only: under exclusive rules a B2G1 line bears no coupon, and the
+    family's ``A`` is 0) is at least ``max(E, B)`` when every member is covered; otherwise only
+    at least the smallest reachable subtotal at or above ``max(T, p)``. Each term is of the form
+    ``a + b/E`` between the points where ``β`` changes piece (``p``, ``d``, ``3p − 2d``,
+    ``3p``, ``3Φ``, ``p + 2Φ``, ``d + 3Φ``) or ``max(E, B)`` does (``B``), so it is monotone
+    there and its maximum over ``E₀ ≤ E ≤ E₁`` is at one of those points, ``E₁``, or the limit
+    ``E → ∞`` when ``E₁`` is infinite; the bound takes the largest.
+    """
+    rules = arrays.setup.rules
+    price = arrays.prices.astype(np.float64)
+    commission = float(rules.platform.commission_rate)
+    shipping = float(rules.store.shipping_cost_fen)
+    distance = _nearest_other_member_fen(arrays)
+    never_free = np.isinf(distance)
+    distance = np.where(never_free, 0.0, distance)
+    most_eligible, most_free = _all_limited_b2g1(arrays)
+    lowest = price + 2.0 * arrays.cheapest_eligible
+    basket = baskets.astype(np.float64)
+    coupon = np.where(arrays.coupon_ok, float(family.coupon_fen), 0.0)
+    coupled = bool(arrays.coupon_ok[arrays.in_b2g1].all())
+    if coupled or not family.coupon_fen:
+        coupon_base: npt.NDArray[np.float64] | None = None
+    else:
+        coupon_base = _smallest_baskets(
+            arrays, reach, np.maximum(arrays.prices, family.threshold_fen)
+        ).astype(np.float64)
+
+    def share(eligible: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        free = np.minimum.reduce([
+            np.full_like(eligible, 1.0 / 3.0),
+            (eligible - price) / (2.0 * eligible),
+            (eligible - distance) / (3.0 * eligible),
+            most_free / eligible,
+        ])
+        free = np.where(never_free, 0.0, np.maximum(free, 0.0))
+        store = np.maximum(eligible, basket)
+        base = store if coupon_base is None else coupon_base
+        return (1.0 - commission) * (free + coupon / base) + shipping / store
+
+    points = [lowest, basket, price, distance, 3.0 * price - 2.0 * distance, 3.0 * price]
+    if np.isfinite(most_eligible):
+        points += [np.full_like(price, most_eligible), 3.0 * np.full_like(price, most_free),
+                   price + 2.0 * most_free, distance + 3.0 * most_free]
+    worst = np.max(
+        [share(np.clip(point, lowest, np.maximum(lowest, most_eligible))) for point in points],
+        axis=0,
+    )
+    if not np.isfinite(most_eligible):
+        beyond = (1.0 - commission) * (
+            np.where(never_free, 0.0, 1.0 / 3.0)
+            + (0.0 if coupon_base is None else coupon / coupon_base)
+        )
+        worst = np.maximum(worst, beyond)
+    cross_store = np.where(arrays.bears, cross_store_rate(rules), 0.0)
+    margin = (
+        (1.0 - commission) * (price - arrays.official - price * cross_store)
+        - arrays.costs
+        - rules.store.handling_cost_fen
+        - ROUNDING_ALLOWANCE_FEN
+        - price * worst
+    )
+    return np.asarray(np.floor(margin), dtype=np.int64)
 
 
 def _b2g1_starts(arrays: _StoreArrays, index: int) -> list[dict[int, int]]:
@@ -573,9 +735,12 @@ def check_store(
         baskets = _smallest_baskets(arrays, reach, family.target_fen)
         baskets_by_family.append(baskets)
         coupon = np.where(arrays.coupon_ok, family.coupon_fen, 0)
-        bound = unit_margin_bound_fen(
-            arrays.prices, arrays.official, arrays.costs, in_b2g1,
-            coupon, baskets, rules, arrays.bears,
+        bound = (
+            _b2g1_member_bound_fen(arrays, reach, family, baskets) if family.b2g1
+            else unit_margin_bound_fen(
+                arrays.prices, arrays.official, arrays.costs, in_b2g1,
+                coupon, baskets, rules, arrays.bears,
+            )
         )
         bounds = np.where(applies, np.minimum(bounds, bound), bounds)
         rates = worst_rate(
