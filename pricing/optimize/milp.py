@@ -48,6 +48,8 @@ from pricing.optimize.result import (
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+Terms = list[tuple[pulp.LpVariable, float]]
+LE, GE, EQ = pulp.LpConstraintLE, pulp.LpConstraintGE, pulp.LpConstraintEQ
 
 __all__ = [
     "MilpModel", "MilpResult", "SolveStatus", "build_model", "define_b2g1_limit",
@@ -77,6 +79,9 @@ class MilpModel:
     seconds: float = 0.0
     # Soft rules: a slack variable per rule (its name) and its penalty per unit in the objective
     penalties: dict[str, tuple[pulp.LpVariable, float]] = field(default_factory=dict)
+    # Per product with a choice: its valid rows and their variables, in the same order
+    rows_of: dict[int, list[int]] = field(default_factory=dict)
+    vars_of: dict[int, list[pulp.LpVariable]] = field(default_factory=dict)
     _names: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -94,20 +99,29 @@ class MilpModel:
             self._names[name] += 1
             name = f"{name}#{self._names[name]}"
         self._names[name] = 1
-        self.problem += (constraint, name)
+        self.problem.addConstraint(constraint, name)
         self.labels[constraint.name] = name
+
+    def add_row(self, terms: Terms, sense: int, rhs: float, name: str) -> None:
+        """Add ``Σ terms (sense) rhs`` (``terms``: distinct variables with their coefficients),
+        named as :meth:`add` does; a row without variables is left out (always true here)."""
+        if terms:
+            self.add(pulp.LpConstraint(pulp.LpAffineExpression(terms), sense, rhs=rhs), name)
+
+    def terms(self, j: int, weights: FloatArray) -> tuple[Terms, float]:
+        """``Σ_r weights[r]·choose[j,r]`` over product ``j``'s valid rows, as terms and a
+        constant (a product left with one row is a constant; ``weights`` over every row)."""
+        if j in self.fixed_rows:
+            return [], float(weights[self.fixed_rows[j]])
+        values = weights[self.rows_of[j]].tolist()
+        return [(v, c) for v, c in zip(self.vars_of[j], values, strict=True) if c], 0.0
 
     def row_sum(
         self, table: CandidateTable, j: int, weights: FloatArray
     ) -> pulp.LpAffineExpression:
-        """``Σ_r weights[r]·choose[j,r]`` over product ``j``'s valid rows: an expression for a
-        product with a choice, a constant for a product left with one row."""
-        if j in self.fixed_rows:
-            return pulp.LpAffineExpression(constant=float(weights[self.fixed_rows[j]]))
-        rows = np.flatnonzero(table.valid[j]).tolist()
-        return pulp.LpAffineExpression(
-            [(self.choose[j, r], float(weights[r])) for r in rows if weights[r]]
-        )
+        """``Σ_r weights[r]·choose[j,r]`` over product ``j``'s valid rows, as an expression."""
+        terms, constant = self.terms(j, weights)
+        return pulp.LpAffineExpression(terms, constant=constant)
 
     def slack(self, name: str, penalty_fen: float, whole: bool = False) -> pulp.LpVariable:
         """A soft rule's shortfall (≥ 0; ``whole``: a whole number, e.g. SKUs short), paid at
@@ -176,14 +190,18 @@ def define_choices(model: MilpModel, table: CandidateTable) -> None:
 
         choose[j,r] ∈ {0,1},    Σ_{r valid} choose[j,r] = 1              one_level[SKU]
     """
-    for j in model.active.tolist():
-        rows = np.flatnonzero(table.valid[j]).tolist()
-        for r in rows:
-            model.choose[j, r] = model.problem.add_variable(f"choose_{j}_{r}", cat=pulp.LpBinary)
-        model.add(
-            pulp.LpAffineExpression([(model.choose[j, r], 1.0) for r in rows]) == 1,
-            constraint_name("one_level", model.skus[j]),
-        )
+    active = model.active.tolist()
+    valid_rows = table.valid[model.active]
+    add = model.problem.add_variable
+    for j, mask in zip(active, valid_rows, strict=True):
+        rows = np.flatnonzero(mask).tolist()
+        variables = [add(f"choose_{j}_{r}", cat=pulp.LpBinary) for r in rows]
+        model.rows_of[j] = rows
+        model.vars_of[j] = variables
+        for r, variable in zip(rows, variables, strict=True):
+            model.choose[j, r] = variable
+        model.add_row([(v, 1.0) for v in variables], EQ, 1.0,
+                      constraint_name("one_level", model.skus[j]))
 
 
 def define_margin_safety(
@@ -213,21 +231,19 @@ def define_margin_safety(
                     model.tier_offered(k) <= 0,
                     constraint_name("margin", model.skus[j], f"tier{tier.label}"),
                 )
+    tiers = [(k, tier, 1 << k, [(v, 1.0) for v in model.offered[k]])
+             for k, tier in enumerate(candidates) if k not in blocked and model.offered[k]]
+    relevant = sum(bit for _, _, bit, _ in tiers)
     for j in model.active.tolist():
-        rows = np.flatnonzero(table.valid[j]).tolist()
-        masks = [int(table.unsafe[j, r]) for r in rows]
-        for k, tier in enumerate(candidates):
-            if k in blocked or not model.offered[k]:
-                continue
-            unsafe_rows = [r for r, mask in zip(rows, masks, strict=True) if mask >> k & 1]
-            if not unsafe_rows:
-                continue
-            terms = [(model.choose[j, r], 1.0) for r in unsafe_rows]
-            terms += [(v, 1.0) for v in model.offered[k]]
-            model.add(
-                pulp.LpAffineExpression(terms) <= 1,
-                constraint_name("margin", model.skus[j], f"tier{tier.label}"),
-            )
+        masks = table.unsafe[j, model.rows_of[j]].tolist()
+        if not relevant & np.bitwise_or.reduce(masks):
+            continue
+        variables = model.vars_of[j]
+        for _, tier, bit, offered in tiers:
+            terms = [(v, 1.0) for v, mask in zip(variables, masks, strict=True) if mask & bit]
+            if terms:
+                model.add_row(terms + offered, LE, 1.0,
+                              constraint_name("margin", model.skus[j], f"tier{tier.label}"))
 
 
 def define_budget(
@@ -264,12 +280,16 @@ def define_items_together(
     for j in _with_rows(table, range(len(products))):
         items.setdefault(products[j].item_id, []).append(j)
     for item, members in items.items():
-        first = members[0]
+        if len(members) < 2:
+            continue
+        first, first_constant = model.terms(members[0], joins)
+        against = [(v, -c) for v, c in first]
         for j in members[1:]:
-            expression = model.row_sum(table, j, joins) - model.row_sum(table, first, joins)
-            if not expression.keys() and expression.constant == 0:
-                continue
-            model.add(expression == 0, constraint_name("item_together", item, products[j].sku))
+            terms, constant = model.terms(j, joins)
+            if not terms and not first:
+                continue  # two constants: equal, as the candidate table keeps whole items
+            model.add_row(terms + against, EQ, first_constant - constant,
+                          constraint_name("item_together", item, products[j].sku))
 
 
 def define_price_order(
@@ -277,18 +297,19 @@ def define_price_order(
 ) -> None:
     """Within a price line, the activity prices of the products that join keep their
     everyday-price order (no inversions). With the line's distinct list prices ``L_1 < … < L_K``
-    and ``top[k]`` (continuous) the highest activity price of a joining product listed at
-    ``L_k`` or below::
+    and ``top[k] ∈ [0, L_k]`` (continuous, ``k < K``) a price between those listed at ``L_k``
+    and those listed above::
 
-        top[k] ≥ top[k−1],   top[k] ≥ price[a] − L_k·(1 − join[a])   (a listed at L_k)
-        price[b] ≥ top[k−1] − L_k·(1 − join[b])   (b listed at L_k)     price_order[LINE,SKU]
+        top[k] ≥ top[k−1]                                          price_order[LINE,topk]
+        top[k] ≥ Σ_{r joins} price[a,r]·choose[a,r]   (a listed at L_k)   …[LINE,SKU≤top]
+        Σ_{r joins} price[b,r]·choose[b,r] + L_{k−1}·out[b] ≥ top[k−1]
+                                                      (b listed at L_k)   price_order[LINE,SKU]
 
-    with ``price[j] = Σ_r price[j,r]·choose[j,r]``: a joining product never sells below a
-    joining product listed lower (a product staying out has no activity price; ``L_k`` bounds
-    every price of the line up to level ``k``). One ``top`` per list price keeps the family
-    linear in the line's size.
+    A product that stays out adds nothing above and at most ``L_{k−1}`` (which bounds
+    ``top[k−1]``) below, so only joining products are ordered; no big-M, and O(n) rows: one
+    ``top`` per list price keeps the family linear in the line's size.
     """
-    joins = table.row_joins.astype(np.float64)
+    joins = table.row_joins
     lines: dict[str, list[int]] = {}
     for j in _with_rows(table, range(len(products))):
         if products[j].price_line:
@@ -299,21 +320,28 @@ def define_price_order(
             by_price.setdefault(products[j].list_price_fen, []).append(j)
         if len(by_price) < 2:
             continue
+        levels = sorted(by_price)
         previous: pulp.LpVariable | None = None
-        for k, level in enumerate(sorted(by_price)):
-            big = float(level)
-            top = model.problem.add_variable(f"top_{len(model.labels)}_{k}", lowBound=0)
-            if previous is not None:
-                model.add(top - previous >= 0, constraint_name("price_order", line, f"top{k}"))
+        below = 0.0
+        for k, level in enumerate(levels):
+            # The dearest list price bounds nothing above it: it needs no top of its own.
+            top = (None if k == len(levels) - 1 else
+                   model.problem.add_variable(f"top_{len(model.labels)}_{k}", lowBound=0,
+                                              upBound=level))
+            if previous is not None and top is not None:
+                model.add_row([(top, 1.0), (previous, -1.0)], GE, 0.0,
+                              constraint_name("price_order", line, f"top{k}"))
             for j in by_price[level]:
-                price = model.row_sum(table, j, table.price[j].astype(np.float64))
-                joined = model.row_sum(table, j, joins)
-                model.add(top - price - big * joined >= -big,
-                          constraint_name("price_order", line, f"{products[j].sku}≤top"))
+                prices = np.where(joins, table.price[j], 0).astype(np.float64)
+                if top is not None:
+                    terms, constant = model.terms(j, prices)
+                    model.add_row([(top, 1.0), *((v, -c) for v, c in terms)], GE, constant,
+                                  constraint_name("price_order", line, f"{products[j].sku}≤top"))
                 if previous is not None:
-                    model.add(price - previous - big * joined >= -big,
-                              constraint_name("price_order", line, products[j].sku))
-            previous = top
+                    terms, constant = model.terms(j, np.where(joins, prices, below))
+                    model.add_row([*terms, (previous, -1.0)], GE, -constant,
+                                  constraint_name("price_order", line, products[j].sku))
+            previous, below = top, float(level)
 
 
 def define_hero_penalty(
@@ -671,7 +699,9 @@ def solve_staged(
         len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
     )
     highs.changeColsBounds(len(fixed), fixed, fixed_values, fixed_values)
-    highs.setOptionValue("mip_rel_gap", gap)
+    # The fixed products' profit counts in the gap HiGHS measures: a tenth of the gap asked for
+    # keeps the products left free near their best.
+    highs.setOptionValue("mip_rel_gap", gap / 10)
     if time_limit is not None:
         highs.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - started)))
     highs.run()
@@ -704,6 +734,7 @@ def solve_staged(
         return _solve_whole(model, table, ladders, solver, time_limit, gap, selection, started,
                             stage)
     _set_start(highs, list(enumerate(values.tolist())))
+    highs.setOptionValue("mip_rel_gap", gap)
     if time_limit is not None:
         highs.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - started)))
     highs.run()
