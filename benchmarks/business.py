@@ -12,8 +12,15 @@ Cases (figures printed, never asserted; run ``python benchmarks/business.py --sk
   the rest of the plan, write). The ratio plan / validate is taken within each pair;
 * **rules**: the same catalogue with every business rule on (items join together, price lines,
   heroes hard, a hard quota on one category and a soft store-wide one, a hard category budget,
-  prices ending in 9, at most 50 products in B2G1). Measured: plan time, the proven gap, the
-  model size, the rules that bind or are violated (target: < 10 s to gap ≤ 0.1% at 10k);
+  prices ending in 9, at most 50 products in B2G1), planned with a gap target of 0.1%
+  (``--gap``) as a library call in this process: CPU seconds (every thread, plus CBC's
+  subprocesses) and wall seconds of the whole plan (read, plan, verify) and by step, the proven
+  gap, the method and how it found the plan, the model size, the rules that bind or are
+  violated (target: < 10 s to gap ≤ 0.1% at 10k, < 90 s at 100k);
+* **rules-reference**: the plain PuLP way to the same plan, in the same run: the same rule
+  families (:func:`pricing.optimize.milp.build_model`) on the candidate table without dominance
+  pruning (rows dropped only for sign-up, safety and heroes), handed to CBC in one solve with
+  ``--reference-limit`` seconds (no staging, no warm start); run by default up to 10,000 SKUs;
 * **plain**: the same messy catalogue without business rules through the plain PuLP reference
   (:mod:`benchmarks.reference`, every product × row a binary, no pruning or decomposition), in a
   fresh process (``measure.py reference``) with ``--reference-limit`` seconds for CBC (default
@@ -52,7 +59,10 @@ import pricing.formats.plans
 import pricing.optimize.milp
 import pricing.optimize.planner
 from pricing.commands import load_inputs, run_plan
-from pricing.optimize.planner import PlanOptions, make_plan
+from pricing.optimize import candidates as candidate_module
+from pricing.optimize.candidates import ProductArrays, build_candidates
+from pricing.optimize.demand import coupon_ladders, store_orders
+from pricing.optimize.planner import PlanOptions, make_plan, store_margin_rate
 from pricing.query_commands import run_validate
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -95,28 +105,6 @@ def messy_catalogue(skus: int, share: float, seed: int = 7) -> str:
     catalogue["price_line"] = (catalogue["category"].astype(str) + "-"
                                + (np.arange(skus) // 40).astype(str))
     return catalogue_csv(catalogue)
-
-
-def _case(name: str, products: Path, rules: Path, time_limit: float | None) -> None:
-    started = time.perf_counter()
-    validated = run_validate(products, rules)
-    validate_seconds = time.perf_counter() - started
-    losers = sum("one-unit order" in w.message for w in validated.warnings)
-    started = time.perf_counter()
-    inputs = load_inputs(products, rules)
-    result = make_plan(inputs.products, inputs.rules, PlanOptions(time_limit=time_limit))
-    plan_seconds = time.perf_counter() - started
-    plan = result.plan
-    gap = "n/a" if plan.solver.gap is None else f"{plan.solver.gap:.4%}"
-    print(f"{name}: {len(inputs.products):,} SKUs; validate {validate_seconds:.2f} s"
-          f" ({losers} warned about); plan {plan_seconds:.2f} s"
-          f" ({plan_seconds / validate_seconds:.1f}× validate): {plan.status.value},"
-          f" {plan.solver.method}/{plan.solver.name}, gap {gap},"
-          f" {plan.solver.variables:,} variables, {plan.solver.constraints:,} constraints;"
-          f" {sum(d.joins for d in plan.products):,} join, {len(plan.excluded)} excluded,"
-          f" {len(plan.coupon_excluded)} off the coupons; violations"
-          f" {[v.rule for v in plan.violations]}, binding {list(plan.binding_rules)};"
-          f" steps {', '.join(f'{k} {v:.2f}' for k, v in result.timings.items())}")
 
 
 def _children_cpu() -> float:
@@ -184,13 +172,30 @@ class StageTimes:
         return wrapper
 
 
+# The steps of ``make_plan`` with business rules (the MILP solved in stages).
+RULE_STAGES = (
+    ("read", pricing.commands, "load_inputs"),
+    ("candidates", pricing.optimize.planner, "build_candidates"),
+    ("candidates", pricing.optimize.planner, "coupon_ladders"),
+    ("decompose", pricing.optimize.planner, "solve_by_ladders"),
+    ("build", pricing.optimize.milp, "build_model"),
+    ("solve", pricing.optimize.milp, "solve_staged"),
+    ("solve", pricing.optimize.milp, "solve_model"),
+    ("exclusions", pricing.optimize.planner, "product_exclusions"),
+    ("verify", pricing.optimize.planner, "check_store"),
+    ("rules", pricing.optimize.planner, "judge_rules"),
+)
+
+
 @contextmanager
-def staged() -> Iterator[StageTimes]:
-    """Patch the steps of :data:`PLAN_STAGES` to time each call; restored on exit."""
+def staged(
+    plan_stages: tuple[tuple[str, Any, str], ...] = PLAN_STAGES,
+) -> Iterator[StageTimes]:
+    """Patch the steps of ``plan_stages`` to time each call; restored on exit."""
     times = StageTimes()
-    saved = [(module, name, getattr(module, name)) for _, module, name in PLAN_STAGES]
+    saved = [(module, name, getattr(module, name)) for _, module, name in plan_stages]
     try:
-        for (stage, module, name), (_, _, function) in zip(PLAN_STAGES, saved, strict=True):
+        for (stage, module, name), (_, _, function) in zip(plan_stages, saved, strict=True):
             setattr(module, name, times.timed(stage, function))
         yield times
     finally:
@@ -299,20 +304,81 @@ def plain_reference(
               f" {seconds.wall / plan_seconds.wall:.1f}× wall (the plan command's)")
 
 
+def rules_case(products: Path, rules: Path, gap: float, time_limit: float | None,
+               solver: str) -> None:
+    """Plan with every business rule on, in this process, by step."""
+    print(f"every rule, {_load()}")
+    with staged(RULE_STAGES) as times, stopwatch() as seconds:
+        inputs = pricing.commands.load_inputs(products, rules)
+        result = make_plan(inputs.products, inputs.rules,
+                           PlanOptions(solver=solver, gap=gap, time_limit=time_limit))
+    plan, info = result.plan, result.plan.solver
+    shown = "none" if info.gap is None else f"{info.gap:.4%}"
+    stages = dict(times.stages)
+    covered = Seconds()
+    for step in stages.values():
+        covered = covered + step
+    stages["rest"] = Seconds(seconds.wall - covered.wall, seconds.cpu - covered.cpu)
+    print(f"  {len(inputs.products):,} SKUs: plan {seconds}; {plan.status.value}, proven gap"
+          f" {shown} (target {gap:.2%}), method {info.method} by {info.name},"
+          f" objective ¥{plan.objective_fen / 100:,.2f}; {info.variables:,} variables,"
+          f" {info.constraints:,} constraints; {sum(d.joins for d in plan.products):,} join,"
+          f" {len(plan.excluded)} excluded")
+    print(f"  how: {info.detail or info.method}")
+    print("  by stage (CPU / wall s): "
+          + ", ".join(f"{name} {s.cpu:.2f}/{s.wall:.2f}" for name, s in stages.items()))
+    print(f"  violations {[v.rule for v in plan.violations]}, binding {list(plan.binding_rules)}")
+
+
+def rules_reference(products: Path, rules: Path, gap: float, time_limit: float) -> None:
+    """The same rule families on the unpruned table, one CBC solve with a time limit."""
+    from pricing.optimize.milp import build_model, solve_model
+
+    print(f"every rule, plain PuLP reference (no pruning, one CBC solve, limit"
+          f" {time_limit:.0f} s), {_load()}")
+    with stopwatch() as seconds:
+        inputs = load_inputs(products, rules)
+        arrays = ProductArrays.of(inputs.products, inputs.rules)
+        pruning = candidate_module._drop_dominated
+        candidate_module._drop_dominated = lambda valid, *args, **kwargs: valid  # no pruning
+        try:
+            table = build_candidates(arrays, inputs.rules)
+        finally:
+            candidate_module._drop_dominated = pruning
+        ladders = coupon_ladders(inputs.rules, store_orders(arrays.base_units, inputs.rules),
+                                 store_margin_rate(arrays, inputs.rules))
+        model = build_model(table, ladders, inputs.rules.coupons.candidates,
+                            [p.sku for p in inputs.products], inputs.rules.store.budget_fen,
+                            inputs.products, inputs.rules)
+        result = solve_model(model, table, ladders, solver="cbc", time_limit=time_limit, gap=gap)
+    if result.selection is None:
+        outcome = f"no plan within the {time_limit:.0f} s limit ({result.solver_status})"
+    else:
+        shown = "none" if result.gap is None else f"{result.gap:.4%}"
+        outcome = (f"{result.status.value}, proven gap {shown},"
+                   f" objective ¥{result.selection.objective / 100:,.2f}")
+    print(f"  {seconds} (build {model.seconds:.2f} s wall); {model.variables:,} variables,"
+          f" {model.constraints:,} constraints; {outcome}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skus", type=int, default=10_000)
     parser.add_argument("--share", type=float, default=0.015)
     parser.add_argument("--time-limit", type=float, default=None)
     parser.add_argument("--cases", default=None,
-                        help="comma-separated: messy, plain, rules (default: messy,rules, and"
-                        " plain up to 10,000 SKUs)")
+                        help="comma-separated: messy, plain, rules, rules-reference (default:"
+                        " messy,rules, and plain and rules-reference up to 10,000 SKUs)")
     parser.add_argument("--repeats", type=int, default=3,
                         help="runs of each messy measurement (the median is printed)")
     parser.add_argument("--reference-limit", type=float, default=120.0)
+    parser.add_argument("--gap", type=float, default=1e-3,
+                        help="the rules case's gap target (0.001: 0.1%%)")
+    parser.add_argument("--solver", default="cbc", help="the rules case's solver: cbc or highs")
     options = parser.parse_args()
     if options.cases is None:
-        options.cases = "messy,plain,rules" if options.skus <= 10_000 else "messy,rules"
+        options.cases = ("messy,plain,rules,rules-reference" if options.skus <= 10_000
+                         else "messy,rules")
     with tempfile.TemporaryDirectory(prefix="price-opt-bench-") as folder:
         base = Path(folder)
         products = base / "products.csv"
@@ -336,7 +402,9 @@ def main() -> None:
         if "plain" in cases:
             plain_reference(products, plain, options.reference_limit, messy)
         if "rules" in cases:
-            _case("every rule", products, with_rules, options.time_limit)
+            rules_case(products, with_rules, options.gap, options.time_limit, options.solver)
+        if "rules-reference" in cases:
+            rules_reference(products, with_rules, options.gap, options.reference_limit)
 
 
 if __name__ == "__main__":

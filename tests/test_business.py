@@ -19,6 +19,7 @@ from test_planner import EXACT, Row, reference_rows, tiny_stores
 from models.product import Product, Role
 from models.rules import BudgetRule, BusinessRules, Priority, QuotaRule, Rules
 from pricing.errors import InfeasiblePlanError, InputError
+from pricing.formats.plan_json import plan_from_json, plan_to_json
 from pricing.formats.rules import load_rules
 from pricing.optimize.candidates import ProductArrays
 from pricing.optimize.demand import coupon_ladders, store_orders
@@ -346,6 +347,7 @@ def test_the_staged_milp_is_within_its_proven_gap_of_the_brute_force(store: tupl
     assert expected is not None
     found = float(plan.objective_fen) - sum(v.penalty_fen for v in plan.violations)
     assert plan.solver.method == "milp" and plan.solver.detail.startswith("LP relaxation")
+    assert plan_from_json(plan_to_json(plan)).solver == plan.solver  # the detail round-trips
     assert plan.solver.gap is not None
     assert found <= expected + len(products) + 1
     assert found >= expected - plan.solver.gap * abs(expected) - len(products) - 1

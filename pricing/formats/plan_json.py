@@ -122,6 +122,7 @@ def plan_to_json(plan: Plan) -> dict[str, Any]:
             "gap_limit": _finite_or_none(solver.gap_limit),
             "candidates_total": solver.candidates_total,
             "candidates_pruned": solver.candidates_pruned,
+            **({"detail": solver.detail} if solver.detail else {}),
         },
         "coupon_tiers": [_tier_json(tier) for tier in plan.coupon_tiers],
         "b2g1": plan.b2g1,
@@ -202,6 +203,7 @@ _PLAN_OPTIONAL = (
 _SOLVER_KEYS = ("name", "method", "status", "gap", "seconds")
 _SOLVER_OPTIONAL = (
     "variables", "constraints", "time_limit", "gap_limit", "candidates_total", "candidates_pruned",
+    "detail",
 )
 _PRODUCT_KEYS = (
     "sku", "joins", "list_price", "activity_price", "level", "expected_units",
@@ -234,6 +236,7 @@ def _solver(reader: JsonReader, value: object) -> dict[str, Any]:
         "gap_limit": reader.number(data, "gap_limit", "solver", nullable=True),
         "candidates_total": reader.whole(data, "candidates_total", "solver"),
         "candidates_pruned": reader.whole(data, "candidates_pruned", "solver"),
+        **({"detail": reader.text(data, "detail", "solver")} if "detail" in data else {}),
     }
 
 

@@ -648,9 +648,9 @@ def solve_staged(
 
     1. the **LP relaxation** (HiGHS): a proven upper bound on expected profit, and an integral
        row for almost every product;
-    2. the **MILP restricted** to the products the LP leaves fractional and those sharing an
-       item or a price line with them (the others, and the coupon ladder when integral, fixed at
-       the LP's choice): a plan meeting every rule;
+    2. the **MILP restricted** to the products the LP leaves fractional (the others, and the
+       coupon ladder when integral, fixed at the LP's choice); when that leaves no plan, again
+       with the products sharing an item or a price line with them: a plan meeting every rule;
     3. when the plan's gap to the bound exceeds ``gap``, the **whole MILP** warm-started from it
        (``solver``: HiGHS, or CBC), within what is left of ``time_limit``.
 
@@ -673,6 +673,7 @@ def solve_staged(
         return _solve_whole(model, table, ladders, solver, time_limit, gap, None, started,
                             "the LP relaxation did not finish")
     lp_bound = float(highs.getInfo().objective_function_value)  # least of the minimised
+    variables = problem.variables()
     values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
 
     pairs = list(model.choose.items())
@@ -681,51 +682,70 @@ def solve_staged(
     fractional_value = np.minimum(values[index], 1.0 - values[index]) > FRACTIONAL
     fractional = np.zeros(table.size, dtype=bool)
     fractional[product[fractional_value]] = True
-    fractional = _with_neighbours(fractional, products)
-    fix = ~fractional[product]
     ladder_index = np.fromiter((v.index for v in model.ladder.values()), np.int32,
                                len(model.ladder))
     ladder_values = values[ladder_index]
     ladder_integral = bool((np.minimum(ladder_values, 1 - ladder_values) <= FRACTIONAL).all())
-    fixed = index[fix]
-    fixed_values = np.rint(values[fixed])
-    if ladder_integral:
-        fixed = np.concatenate([fixed, ladder_index])
-        fixed_values = np.concatenate([fixed_values, np.rint(ladder_values)])
     integer = np.fromiter(
-        (v.index for v in problem.variables() if v.cat == pulp.LpInteger), np.int32
+        (v.index for v in variables if v.cat == pulp.LpInteger), np.int32
     )
     highs.changeColsIntegrality(
         len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
     )
-    highs.changeColsBounds(len(fixed), fixed, fixed_values, fixed_values)
-    # The fixed products' profit counts in the gap HiGHS measures: a tenth of the gap asked for
-    # keeps the products left free near their best.
-    highs.setOptionValue("mip_rel_gap", gap / 10)
-    if time_limit is not None:
-        highs.setOptionValue("time_limit", max(1.0, time_limit - (time.perf_counter() - started)))
-    highs.run()
-    free = int(fractional.sum())
-    stage = (f"LP relaxation bound; MILP on {free} products (those the LP left fractional and"
-             " their items and price lines)"
-             f"{'' if ladder_integral else ' and the coupon ladder'}, the others fixed at the"
-             " LP's rows")
-    solution = highs.getSolution()
-    if not solution.value_valid:
+    # Half the gap asked for: the rest is left for the distance between the LP's bound and the
+    # restricted MILP's own bound.
+    highs.setOptionValue("mip_rel_gap", gap / 2)
+    lp_values = values
+    # First the products the LP left fractional alone; when that leaves no plan (a fixed
+    # neighbour in an item or a price line stands in the way), with their items and lines too.
+    attempts = (("the LP left fractional", fractional),
+                ("the LP left fractional, their items and price lines",
+                 _with_neighbours(fractional, products)))
+    best: tuple[Selection, FloatArray, float, str] | None = None
+    stage = "LP relaxation bound"
+    for which, free_products in attempts:
+        fix = ~free_products[product]
+        fixed = index[fix]
+        fixed_values = np.rint(lp_values[fixed])
+        if ladder_integral:
+            fixed = np.concatenate([fixed, ladder_index])
+            fixed_values = np.concatenate([fixed_values, np.rint(ladder_values)])
+        highs.changeColsBounds(len(index), index, np.zeros(len(index)), np.ones(len(index)))
+        highs.changeColsBounds(len(fixed), fixed, fixed_values, fixed_values)
+        if best is not None:  # the plan of the narrower attempt is a plan here too
+            _set_start(highs, list(enumerate(best[1].tolist())))
+        if time_limit is not None:
+            highs.setOptionValue("time_limit",
+                                 max(1.0, time_limit - (time.perf_counter() - started)))
+        highs.run()
+        stage = (f"LP relaxation bound; MILP on {int(free_products.sum())} products ({which})"
+                 f"{'' if ladder_integral else ' and the coupon ladder'}, the others fixed at"
+                 " the LP's rows")
+        solution = highs.getSolution()
+        if not solution.value_valid:
+            continue
+        values = np.asarray(solution.col_value, dtype=np.float64)
+        incumbent = float(highs.getInfo().objective_function_value)
+        if best is not None and incumbent >= best[2]:
+            continue
+        for variable in variables:
+            variable.varValue = float(values[variable.index])
+        found = _extract(model, table, ladders)
+        if found is None:
+            continue
+        found = found.with_bound(found.objective + max(0.0, incumbent - lp_bound))
+        best = (found, values, incumbent, stage)
+        if found.gap <= gap:
+            return MilpResult(SolveStatus.OPTIMAL, "Optimal", found,
+                              time.perf_counter() - started, found.gap, "highs", stage)
+        if time_limit is not None and time.perf_counter() - started >= time_limit:
+            break
+    if best is None:
         return _solve_whole(model, table, ladders, solver, time_limit, gap, None, started,
-                            f"the restricted MILP on {free} products found no plan")
-    values = np.asarray(solution.col_value, dtype=np.float64)
-    incumbent = float(highs.getInfo().objective_function_value)
-    for variable in problem.variables():
+                            f"{stage}: no plan")
+    selection, values, incumbent, stage = best
+    for variable in variables:
         variable.varValue = float(values[variable.index])
-    selection = _extract(model, table, ladders)
-    if selection is None:
-        return _solve_whole(model, table, ladders, solver, time_limit, gap, None, started,
-                            "the restricted MILP's plan could not be read back")
-    selection = selection.with_bound(selection.objective + max(0.0, incumbent - lp_bound))
-    if selection.gap <= gap:
-        return MilpResult(SolveStatus.OPTIMAL, "Optimal", selection,
-                          time.perf_counter() - started, selection.gap, "highs", stage)
     # Stage 3: the whole MILP, from this plan.
     highs.changeColsBounds(len(index), index, np.zeros(len(index)), np.ones(len(index)))
     highs.changeColsBounds(len(ladder_index), ladder_index, np.zeros(len(ladder_index)),
@@ -745,7 +765,7 @@ def solve_staged(
     if solution.value_valid and float(highs.getInfo().objective_function_value) < incumbent:
         values = np.asarray(solution.col_value, dtype=np.float64)
         incumbent = float(highs.getInfo().objective_function_value)
-        for variable in problem.variables():
+        for variable in variables:
             variable.varValue = float(values[variable.index])
         better = _extract(model, table, ladders)
         if better is not None:
