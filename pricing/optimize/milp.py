@@ -80,7 +80,7 @@ class MilpModel:
     # Soft rules: a slack variable per rule (its name) and its penalty per unit in the objective
     penalties: dict[str, tuple[pulp.LpVariable, float]] = field(default_factory=dict)
     # Per product with a choice: its valid rows and their variables, in the same order
-    rows_of: dict[int, list[int]] = field(default_factory=dict)
+    rows_of: dict[int, IntArray] = field(default_factory=dict)
     vars_of: dict[int, list[pulp.LpVariable]] = field(default_factory=dict)
     _names: dict[str, int] = field(default_factory=dict)
 
@@ -194,9 +194,10 @@ def define_choices(model: MilpModel, table: CandidateTable) -> None:
     valid_rows = table.valid[model.active]
     add = model.problem.add_variable
     for j, mask in zip(active, valid_rows, strict=True):
-        rows = np.flatnonzero(mask).tolist()
+        row_array = np.flatnonzero(mask)
+        rows = row_array.tolist()
         variables = [add(f"choose_{j}_{r}", cat=pulp.LpBinary) for r in rows]
-        model.rows_of[j] = rows
+        model.rows_of[j] = row_array
         model.vars_of[j] = variables
         for r, variable in zip(rows, variables, strict=True):
             model.choose[j, r] = variable
@@ -380,15 +381,28 @@ def define_quota(
                      for j, level in zip(table.row_joins, table.levels, strict=True)],
                     dtype=np.float64)
     share = float(quota.min_share)
-    expression = pulp.LpAffineExpression()
-    for j in _with_rows(table, range(len(products))):
-        if _in_scope(products[j], quota.category):
-            expression += model.row_sum(table, j, deep - share * joins)
+    expression = _sum_over(model, [j for j in _with_rows(table, range(len(products)))
+                                   if _in_scope(products[j], quota.category)],
+                           deep - share * joins)
     if quota.priority.hard:
         model.add(expression >= 0, quota.name)
     else:
         slack = model.slack(quota.name, float(quota.priority.penalty_fen), whole=True)
         model.add(expression + slack >= 0, quota.name)
+
+
+def _sum_over(
+    model: MilpModel, members: Sequence[int], weights: FloatArray
+) -> pulp.LpAffineExpression:
+    """``Σ_{j ∈ members} Σ_r weights[r]·choose[j,r]`` (``weights`` per row, or per product and
+    row), built as one list: each product's variables are its own."""
+    terms: Terms = []
+    constant = 0.0
+    for j in members:
+        part, value = model.terms(j, weights[j] if weights.ndim == 2 else weights)
+        terms.extend(part)
+        constant += value
+    return pulp.LpAffineExpression(terms, constant=constant)
 
 
 def define_category_budget(
@@ -400,10 +414,9 @@ def define_category_budget(
 
     ``slack`` (fen over) is 0 for a hard budget, else paid at the penalty per yuan over.
     """
-    expression = pulp.LpAffineExpression()
-    for j in _with_rows(table, range(len(products))):
-        if products[j].category == rule.category:
-            expression += model.row_sum(table, j, table.spend[j])
+    members = [j for j in _with_rows(table, range(len(products)))
+               if products[j].category == rule.category]
+    expression = _sum_over(model, members, table.spend)
     if rule.priority.hard:
         model.add(expression <= rule.amount_fen, rule.name)
     else:
@@ -419,9 +432,7 @@ def define_b2g1_limit(model: MilpModel, table: CandidateTable, max_products: int
     in_b2g1 = table.row_b2g1.astype(np.float64)
     if not in_b2g1.any():
         return
-    expression = pulp.LpAffineExpression()
-    for j in _with_rows(table, range(table.size)):
-        expression += model.row_sum(table, j, in_b2g1)
+    expression = _sum_over(model, _with_rows(table, range(table.size)), in_b2g1)
     model.add(expression <= max_products, "b2g1_max_products")
 
 
