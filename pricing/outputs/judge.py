@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from models.cart import Cart
+from models.cart import Cart, StoreOffer
 from models.money import format_yuan, fraction_floor_fen
 from models.plan import Plan
 from models.product import Product
@@ -172,8 +172,8 @@ def judge(
     raise ExportRefusedError("removing failing products did not settle; re-plan")  # defensive
 
 
-def _with_store_offer(cart: Cart, setup: StoreSetup) -> Cart:
-    return cart.model_copy(update={"stores": {**cart.stores, STORE: setup.offer()}})
+def _with_store_offer(cart: Cart, offer: StoreOffer) -> Cart:
+    return cart.model_copy(update={"stores": {**cart.stores, STORE: offer}})
 
 
 def _paid_per_unit(cart: Cart, sku: str) -> Fraction | None:
@@ -213,6 +213,7 @@ def lowest_paid_fen(
         for tiers in set_ups
     ]
     lowest: dict[str, int | None] = {}
+    offer = setup.offer()  # the real store: every tier on offer
     for i in wanted:
         sku = setup.products[i].sku
         least: Fraction | None = None
@@ -220,7 +221,7 @@ def lowest_paid_fen(
             witness = report.products[i].witness
             if witness is None:
                 continue
-            paid = _paid_per_unit(_with_store_offer(witness, setup), sku)
+            paid = _paid_per_unit(_with_store_offer(witness, offer), sku)
             if paid is not None:
                 least = paid if least is None else min(least, paid)
         lowest[sku] = None if least is None else fraction_floor_fen(
