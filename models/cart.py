@@ -12,7 +12,34 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.rules import CouponTier, OfficialRounding, StoreTools
+from models.rules import (
+    CouponTier,
+    OfficialRounding,
+    PiecesDiscountActivity,
+    PiecesDiscountTier,
+    PiecesSaveActivity,
+    PiecesSaveTier,
+    StoreTools,
+)
+
+__all__ = [
+    "MAX_EXCLUSIVE_LINES",
+    "Activity",
+    "B2G1Activity",
+    "Cart",
+    "CartLine",
+    "CartQuote",
+    "CrossStore",
+    "LineQuote",
+    "PiecesDiscountActivity",
+    "PiecesDiscountTier",
+    "PiecesSaveActivity",
+    "PiecesSaveTier",
+    "SpendSaveActivity",
+    "StoreOffer",
+    "StoreQuote",
+    "SuperInstant",
+]
 
 # Under exclusive store tools the engine tries every assignment of a store's lines to its
 # coupon or its multi-piece offer: a store holding both takes at most this many lines.
@@ -34,43 +61,6 @@ class B2G1Activity(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["b2g1"] = "b2g1"
-
-
-class PiecesDiscountTier(BaseModel):
-    """满件打折: from ``pieces`` units on, pay ``rate`` of the amount (0.90 = 9折)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    pieces: int = Field(ge=1)
-    rate: Decimal = Field(gt=0, lt=1)
-
-
-class PiecesDiscountActivity(BaseModel):
-    """N pieces at x折: the lowest rate among the tiers the units reach applies to the amount;
-    the discount is rounded half up to the fen on the order amount."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["pieces_discount"] = "pieces_discount"
-    tiers: tuple[PiecesDiscountTier, ...] = Field(min_length=1)
-
-
-class PiecesSaveTier(BaseModel):
-    """满件减钱: from ``pieces`` units on, save ``amount_fen``."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    pieces: int = Field(ge=1)
-    amount_fen: int = Field(gt=0)
-
-
-class PiecesSaveActivity(BaseModel):
-    """N pieces save y: the largest amount among the tiers the units reach applies once."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: Literal["pieces_save"] = "pieces_save"
-    tiers: tuple[PiecesSaveTier, ...] = Field(min_length=1)
 
 
 Activity = Annotated[

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from models.rules import CouponTier
+from models.rules import CouponTier, PiecesOffer
 
 
 class PlanStatus(StrEnum):
@@ -220,6 +220,8 @@ class Plan(BaseModel):
     official_opt_out: tuple[str, ...] = ()
     # Business rules that bind at the plan (their limit is reached), by name.
     binding_rules: tuple[str, ...] = ()
+    # The store-wide multi-piece offer the plan runs ([offers] candidates), never beside B2G1.
+    pieces_offer: PiecesOffer | None = None
 
     @property
     def strict_failures(self) -> list[str]:

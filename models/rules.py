@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -90,6 +91,58 @@ class CouponTier(BaseModel):
     def label(self) -> str:
         """The merchandiser's name for the tier, e.g. ``299-20`` or ``0-5``."""
         return f"{short_yuan(self.threshold_fen)}-{short_yuan(self.amount_fen)}"
+
+
+class PiecesDiscountTier(BaseModel):
+    """满件打折: from ``pieces`` units on, pay ``rate`` of the amount (0.90 = 9折)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pieces: int = Field(ge=1)
+    rate: Decimal = Field(gt=0, lt=1)
+
+
+class PiecesDiscountActivity(BaseModel):
+    """N pieces at x折: the lowest rate among the tiers the units reach applies to the amount;
+    the discount is rounded half up to the fen on the order amount."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["pieces_discount"] = "pieces_discount"
+    tiers: tuple[PiecesDiscountTier, ...] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        """The offer as merchandisers write it: ``2pcs×0.9`` (满2件9折), tiers joined by ``/``."""
+        return "/".join(f"{t.pieces}pcs×{t.rate.normalize():f}" for t in self.tiers)
+
+
+class PiecesSaveTier(BaseModel):
+    """满件减钱: from ``pieces`` units on, save ``amount_fen``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pieces: int = Field(ge=1)
+    amount_fen: int = Field(gt=0)
+
+
+class PiecesSaveActivity(BaseModel):
+    """N pieces save y: the largest amount among the tiers the units reach applies once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["pieces_save"] = "pieces_save"
+    tiers: tuple[PiecesSaveTier, ...] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        """The offer as merchandisers write it: ``2pcs-20`` (满2件减20), tiers joined by ``/``."""
+        return "/".join(f"{t.pieces}pcs-{short_yuan(t.amount_fen)}" for t in self.tiers)
+
+
+PiecesOffer = Annotated[
+    PiecesDiscountActivity | PiecesSaveActivity, Field(discriminator="kind")
+]
 
 
 class PlatformRules(BaseModel):
@@ -245,6 +298,33 @@ class DemandRules(BaseModel):
         return bands
 
 
+MAX_OFFER_CANDIDATES = 3
+
+
+class OfferRules(BaseModel):
+    """The multi-piece offers (多件优惠) the optimizer may run store-wide: none or one of the
+    candidates, each a whole offer with its tiers (``pieces_discount`` 满件打折 or
+    ``pieces_save`` 满件减钱). A store runs one multi-piece offer, so a plan that runs one runs
+    no buy-two-get-one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    candidates: tuple[PiecesOffer, ...] = ()
+
+    @field_validator("candidates")
+    @classmethod
+    def _few_distinct(cls, offers: tuple[PiecesOffer, ...]) -> tuple[PiecesOffer, ...]:
+        if len(offers) > MAX_OFFER_CANDIDATES:
+            raise ValueError(f"at most {MAX_OFFER_CANDIDATES} offer candidates")
+        if len(set(offers)) != len(offers):
+            raise ValueError("two offer candidates are the same")
+        for offer in offers:
+            pieces = [tier.pieces for tier in offer.tiers]
+            if len(set(pieces)) != len(pieces):
+                raise ValueError("two tiers of one offer share a number of pieces")
+        return offers
+
+
 class Priority(BaseModel):
     """How a business rule binds: ``"hard"`` (a plan must meet it) or a penalty in yuan (a plan
     may break it, paying the penalty per unit short in the objective)."""
@@ -320,6 +400,7 @@ class Rules(BaseModel):
     ladder: DiscountLadder = DiscountLadder()
     coupons: CouponRules = CouponRules()
     b2g1: B2G1Rules = B2G1Rules()
+    offers: OfferRules = OfferRules()
     demand: DemandRules = DemandRules()
     business: BusinessRules = BusinessRules()
 

@@ -326,14 +326,17 @@ def run_check(
                        else PlanPrices.of_plan(plan, str(plan_path)))
         prices, tiers = plan_prices.prices_fen, plan_prices.coupon_tiers
         members, source = plan_prices.b2g1_members, str(plan_path)
+        pieces_offer = plan_prices.pieces_offer
     else:
         prices = discount_prices_fen(catalogue, share)
         if coupons is None and not no_coupons:
             tiers = rules.coupons.candidates
         members = frozenset(p.sku for p in catalogue if b2g1 and p.b2g1_eligible)
         source = "--discount"
+        pieces_offer = None
     witnesses_for = WITNESSES.for_check(len(catalogue))
-    result = margin_check(catalogue, rules, prices, tiers, members, witnesses_for, source)
+    result = margin_check(catalogue, rules, prices, tiers, members, witnesses_for, source,
+                          pieces_offer)
     written: list[Path] = []
     replaced: list[Path] = []
     if witness_dir is not None:

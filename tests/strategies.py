@@ -139,6 +139,26 @@ def cross_store_tiers(draw: st.DrawFn) -> CrossStore:
 
 
 @st.composite
+def pieces_offers(draw: st.DrawFn) -> PiecesDiscountActivity | PiecesSaveActivity:
+    """A pieces offer (满件打折 or 满件减钱) of one to three tiers, pieces 1–4."""
+    if draw(st.booleans()):
+        return PiecesDiscountActivity(tiers=tuple(
+            PiecesDiscountTier(pieces=pieces, rate=rate)
+            for pieces, rate in draw(st.lists(
+                st.tuples(st.integers(1, 4), rates("0.99").filter(lambda r: r > 0)),
+                min_size=1, max_size=3, unique_by=lambda t: t[0],
+            ))
+        ))
+    return PiecesSaveActivity(tiers=tuple(
+        PiecesSaveTier(pieces=pieces, amount_fen=amount)
+        for pieces, amount in draw(st.lists(
+            st.tuples(st.integers(1, 4), fen(1, 10_000)), min_size=1, max_size=3,
+            unique_by=lambda t: t[0],
+        ))
+    ))
+
+
+@st.composite
 def store_offers(draw: st.DrawFn, pieces_offers: bool = True) -> StoreOffer:
     """What one store lets a buyer stack: coupons, one activity, one platform mechanism
     (``pieces_offers=False``: no N-pieces activity)."""
@@ -337,9 +357,11 @@ def store_setups(
     members = frozenset(
         p.sku for p in catalogue if b2g1 and p.b2g1_eligible and draw(st.booleans())
     )
+    # A store runs one multi-piece offer: a pieces offer only without buy-two-get-one.
+    offer = None if members or not draw(st.booleans()) else draw(pieces_offers())
     return StoreSetup(
         products=catalogue, prices_fen=prices, coupon_tiers=tiers, b2g1_members=members,
-        rules=the_rules,
+        rules=the_rules, pieces_offer=offer,
     )
 
 

@@ -34,7 +34,15 @@ import numpy as np
 import numpy.typing as npt
 
 from models.money import official_discount_unit_fen_array, times_rate_fen_array
-from models.rules import Mechanism, MechanismScope, OfficialRounding, Rules, StoreTools
+from models.rules import (
+    Mechanism,
+    MechanismScope,
+    OfficialRounding,
+    PiecesDiscountTier,
+    PiecesSaveTier,
+    Rules,
+    StoreTools,
+)
 
 ROUNDING_ALLOWANCE_FEN = 6
 
@@ -78,6 +86,28 @@ def coupon_stacks_with_offer(rules: Rules) -> bool:
     return rules.platform.store_tools is StoreTools.STACKED
 
 
+def pieces_offer_fen(
+    tier: PiecesDiscountTier | PiecesSaveTier, prices_fen: IntArray, basket_fen: IntArray
+) -> FloatArray:
+    """The most one tier of a pieces offer takes off one unit at ``prices_fen`` in a sub-order
+    of subtotal at least ``basket_fen`` that reaches the tier (float fen).
+
+    ``pieces_discount`` (from N pieces pay rate ``r``): the order's discount
+    ``round_half_up(amount·(1 − r))`` is at most ``amount·(1 − r) + ½`` fen, and a line's
+    proportional share of the half fen is at most half a fen, so a unit bears at most
+    ``(1 − r)·p + ½``; the split's own rounding is in ``ROUNDING_ALLOWANCE_FEN``.
+    ``pieces_save`` (from N pieces save ``y``): ``y`` split in proportion, ``y·p/S``, largest
+    where ``S`` is least. A cart reaching several tiers takes the best one, which is the bound
+    of that tier, so the least bound over the tiers holds for every cart.
+    """
+    price = prices_fen.astype(np.float64)
+    if isinstance(tier, PiecesDiscountTier):
+        return np.asarray((1.0 - float(tier.rate)) * price + 0.5, dtype=np.float64)
+    return np.asarray(
+        tier.amount_fen * price / np.asarray(basket_fen, dtype=np.float64), dtype=np.float64
+    )
+
+
 def cross_store_rate(rules: Rules) -> float:
     """The worst cross-store discount rate ``Y / X`` a line can bear (0 without it)."""
     if rules.platform.mechanism is not Mechanism.CROSS_STORE:
@@ -110,12 +140,15 @@ def unit_margin_bound_fen(
     basket_fen: IntArray,
     rules: Rules,
     bears_mechanism: npt.NDArray[np.bool_] | bool = True,
+    offer_fen: FloatArray | float = 0.0,
 ) -> IntArray:
     """The least margin one unit keeps in a sub-order of subtotal ``basket_fen`` (whole fen).
 
     All arguments broadcast; ``basket_fen`` must be at least the price. ``bears_mechanism``:
     the cross-store reduction reaches the product (pass the official discount as 0 where it
-    does not). See the module docstring for the formula and why it is a lower bound.
+    does not). ``offer_fen``: the most a pieces offer takes off one unit (see
+    :func:`pieces_offer_fen`). See the module docstring for the formula and why it is a lower
+    bound.
     """
     price = prices_fen.astype(np.float64)
     basket = np.asarray(basket_fen, dtype=np.float64)
@@ -123,6 +156,7 @@ def unit_margin_bound_fen(
     receives = (
         price
         - official_fen
+        - offer_fen
         - np.where(in_b2g1, price / 3.0, 0.0)
         - np.asarray(coupon_fen, dtype=np.float64) * price / basket
         - price * np.where(bears_mechanism, cross_store_rate(rules), 0.0)
@@ -145,11 +179,13 @@ def worst_rate(
     basket_fen: IntArray,
     rules: Rules,
     bears_mechanism: npt.NDArray[np.bool_] | bool = True,
+    offer_fen: FloatArray | float = 0.0,
 ) -> FloatArray:
     """The share of a line's single-item amount all stacked discounts can take, at most."""
     price = prices_fen.astype(np.float64)
     return np.asarray(
         official_fen / price
+        + np.asarray(offer_fen, dtype=np.float64) / price
         + np.where(in_b2g1, 1.0 / 3.0, 0.0)
         + np.asarray(coupon_fen, dtype=np.float64) / np.asarray(basket_fen, dtype=np.float64)
         + np.where(bears_mechanism, cross_store_rate(rules), 0.0),

@@ -111,6 +111,19 @@ def _activity(reader: _Reader, value: object, path: str) -> dict[str, Any] | Non
     return {"kind": kind, "tiers": tiers}
 
 
+def read_pieces_offer(reader: JsonReader, value: object, path: str) -> dict[str, Any] | None:
+    """A pieces offer (``pieces_discount`` or ``pieces_save``) in the cart format's JSON, its
+    problems recorded by ``reader`` (a plan's ``pieces_offer``)."""
+    inner = _Reader(reader.source)
+    offer = _activity(inner, value, path)
+    reader.problems.extend(inner.problems)
+    if offer is not None and offer.get("kind") not in ("pieces_discount", "pieces_save"):
+        reader.fail(f"{path}.kind", 'expected "pieces_discount" or "pieces_save"',
+                    offer.get("kind"))
+        return None
+    return offer
+
+
 def _super_instant(reader: _Reader, value: object, path: str) -> dict[str, Any]:
     data = reader.obj(value, path)
     reader.keys(data, path, {"rate", "amount"})

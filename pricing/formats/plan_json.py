@@ -27,6 +27,7 @@ from models.plan import (
 )
 from models.rules import CouponTier
 from pricing.errors import InputError
+from pricing.formats.carts import activity_to_json, read_pieces_offer
 from pricing.formats.json_fields import JsonReader, join_path
 from pricing.formats.json_files import MAX_PLAN_JSON_BYTES, read_json_capped
 
@@ -169,6 +170,8 @@ def _scope_json(plan: Plan) -> dict[str, Any]:
         "coupon_excluded": list(plan.coupon_excluded),
         "official_opt_out": list(plan.official_opt_out),
         "binding_rules": list(plan.binding_rules),
+        **({} if plan.pieces_offer is None
+           else {"pieces_offer": activity_to_json(plan.pieces_offer)}),
     }
 
 
@@ -198,7 +201,7 @@ _PLAN_KEYS = (
 )
 _PLAN_OPTIONAL = (
     "format_version", "inputs", "excluded", "violations", "coupon_excluded",
-    "official_opt_out", "binding_rules",
+    "official_opt_out", "binding_rules", "pieces_offer",
 )
 _SOLVER_KEYS = ("name", "method", "status", "gap", "seconds")
 _SOLVER_OPTIONAL = (
@@ -352,6 +355,8 @@ def _scope_from_json(reader: JsonReader, root: Mapping[str, Any]) -> dict[str, A
         "coupon_excluded": _texts(reader, root, "coupon_excluded"),
         "official_opt_out": _texts(reader, root, "official_opt_out"),
         "binding_rules": _texts(reader, root, "binding_rules"),
+        "pieces_offer": None if root.get("pieces_offer") is None
+        else read_pieces_offer(reader, root["pieces_offer"], "pieces_offer"),
     }
 
 

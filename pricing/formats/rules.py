@@ -53,7 +53,17 @@ from models.money import (
     format_yuan,
     to_fen,
 )
-from models.rules import BudgetRule, CouponTier, OrderBand, Priority, QuotaRule, Rules
+from models.rules import (
+    BudgetRule,
+    CouponTier,
+    OfferRules,
+    OrderBand,
+    PiecesDiscountActivity,
+    PiecesSaveActivity,
+    Priority,
+    QuotaRule,
+    Rules,
+)
 from pricing.errors import InputError, Problem
 from pricing.formats.tables import check_file, fail, with_hints
 
@@ -258,7 +268,50 @@ def _write_budget(rule: BudgetRule) -> dict[str, Any]:
             "priority": _write_priority(rule.priority)}
 
 
+_OFFER = ('a table {kind = "pieces_discount", tiers = [{pieces = 2, rate = 0.90}]} or '
+          '{kind = "pieces_save", tiers = [{pieces = 2, amount = 20}]}')
+_OFFER_TIER_KEYS = {"pieces_discount": "rate", "pieces_save": "amount"}
+
+
+def _read_offer(value: object) -> dict[str, Any]:
+    """One multi-piece offer candidate: its kind and its tiers, as the cart format writes it."""
+    if not isinstance(value, dict) or set(value) != {"kind", "tiers"}:
+        raise _expect(_OFFER)
+    kind = value["kind"]
+    if kind not in _OFFER_TIER_KEYS:
+        raise ValueError(f"kind: expected pieces_discount or pieces_save (got {_shown(kind)})")
+    tiers = value["tiers"]
+    key = _OFFER_TIER_KEYS[kind]
+    if not isinstance(tiers, list) or not tiers or any(
+        not isinstance(tier, dict) or set(tier) != {"pieces", key} for tier in tiers
+    ):
+        raise ValueError(f"tiers: expected a list of {{pieces = N, {key} = …}} tables")
+    read: list[dict[str, Any]] = []
+    for number, tier in enumerate(tiers, start=1):
+        try:
+            pieces = _read_whole(tier["pieces"])
+            amount: dict[str, Any] = (
+                {"rate": _read_share(tier["rate"])} if key == "rate"
+                else {"amount_fen": _read_money(tier["amount"])}
+            )
+        except ValueError as error:
+            raise ValueError(f"tiers item {number}: {error}") from None
+        read.append({"pieces": pieces, **amount})
+    return {"kind": kind, "tiers": read}
+
+
+def _write_offer(offer: PiecesDiscountActivity | PiecesSaveActivity) -> dict[str, Any]:
+    if isinstance(offer, PiecesDiscountActivity):
+        tiers = [{"pieces": t.pieces, "rate": str(t.rate)} for t in offer.tiers]
+    else:
+        tiers = [{"pieces": t.pieces, "amount": format_yuan(t.amount_fen)} for t in offer.tiers]
+    return {"kind": offer.kind, "tiers": tiers}
+
+
 PRIORITY = _Kind(_PRIORITY, _read_priority, _write_priority)
+OFFERS = _Kind(f"a list of offers, each {_OFFER}", _rows("a list of offer tables", None),
+               lambda offers: [_write_offer(offer) for offer in offers])
+_OFFERS_ANNOTATION = OfferRules.model_fields["candidates"].annotation
 OPTIONAL_WHOLE = _Kind("a whole number", _read_optional_whole, _same)
 QUOTAS = _Kind("a list of [[business.quota]] tables", _rows("[[business.quota]] tables", None),
                lambda rules: [_write_quota(rule) for rule in rules])
@@ -269,7 +322,7 @@ BUDGETS = _Kind("a list of [[business.budget]] tables",
 # How each kind validates in the file model: the whole value first, then each item of a list.
 _ITEM_READERS: dict[int, Callable[[object], Any]] = {
     id(SHARES): _read_share, id(COUPONS): _read_coupon, id(BANDS): _read_band,
-    id(QUOTAS): _read_quota, id(BUDGETS): _read_budget,
+    id(QUOTAS): _read_quota, id(BUDGETS): _read_budget, id(OFFERS): _read_offer,
 }
 
 
@@ -288,6 +341,8 @@ def _kind_of(name: str, annotation: object) -> _Kind:
         return PRIORITY
     if annotation == int | None:
         return OPTIONAL_WHOLE
+    if annotation == _OFFERS_ANNOTATION:
+        return OFFERS
     lists = {tuple[Decimal, ...]: SHARES, tuple[CouponTier, ...]: COUPONS,
              tuple[OrderBand, ...]: BANDS, tuple[QuotaRule, ...]: QUOTAS,
              tuple[BudgetRule, ...]: BUDGETS}

@@ -38,11 +38,11 @@ from typing import Any
 
 from models.money import MONEY_HINT, MoneyFormatError, to_fen
 from models.plan import Plan
-from models.rules import CouponTier
+from models.rules import CouponTier, PiecesOffer
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_text_atomic
 from pricing.formats.tables import read_csv_rows, workbook_rows, yes_no
-from pricing.formats.tiers import TierTextError, parse_tier
+from pricing.formats.tiers import TierTextError, parse_offer, parse_tier
 
 # --- spreadsheet text ---------------------------------------------------------------------
 
@@ -117,6 +117,7 @@ SETTING_KEYS: dict[str, dict[str, str]] = {
     "coupon_excluded": {"zh": "店铺券不含", "en": "Coupons exclude"},
     "official_opt_out": {"zh": "不生效官方立减", "en": "Official discount opt-out"},
     "known_loser": {"zh": "日常价亏本商品", "en": "Loses at everyday price"},
+    "pieces_offer": {"zh": "多件优惠", "en": "Multi-piece offer"},
 }
 YES = {"zh": "是", "en": "yes"}
 NO = {"zh": "否", "en": "no"}
@@ -157,6 +158,7 @@ class PlanPrices:
     source: str = field(default="", compare=False)
     coupon_excluded: frozenset[str] = frozenset()  # products the store coupons do not cover
     known_losers: frozenset[str] = frozenset()  # lose at their everyday price (the plan says)
+    pieces_offer: PiecesOffer | None = None  # the store-wide multi-piece offer, if any
 
     @classmethod
     def of_plan(cls, plan: Plan, source: str = "") -> PlanPrices:
@@ -172,6 +174,7 @@ class PlanPrices:
             known_losers=frozenset(
                 e.sku for e in plan.excluded if e.reason.value == "loses_at_everyday_price"
             ),
+            pieces_offer=plan.pieces_offer,
         )
 
 
@@ -335,9 +338,31 @@ def _plan_prices_of_sheet(
     if problems:
         raise InputError(problems)
     coupon_excluded, known_losers = _parse_scopes(settings_rows, from_csv)
+    offer = _parse_offer(settings_rows, settings_source, from_csv)
+    if members and offer is not None:
+        raise InputError([Problem(settings_source, "runs a multi-piece offer and "
+                                  "buy-two-get-one; a store runs one multi-piece offer")])
     return PlanPrices(prices_fen=prices, joins=frozenset(prices), b2g1_members=members,
                       coupon_tiers=tiers, source=sheet_source, coupon_excluded=coupon_excluded,
-                      known_losers=known_losers)
+                      known_losers=known_losers, pieces_offer=offer)
+
+
+def _parse_offer(
+    rows: list[list[object]], source: str, from_csv: bool
+) -> PiecesOffer | None:
+    """The settings' 多件优惠 row (none: no offer; older sheets have no such row)."""
+    names = {name.casefold() for name in SETTING_KEYS["pieces_offer"].values()}
+    nones = {name.casefold() for name in NONE.values()} | {""}
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [_cell_text(value, from_csv).strip() for value in row] + ["", ""]
+        if cells[0].casefold() not in names or cells[1].casefold() in nones:
+            continue
+        try:
+            return parse_offer(cells[1])
+        except TierTextError as error:
+            raise InputError([Problem(source, str(error), row=number, column=cells[0],
+                                      value=cells[1])]) from None
+    return None
 
 
 def plan_prices_of_workbook(workbook: Any, path: Path) -> PlanPrices:

@@ -59,6 +59,7 @@ from pricing.engine.bounds import (
 )
 from pricing.engine.signup import ladder_price_fen, lowest_coupon_prices_fen, meets_signup
 from pricing.optimize.demand import expected_units
+from pricing.optimize.offers import offer_unsafe, offers_alone_mask
 from pricing.optimize.rule_dominance import rule_attributes
 
 FloatArray = npt.NDArray[np.float64]
@@ -276,6 +277,13 @@ def build_candidates(
         unsafe |= np.where((bound < floors) | (rate >= 1.0), np.int64(1 << index), np.int64(0))
         zeroes |= np.where(rate >= 1.0, np.int64(1 << index), np.int64(0))
 
+    # The multi-piece offer candidates ([offers]): their bits, see pricing.optimize.offers.
+    offer_bits, offer_alone, offer_zeroes = offer_unsafe(
+        price, official, cost, floors, bears, in_b2g1, rules
+    )
+    unsafe |= offer_bits
+    zeroes |= offer_zeroes
+
     valid = np.broadcast_to(b2g1_possible, price.shape).copy()
     total = int(valid.sum())
     dropped_signup = int((valid & ~signup_ok).sum())
@@ -292,11 +300,13 @@ def build_candidates(
         dropped_unsafe += int(valid[item_blocked, 1:].sum())
         valid[item_blocked, 1:] = False
         joinable = joinable & ~item_blocked
-    out_unsafe = unsafe[:, 0].copy()
+    # The coupon tiers (alone or stacked with an offer) the everyday price cannot bear: what
+    # limiting the coupons away from the product fixes (the offer alone it does not).
+    out_unsafe = unsafe[:, 0] & ~np.int64(offers_alone_mask(rules))
     if rules.coupons.scope is CouponScope.AUTO:
         # Outside the event, the plan limits the coupons away from a product that cannot bear
-        # them (its row then bears no coupon tier).
-        unsafe[:, 0] = 0
+        # them (its row then bears no coupon tier); the multi-piece offer stays store-wide.
+        unsafe[:, 0] = np.where(base_safe[:, 0], offer_alone[:, 0], offer_zeroes[:, 0])
     else:
         # A product that loses at its everyday price with no coupon at all is outside the
         # guarantee: it does not stop the store from offering coupons, except one that could

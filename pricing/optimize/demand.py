@@ -27,6 +27,15 @@ So ``value(L) = N × Σ_b share_b × (response × A_b/v_b × (margin_rate × v_b
 − redemption × A_b × (1 − c))`` and its discount spend ``N × Σ_b share_b × redemption × A_b``.
 Both are constants per ladder, which keeps the optimisation linear: the ladder's effect does not
 depend on which products join (the products' own effects are in their candidate rows).
+
+**A multi-piece offer** (``[offers] candidates``, none or one per ladder) saves an order of
+``q`` pieces in band ``b`` ``O_b(q)`` (the best tier ``q`` reaches: ``(1 − r)·v_b`` for
+满件打折, ``y`` for 满件减钱); pieces per order are geometric with mean ``units_per_order``. It
+needs no redemption: every order reaching a tier takes it. How it meets the coupon follows
+``store_tools``: stacked, an order takes both, ``redemption × A_b + O_b(q)``; exclusive (since
+2026-03-10), the one the buyer takes, ``redemption × max(A_b, O_b(q)) + (1 − redemption) ×
+O_b(q)``. The response term uses the headline saving, ``A_b + O_b(q)`` or ``max(A_b,
+O_b(q))``. Without an offer both reduce to the coupon formulas above.
 """
 
 from __future__ import annotations
@@ -38,7 +47,15 @@ from itertools import combinations
 import numpy as np
 import numpy.typing as npt
 
-from models.rules import CouponTier, Rules
+from models.rules import CouponTier, PiecesOffer, Rules
+from pricing.engine.bounds import coupon_stacks_with_offer
+from pricing.optimize.offers import (
+    StoreToolBit,
+    ladder_mask,
+    offer_saving_fen,
+    pieces_distribution,
+    tool_bits,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -76,10 +93,20 @@ class Ladders:
     masks: IntArray
     value: FloatArray
     spend: FloatArray
+    # Per ladder: the offer candidate it runs (-1: none); None when no offer is a candidate.
+    offers: IntArray | None = None
+    # Every bit of the masks (coupon tiers, then offers and pairs; see pricing.optimize.offers).
+    tools: tuple[CouponTier | StoreToolBit, ...] | None = None
 
     def tiers(self, index: int, candidates: Sequence[CouponTier]) -> tuple[CouponTier, ...]:
         """The coupon tiers of ladder ``index``, by threshold."""
-        return tuple(candidates[k] for k in self.members[index])
+        return tuple(candidates[k] for k in self.members[index] if k < len(candidates))
+
+    def offer(self, index: int) -> int | None:
+        """The offer candidate ladder ``index`` runs, or None."""
+        if self.offers is None or self.offers[index] < 0:
+            return None
+        return int(self.offers[index])
 
 
 def store_orders(base_units: FloatArray, rules: Rules) -> float:
@@ -91,20 +118,26 @@ def store_orders(base_units: FloatArray, rules: Rules) -> float:
 def coupon_ladders(rules: Rules, orders: float, margin_rate: float) -> Ladders:
     """Enumerate the ladders and forecast each one's value and spend."""
     candidates = rules.coupons.candidates
+    offers = rules.offers.candidates
     max_tiers = min(rules.coupons.max_tiers, len(candidates))
-    members = tuple(
+    combos = tuple(
         combo
         for size in range(max_tiers + 1)
         for combo in combinations(range(len(candidates)), size)
     )
+    choices = [(combo, offer) for offer in (None, *range(len(offers))) for combo in combos]
     commission = float(rules.platform.commission_rate)
     shipping = float(rules.store.shipping_cost_fen)
     demand = rules.demand
-    values = np.zeros(len(members))
-    spends = np.zeros(len(members))
-    masks = np.zeros(len(members), dtype=np.int64)
-    for index, combo in enumerate(members):
-        masks[index] = sum(1 << k for k in combo)
+    stacked = coupon_stacks_with_offer(rules)
+    chance = pieces_distribution(demand.units_per_order)
+    values = np.zeros(len(choices))
+    spends = np.zeros(len(choices))
+    masks = np.zeros(len(choices), dtype=np.int64)
+    members: list[tuple[int, ...]] = []
+    for index, (combo, offer) in enumerate(choices):
+        masks[index] = ladder_mask(rules, combo, offer)
+        members.append(tuple(k for k in range(63) if int(masks[index]) >> k & 1))
         value = spend = 0.0
         for band in demand.order_bands:
             reachable = [
@@ -112,16 +145,42 @@ def coupon_ladders(rules: Rules, orders: float, margin_rate: float) -> Ladders:
                 for k in combo
                 if candidates[k].threshold_fen <= band.typical_fen
             ]
-            if not reachable:
-                continue
-            amount = float(max(reachable))
+            coupon = float(max(reachable)) if reachable else 0.0
             typical = float(band.typical_fen)
+            if offer is None:
+                amount, cost = coupon, demand.coupon_redemption * coupon
+            else:
+                amount, cost = _with_offer(offers[offer], coupon, typical, chance, stacked,
+                                           demand.coupon_redemption)
+            if amount <= 0.0:
+                continue
             uplift = demand.coupon_response * amount / typical
             value += band.share * (
-                uplift * (margin_rate * typical - shipping)
-                - demand.coupon_redemption * amount * (1.0 - commission)
+                uplift * (margin_rate * typical - shipping) - cost * (1.0 - commission)
             )
-            spend += band.share * demand.coupon_redemption * amount
+            spend += band.share * cost
         values[index] = orders * value
         spends[index] = orders * spend
-    return Ladders(members=members, masks=masks, value=values, spend=spends)
+    return Ladders(
+        members=tuple(members), masks=masks, value=values, spend=spends,
+        offers=np.array([-1 if offer is None else offer for _, offer in choices], dtype=np.int64)
+        if offers else None,
+        tools=tool_bits(rules),
+    )
+
+
+def _with_offer(
+    offer: PiecesOffer, coupon: float, typical: float, chance: FloatArray, stacked: bool,
+    redemption: float,
+) -> tuple[float, float]:
+    """The headline saving and the expected cost of an order of a band with a coupon worth
+    ``coupon`` and a pieces offer (see the module docstring), over the pieces per order."""
+    saving = np.array([offer_saving_fen(offer, n, typical) for n in range(1, len(chance) + 1)])
+    if stacked:
+        headline = coupon + saving
+        taken = redemption * coupon + saving
+    else:
+        headline = np.maximum(coupon, saving)
+        taken = redemption * headline + (1.0 - redemption) * saving
+    total = float(chance.sum())
+    return float((chance * headline).sum()) / total, float((chance * taken).sum()) / total

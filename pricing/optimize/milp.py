@@ -39,6 +39,7 @@ from models.rules import BudgetRule, CouponTier, QuotaRule, Rules
 from pricing.errors import SolverError
 from pricing.optimize.candidates import CandidateTable
 from pricing.optimize.demand import Ladders
+from pricing.optimize.offers import StoreToolBit
 from pricing.optimize.result import (
     Selection,
     SolveStatus,
@@ -164,7 +165,15 @@ def _empty_model(table: CandidateTable, skus: list[str]) -> MilpModel:
     )
 
 
-def define_ladder(model: MilpModel, ladders: Ladders, candidates: tuple[CouponTier, ...]) -> None:
+StoreTool = CouponTier | StoreToolBit  # a bit of the safety masks (pricing.optimize.offers)
+
+
+def _tool_name(tool: StoreTool) -> str:
+    """``tier299-20`` for a coupon tier; an offer's bit carries its own name."""
+    return f"tier{tool.label}" if isinstance(tool, CouponTier) else tool.label
+
+
+def define_ladder(model: MilpModel, ladders: Ladders, candidates: Sequence[StoreTool]) -> None:
     """The coupon ladder: exactly one of the enumerated ladders is offered::
 
         ladder[L] ∈ {0,1},    Σ_L ladder[L] = 1                        one_ladder
@@ -206,9 +215,11 @@ def define_choices(model: MilpModel, table: CandidateTable) -> None:
 
 
 def define_margin_safety(
-    model: MilpModel, table: CandidateTable, candidates: tuple[CouponTier, ...]
+    model: MilpModel, table: CandidateTable, candidates: Sequence[StoreTool]
 ) -> None:
-    """No product sits at a row beside a coupon tier that could take its unit below the floor.
+    """No product sits at a row beside a coupon tier (or a multi-piece offer, alone or stacked
+    with a tier: the bits of :mod:`pricing.optimize.offers`) that could take its unit below the
+    floor.
 
     For each product ``j`` and candidate ``k`` with rows unsafe under ``k``::
 
@@ -230,7 +241,7 @@ def define_margin_safety(
                 blocked.add(k)
                 model.add(
                     model.tier_offered(k) <= 0,
-                    constraint_name("margin", model.skus[j], f"tier{tier.label}"),
+                    constraint_name("margin", model.skus[j], _tool_name(tier)),
                 )
     tiers = [(k, tier, 1 << k, [(v, 1.0) for v in model.offered[k]])
              for k, tier in enumerate(candidates) if k not in blocked and model.offered[k]]
@@ -244,7 +255,7 @@ def define_margin_safety(
             terms = [(v, 1.0) for v, mask in zip(variables, masks, strict=True) if mask & bit]
             if terms:
                 model.add_row(terms + offered, LE, 1.0,
-                              constraint_name("margin", model.skus[j], f"tier{tier.label}"))
+                              constraint_name("margin", model.skus[j], _tool_name(tier)))
 
 
 def define_budget(
@@ -463,9 +474,10 @@ def build_model(
     solves. With ``products`` and ``rules``, the business rules are families of their own."""
     started = time.perf_counter()
     model = _empty_model(table, skus)
-    define_ladder(model, ladders, candidates)
+    tools: Sequence[StoreTool] = ladders.tools if ladders.tools is not None else candidates
+    define_ladder(model, ladders, tools)
     define_choices(model, table)
-    define_margin_safety(model, table, candidates)
+    define_margin_safety(model, table, tools)
     define_budget(model, table, ladders, budget_fen)
     if rules is not None and products:
         business = rules.business

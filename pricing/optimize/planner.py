@@ -471,11 +471,13 @@ def make_plan(
         p.sku for p, in_b2g1 in zip(products, table.row_b2g1[rows].tolist(), strict=True)
         if in_b2g1 and p.b2g1_eligible
     )
+    offer_index = ladders.offer(selection.ladder)
+    pieces_offer = None if offer_index is None else rules.offers.candidates[offer_index]
     setup = StoreSetup(
         products=tuple(products), prices_fen=tuple(prices.tolist()),
         coupon_tiers=tiers, b2g1_members=members, rules=rules,
         event_members=scope.joining, coupon_excluded=frozenset(scope.coupon_excluded),
-        known_losers=scope.known_losers,
+        known_losers=scope.known_losers, pieces_offer=pieces_offer,
     )
     check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)))
     timings["verify"] = time.perf_counter() - verify_started
@@ -515,6 +517,7 @@ def make_plan(
         official_opt_out=scope.official_opt_out,
         violations=report.violations,
         binding_rules=report.binding,
+        pieces_offer=pieces_offer,
     )
     timings["total"] = time.perf_counter() - started
     return PlanResult(plan=plan, check=check, table=table, timings=timings)

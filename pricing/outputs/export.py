@@ -317,6 +317,13 @@ def settings_rows(sheet: SubmissionSheet, lang: str) -> list[list[str]]:
         (f"{members} 个商品参加，每三件最便宜的一件免费" if zh
          else f"{members} products; of every three eligible units the cheapest is free"),
     ])
+    offer = sheet.prices.pieces_offer
+    if offer is not None:
+        rows.append([
+            SETTING_KEYS["pieces_offer"][lang], offer.label,
+            "全店多件优惠（店铺宝），覆盖所有商品" if zh
+            else "store-wide multi-piece offer, on every product",
+        ])
     rows.extend(
         [SETTING_KEYS["official_opt_out"][lang], sku,
          "加入不生效官方立减名单（未参加活动）" if zh

@@ -334,11 +334,17 @@ ZH: dict[str, str] = {
     "every product at {discount}": "所有商品 {discount}",
     "the prices of the plan {plan}": "方案 {plan} 的价格",
     "Checking {basis}, assuming:": "校验 {basis}，假设：",
-    "store tools: exclusive (since 2026-03-10: a line takes the coupon or buy-two-get-one, "
-    "whichever saves the buyer more)":
-        "店铺优惠：互斥择优（2026-03-10 起，每个子订单只用优惠券或买二送一中优惠更大的一个）",
-    "store tools: stacked (before 2026-03-10: the coupon stacks with buy-two-get-one)":
-        "店铺优惠：叠加（2026-03-10 以前，优惠券与买二送一叠加）",
+    "store tools: exclusive (since 2026-03-10: a line takes the coupon or the multi-piece "
+    "offer, whichever saves the buyer more)":
+        "店铺优惠：互斥择优（2026-03-10 起，每个子订单只用优惠券或多件优惠中优惠更大的一个）",
+    "store tools: stacked (before 2026-03-10: the coupon stacks with the multi-piece offer)":
+        "店铺优惠：叠加（2026-03-10 以前，优惠券与多件优惠叠加）",
+    "{count} product(s) fail the sign-up check only because the coupons are not counted; they "
+    "would pass with coupons covering the cycle":
+        "{count} 个商品仅因店铺券不计入而未通过报名校验；若店铺券覆盖整个活动周期即可通过",
+    "multi-piece offer: {offer}": "多件优惠：{offer}",
+    "Multi-piece offer": "多件优惠",
+    "offer candidates: {offers}": "多件优惠候选：{offers}",
     "sign-up (2026): the store coupon one unit reaches counts in the price after universal "
     "offers, as the coupons cover the whole activity cycle":
         "报名校验（2026）：店铺券覆盖整个活动周期，单件可用的店铺券计入活动普惠券后价",

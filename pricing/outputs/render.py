@@ -25,8 +25,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from models.money import short_yuan
-from models.rules import mechanism_label
+from models.money import discount_label, short_yuan
+from models.rules import PiecesDiscountTier, PiecesOffer, mechanism_label
 from pricing.errors import InputError, PriceOptError, Problem
 from pricing.outputs.i18n import (
     discount_forms,
@@ -223,6 +223,20 @@ def tier_label(tier: CouponTier, lang: str) -> str:
     return tier.label
 
 
+def offer_label(offer: PiecesOffer, lang: str) -> str:
+    """A multi-piece offer as the merchandiser says it: ``满2件9折 / 满3件减30`` (zh) or
+    ``2 pieces 10% off / 3 pieces save ¥30`` (en), one tier after another."""
+    parts = []
+    for tier in offer.tiers:
+        if isinstance(tier, PiecesDiscountTier):
+            parts.append(f"满{tier.pieces}件{discount_label(tier.rate)}" if lang == "zh"
+                         else f"{tier.pieces} pieces {discount_label(tier.rate, 'en')}")
+        else:
+            parts.append(f"满{tier.pieces}件减{short_yuan(tier.amount_fen)}" if lang == "zh"
+                         else f"{tier.pieces} pieces save ¥{short_yuan(tier.amount_fen)}")
+    return " / ".join(parts)
+
+
 def tiers_text(tiers: Sequence[CouponTier], lang: str) -> str:
     """Coupon tiers, comma-separated, or none."""
     joiner = "、" if lang == "zh" else ", "
@@ -255,6 +269,8 @@ def render_plan_summary(console: Console, plan: Plan, timings: dict[str, float],
         ("Coupon tiers", tiers_text(plan.coupon_tiers, lang)),
         ("Buy two get one", tr("{count} products", lang, count=members) if members
          else tr("not run", lang)),
+        *([("Multi-piece offer", offer_label(plan.pieces_offer, lang))]
+          if plan.pieces_offer is not None else []),
         ("Products", tr("{joining} join the event, {out} stay out", lang,
                         joining=f"{joining:,}", out=f"{len(plan.products) - joining:,}")),
         ("Expected revenue", tr("{amount} (everyday baseline {baseline})", lang,
@@ -450,7 +466,14 @@ def check_notes(run: CheckRun, lang: str) -> list[str]:
         source = "--no-coupons"
     notes = assumption_notes(run.rules, result.coupon_tiers, source, len(result.b2g1_members),
                              lang, result.report.notes)
+    if result.pieces_offer is not None:
+        notes.insert(2, tr("multi-piece offer: {offer}", lang,
+                           offer=offer_label(result.pieces_offer, lang)))
     notes.extend(tr_message(note, lang) for note in result.platform_notes)
+    if result.signup_failing_short_coupons:
+        notes.append(tr("{count} product(s) fail the sign-up check only because the coupons "
+                        "are not counted; they would pass with coupons covering the cycle", lang,
+                        count=result.signup_failing_short_coupons))
     if result.report.unchecked_witnesses:
         notes.append(tr("{count} product(s) far from their floor got no witness cart", lang,
                         count=result.report.unchecked_witnesses))

@@ -20,7 +20,16 @@ from pricing.outputs.i18n import (
     units,
     yuan,
 )
-from pricing.outputs.render import Column, _mechanism, print_table, render_warnings, say, tiers_text
+from pricing.outputs.render import (
+    Column,
+    _mechanism,
+    offer_label,
+    print_table,
+    render_warnings,
+    say,
+    tiers_text,
+)
+from pricing.verify.margin_check import store_tools_note
 
 if TYPE_CHECKING:
     from pricing.commands import Inputs
@@ -69,6 +78,10 @@ def render_validate(console: Console, inputs: Inputs, lang: str) -> None:
                          lang, count=len(levels), first=level_forms(levels[0], lang),
                          last=level_forms(levels[-1], lang),
                          b2g1=tr("allowed" if rules.b2g1.enabled else "off", lang))),
+        *(["  " + escape(tr("offer candidates: {offers}", lang, offers=("；" if lang == "zh" else "; ").join(
+            offer_label(offer, lang) for offer in rules.offers.candidates)))]
+          if rules.offers.candidates else []),
+        "  " + escape(tr(store_tools_note(rules), lang)),
     ]
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)

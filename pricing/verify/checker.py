@@ -37,7 +37,14 @@ import numpy.typing as npt
 from models.cart import B2G1Activity, Cart, CartLine, CartQuote, CrossStore, StoreOffer
 from models.money import allocate_proportional, fen_times_rate
 from models.product import Product
-from models.rules import CouponTier, Mechanism, Rules
+from models.rules import (
+    CouponTier,
+    Mechanism,
+    PiecesDiscountTier,
+    PiecesOffer,
+    PiecesSaveTier,
+    Rules,
+)
 from pricing.engine.bounds import (
     ROUNDING_ALLOWANCE_FEN,
     bears_mechanism,
@@ -45,6 +52,7 @@ from pricing.engine.bounds import (
     cross_store_rate,
     margin_floor_fen,
     official_discount_fen,
+    pieces_offer_fen,
     unit_margin_bound_fen,
     worst_rate,
 )
@@ -75,13 +83,20 @@ class StoreSetup:
     # Products outside the guarantee: they lose money at their everyday price with no discount
     # at all (a fact about the store the plan names, not something a plan can fix).
     known_losers: frozenset[str] = frozenset()
+    # The store-wide multi-piece offer the plan runs (满件打折 / 满件减钱), never beside B2G1.
+    pieces_offer: PiecesOffer | None = None
+
+    def __post_init__(self) -> None:
+        if self.pieces_offer is not None and self.b2g1_members:
+            raise ValueError("a store runs one multi-piece offer: a pieces offer or "
+                             "buy-two-get-one, not both")
 
     def offer(self) -> StoreOffer:
         """The store's offer as a cart states it."""
         platform = self.rules.platform
         return StoreOffer(
             coupons=self.coupon_tiers,
-            activity=B2G1Activity() if self.b2g1_members else None,
+            activity=B2G1Activity() if self.b2g1_members else self.pieces_offer,
             cross_store=CrossStore(
                 every_fen=platform.cross_store_every_fen, save_fen=platform.cross_store_save_fen
             )
@@ -176,12 +191,14 @@ def _as_array(values: Sequence[int]) -> npt.NDArray[np.int64]:
 
 @dataclass(frozen=True)
 class _Scenario:
-    """A family of carts: the coupon they reach, the least subtotal, whether B2G1 fires."""
+    """A family of carts: the coupon they reach, the least subtotal, whether B2G1 fires, and
+    the tier of the store's pieces offer they reach (None: the offer does not apply)."""
 
     coupon_fen: int
     target_fen: npt.NDArray[np.int64]
     b2g1: bool
     threshold_fen: int = 0
+    pieces_tier: PiecesDiscountTier | PiecesSaveTier | None = None
 
 
 class _StoreArrays:
@@ -208,6 +225,42 @@ class _StoreArrays:
         # The cheapest pair of other eligible units a B2G1 cart can hold (a superset is sound).
         self.cheapest_eligible = int(eligible_prices.min()) if len(eligible_prices) else 0
 
+    def cheapest_units_fen(self, count: int) -> int:
+        """The least amount ``count`` units of the store can cost, within purchase limits (a
+        product's own unit is not set aside: a lower bound on the other units of a cart)."""
+        total, left = 0, count
+        for i in np.argsort(self.prices, kind="stable").tolist():
+            if left <= 0:
+                break
+            take = left if not self.limits[i] else min(left, int(self.limits[i]))
+            total += take * int(self.prices[i])
+            left -= take
+        return total
+
+    def pieces_scenarios(self) -> list[_Scenario]:
+        """The families of carts that reach a tier of the pieces offer: the least subtotal
+        holds the unit and ``N − 1`` of the store's cheapest units; with stacked store tools
+        each coupon tier too (its threshold and the pieces both reached). A tier no cart can
+        reach within the purchase limits has no family."""
+        offer = self.setup.pieces_offer
+        if offer is None:
+            return []
+        units_on_sale = int(np.where(self.limits == 0, 1 << 40, self.limits).sum())
+        coupons = [(0, 0)]
+        if coupon_stacks_with_offer(self.setup.rules):
+            coupons += [(t.amount_fen, t.threshold_fen) for t in self.setup.coupon_tiers]
+        families: list[_Scenario] = []
+        for tier in offer.tiers:
+            if tier.pieces > units_on_sale:
+                continue
+            least = self.prices + self.cheapest_units_fen(tier.pieces - 1)
+            families.extend(
+                _Scenario(amount, np.maximum(least, threshold), False,
+                          threshold_fen=threshold, pieces_tier=tier)
+                for amount, threshold in coupons
+            )
+        return families
+
     def scenarios(self) -> list[_Scenario]:
         tiers = self.setup.coupon_tiers
         lowest_threshold = min((t.threshold_fen for t in tiers), default=None)
@@ -229,7 +282,7 @@ class _StoreArrays:
                           tier.threshold_fen)
                 for tier in tiers
             )
-        return families
+        return families + self.pieces_scenarios()
 
 
 def _smallest_baskets(
@@ -444,6 +497,29 @@ def _b2g1_starts(arrays: _StoreArrays, index: int) -> list[dict[int, int]]:
     return starts
 
 
+def _pieces_starts(arrays: _StoreArrays, index: int, pieces: int) -> list[dict[int, int]]:
+    """The carts of ``pieces`` units a pieces-offer witness for product ``index`` starts from:
+    one own unit with the store's cheapest other units (the least subtotal: the largest share
+    of a fixed saving and of the shipping), and as many own units as its limit allows."""
+    starts: list[dict[int, int]] = []
+    units = {index: 1}
+    left = pieces - 1
+    for i in np.argsort(arrays.prices, kind="stable").tolist():
+        if left <= 0:
+            break
+        room = (int(arrays.limits[i]) or left + units.get(i, 0)) - units.get(i, 0)
+        take = min(left, room)
+        if take > 0:
+            units[i] = units.get(i, 0) + take
+            left -= take
+    if left <= 0:
+        starts.append(units)
+    own = pieces if not arrays.limits[index] else min(pieces, int(arrays.limits[index]))
+    if own == pieces and {index: own} not in starts:
+        starts.append({index: own})
+    return starts
+
+
 def _fillers(
     arrays: _StoreArrays,
     reach: Reachability | None,
@@ -506,6 +582,8 @@ def _witness_carts(
         if not arrays.in_b2g1[index]:
             return []
         starts = _b2g1_starts(arrays, index)
+    elif scenario.pieces_tier is not None:
+        starts = _pieces_starts(arrays, index, scenario.pieces_tier.pieces)
     else:
         starts = [{index: 1}]
     if cap_possible:
@@ -735,16 +813,21 @@ def check_store(
         baskets = _smallest_baskets(arrays, reach, family.target_fen)
         baskets_by_family.append(baskets)
         coupon = np.where(arrays.coupon_ok, family.coupon_fen, 0)
+        offer = (
+            0.0 if family.pieces_tier is None
+            else pieces_offer_fen(family.pieces_tier, arrays.prices, baskets)
+        )
         bound = (
             _b2g1_member_bound_fen(arrays, reach, family, baskets) if family.b2g1
             else unit_margin_bound_fen(
                 arrays.prices, arrays.official, arrays.costs, in_b2g1,
-                coupon, baskets, rules, arrays.bears,
+                coupon, baskets, rules, arrays.bears, offer,
             )
         )
         bounds = np.where(applies, np.minimum(bounds, bound), bounds)
         rates = worst_rate(
-            arrays.prices, arrays.official, in_b2g1, coupon, baskets, rules, arrays.bears
+            arrays.prices, arrays.official, in_b2g1, coupon, baskets, rules, arrays.bears,
+            offer,
         )
         cap_possible = cap_possible or bool((applies & (rates >= 1.0)).any())
     notes: list[str] = []

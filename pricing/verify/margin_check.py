@@ -48,6 +48,7 @@ from models.product import Product
 from models.rules import (
     CouponTier,
     Mechanism,
+    PiecesOffer,
     Rules,
     SignupCheck,
     StoreTools,
@@ -195,6 +196,10 @@ class MarginCheck:
     # The 2026 platform rules the verdict rests on (store tools, what the sign-up check
     # counts), also in ``notes``; shown by ``check`` beside its assumptions.
     platform_notes: tuple[str, ...] = ()
+    # Products that fail the 2026 sign-up check only because short coupons are not counted.
+    signup_failing_short_coupons: int = 0
+    # The store-wide multi-piece offer the prices run with (a plan's pieces offer), if any.
+    pieces_offer: PiecesOffer | None = None
 
     @property
     def losers(self) -> tuple[ProductMargin, ...]:
@@ -258,6 +263,7 @@ def margin_check(
     b2g1_members: Collection[str],
     witnesses_for: int | None = None,
     source: str = "prices",
+    pieces_offer: PiecesOffer | None = None,
 ) -> MarginCheck:
     """Find every product's worst cart at the given prices (see the module docstring).
 
@@ -276,6 +282,7 @@ def margin_check(
         coupon_tiers=tiers,
         b2g1_members=members,
         rules=rules,
+        pieces_offer=pieces_offer,
     )
     report = check_store(setup, witnesses_for=witnesses_for)
     price_array = np.asarray(prices, dtype=np.int64)
@@ -287,15 +294,20 @@ def margin_check(
         universal_offer_fen=cycle_coupon_fen(price_array, tiers, rules),
     )
     joins = np.asarray([p.sku in prices_fen for p in products], dtype=bool)
-    cycle_notes = _cycle_notes(
-        rules, tiers, joins & (lowest_coupon > 0),
-        joins & ~signup & meets_signup(
+    checked = joins & (lowest_coupon > 0)
+    failing_for_short = joins & ~signup & meets_signup(
             price_array, list_prices, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
             universal_offer_fen=cycle_coupon_fen(
                 price_array, tiers, rules.model_copy(update={"platform": rules.platform.model_copy(
                     update={"coupons_cover_cycle": True})})
             ),
-        ),
+        )
+    cycle_notes = _cycle_notes(rules, tiers, checked)
+    failing = int(failing_for_short.sum()) if cycle_notes else 0
+    failing_note = (
+        (f"{failing} product(s) fail the sign-up check only because the coupons are not "
+         "counted; they would pass with coupons covering the cycle",)
+        if failing and not rules.platform.coupons_cover_cycle else ()
     )
     rows = tuple(
         ProductMargin(
@@ -319,23 +331,32 @@ def margin_check(
         coupon_tiers=tiers,
         b2g1_members=members,
         report=report,
-        notes=(*_notes(rules, tiers, members, report), *cycle_notes),
+        notes=(*_notes(rules, tiers, members, report, pieces_offer), *cycle_notes,
+               *failing_note),
         platform_notes=(_store_tools_note(rules), *cycle_notes),
+        signup_failing_short_coupons=failing if failing_note else 0,
+        pieces_offer=pieces_offer,
     )
 
 
 def _store_tools_note(rules: Rules) -> str:
+    return store_tools_note(rules)
+
+
+def store_tools_note(rules: Rules) -> str:
+    """The store-tools setting in force, as ``check`` and ``validate`` say it (English; the
+    outputs translate it)."""
     if rules.platform.store_tools is StoreTools.EXCLUSIVE:
-        return ("store tools: exclusive (since 2026-03-10: a line takes the coupon or "
-                "buy-two-get-one, whichever saves the buyer more)")
-    return "store tools: stacked (before 2026-03-10: the coupon stacks with buy-two-get-one)"
+        return ("store tools: exclusive (since 2026-03-10: a line takes the coupon or the "
+                "multi-piece offer, whichever saves the buyer more)")
+    return ("store tools: stacked (before 2026-03-10: the coupon stacks with the multi-piece "
+            "offer)")
 
 
 def _cycle_notes(
     rules: Rules,
     tiers: Sequence[CouponTier],
     checked: npt.NDArray[np.bool_],
-    failing_for_short_coupons: npt.NDArray[np.bool_],
 ) -> tuple[str, ...]:
     """What the 2026 sign-up check counts, said where it changes a verdict or a proof."""
     if rules.platform.signup_check is not SignupCheck.RULES_2026 or not tiers:
@@ -347,22 +368,16 @@ def _cycle_notes(
             "sign-up (2026): the store coupon one unit reaches counts in the price after "
             "universal offers, as the coupons cover the whole activity cycle",
         )
-    notes = [
+    return (
         "sign-up (2026): the store coupons do not cover the whole activity cycle "
         "(coupons_cover_cycle = false), so the sign-up check does not count them; buyers still "
-        "stack them, and the no-loss proof above counts them"
-    ]
-    failing = int(failing_for_short_coupons.sum())
-    if failing:
-        notes.append(
-            f"{failing} product(s) fail the sign-up check only because the coupons are not "
-            "counted; they would pass with coupons covering the cycle"
-        )
-    return tuple(notes)
+        "stack them, and the no-loss proof above counts them",
+    )
 
 
 def _notes(
-    rules: Rules, tiers: Sequence[CouponTier], members: frozenset[str], report: CheckReport
+    rules: Rules, tiers: Sequence[CouponTier], members: frozenset[str], report: CheckReport,
+    pieces_offer: PiecesOffer | None = None,
 ) -> tuple[str, ...]:
     platform, store = rules.platform, rules.store
     mechanism = mechanism_label(platform) + (
@@ -378,6 +393,8 @@ def _notes(
         f"costs: shipping {format_yuan(store.shipping_cost_fen)} per order,"
         f" handling {format_yuan(store.handling_cost_fen)} per unit",
     ]
+    if pieces_offer is not None:
+        notes.insert(2, f"multi-piece offer: {pieces_offer.label} (store-wide)")
     notes.extend(report.notes)
     if report.unchecked_witnesses:
         notes.append(

@@ -36,4 +36,5 @@ def store_setup(plan_prices: PlanPrices, products: Sequence[Product], rules: Rul
         event_members=plan_prices.joins & known,
         coupon_excluded=plan_prices.coupon_excluded & known,
         known_losers=plan_prices.known_losers & known,
+        pieces_offer=plan_prices.pieces_offer,
     )
