@@ -55,6 +55,9 @@ def render_validate(console: Console, inputs: Inputs, lang: str) -> None:
     levels = rules.ladder.levels
     budget = money(store.budget_fen) if store.budget_fen else tr("none", lang)
     colon = "：" if lang == "zh" else ": "
+    offers_text = ("；" if lang == "zh" else "; ").join(
+        offer_label(offer, lang) for offer in rules.offers.candidates
+    )
     lines = [
         f"[bold]{tr('products', lang)}[/bold] {escape(str(inputs.products_path))}"
         + ("" if inputs.sheet_name is None else escape(f" (sheet {inputs.sheet_name!r})"))
@@ -78,8 +81,7 @@ def render_validate(console: Console, inputs: Inputs, lang: str) -> None:
                          lang, count=len(levels), first=level_forms(levels[0], lang),
                          last=level_forms(levels[-1], lang),
                          b2g1=tr("allowed" if rules.b2g1.enabled else "off", lang))),
-        *(["  " + escape(tr("offer candidates: {offers}", lang, offers=("；" if lang == "zh" else "; ").join(
-            offer_label(offer, lang) for offer in rules.offers.candidates)))]
+        *(["  " + escape(tr("offer candidates: {offers}", lang, offers=offers_text))]
           if rules.offers.candidates else []),
         "  " + escape(tr(store_tools_note(rules), lang)),
     ]
