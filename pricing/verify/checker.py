@@ -529,7 +529,9 @@ def _fillers(
     """Baskets of further units worth at least ``missing_fen``: the smallest reachable one (or
     the cheapest unlimited product, repeated); and when that breaks the purchase limit of a
     product the cart already holds, the fewest units of one product with room that reach it
-    with the least overshoot."""
+    with the least overshoot. Under exclusive store tools a filler of buy-two-get-one members
+    may go to the offer instead of the coupon (the buyer's best assignment), so the fewest
+    units of one product outside buy-two-get-one are tried too."""
     fillers: list[dict[int, int]] = []
     if reach is not None:
         reached = reach.smallest_at_least(missing_fen)
@@ -539,17 +541,21 @@ def _fillers(
         greedy = _greedy_filler(arrays, missing_fen)
         if greedy is not None:
             fillers.append(greedy)
-    if fillers and _within_limits(arrays, _merged(units, fillers[0])):
+    outside_b2g1 = bool(arrays.in_b2g1.any()) and not coupon_stacks_with_offer(
+        arrays.setup.rules)
+    if fillers and _within_limits(arrays, _merged(units, fillers[0])) and not outside_b2g1:
         return fillers
     held = np.zeros(len(arrays.prices), dtype=np.int64)
     held[list(units)] = list(units.values())
     positive = arrays.prices > 0
     needed = np.where(positive, -(-missing_fen // np.maximum(arrays.prices, 1)), 0)
     fits = positive & ((arrays.limits == 0) | (arrays.limits >= held + needed))
-    if fits.any():
-        totals = np.where(fits, needed * arrays.prices, np.iinfo(np.int64).max)
-        best = int(np.argmin(totals))
-        fillers.append({best: int(needed[best])})
+    for allowed in ([fits & ~arrays.in_b2g1] if outside_b2g1 else []) + [fits]:
+        if allowed.any():
+            totals = np.where(allowed, needed * arrays.prices, np.iinfo(np.int64).max)
+            best = int(np.argmin(totals))
+            if {best: int(needed[best])} not in fillers:
+                fillers.append({best: int(needed[best])})
     return fillers
 
 
