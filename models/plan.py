@@ -62,6 +62,9 @@ class ProductDecision(BaseModel):
     expected_profit_fen: int
     worst_unit_margin_fen: int
     meets_signup: bool = True
+    # 超级立减: the share of the activity price cut per unit (rounded up by price band), if any.
+    super_instant_rate: Decimal | None = Field(default=None, ge=Decimal("0.10"),
+                                               lt=Decimal("0.50"))
 
     @property
     def discount(self) -> Decimal:
@@ -70,11 +73,11 @@ class ProductDecision(BaseModel):
 
 
 _DECISION_FIELDS = tuple(ProductDecision.model_fields)
-_DECISION_TYPES: dict[str, type] = {
-    "sku": str, "item_id": str, "title": str, "joins": bool, "list_price_fen": int,
-    "activity_price_fen": int, "level": Decimal, "b2g1": bool, "expected_units": float,
-    "expected_revenue_fen": int, "expected_profit_fen": int, "worst_unit_margin_fen": int,
-    "meets_signup": bool,
+_DECISION_TYPES: dict[str, set[type]] = {
+    "sku": {str}, "item_id": {str}, "title": {str}, "joins": {bool}, "list_price_fen": {int},
+    "activity_price_fen": {int}, "level": {Decimal}, "b2g1": {bool}, "expected_units": {float},
+    "expected_revenue_fen": {int}, "expected_profit_fen": {int}, "worst_unit_margin_fen": {int},
+    "meets_signup": {bool}, "super_instant_rate": {Decimal, type(None)},
 }
 # Assembling a model the way ``model_construct`` does (minus its per-field bookkeeping) is only
 # sound for a plain model whose fields are the ones typed above.
@@ -101,8 +104,11 @@ def product_decisions(columns: dict[str, list[Any]]) -> tuple[ProductDecision, .
     ):
         raise ValueError(f"expected one column of {count} values per field {_DECISION_FIELDS}")
     trusted = _FAST_DECISIONS and all(
-        set(map(type, values)) <= {_DECISION_TYPES[name]} for name, values in columns.items()
-    ) and all(0 < level <= 1 for level in set(columns["level"])) and bool(
+        set(map(type, values)) <= _DECISION_TYPES[name] for name, values in columns.items()
+    ) and all(0 < level <= 1 for level in set(columns["level"])) and all(
+        rate is None or Decimal("0.10") <= rate < Decimal("0.50")
+        for rate in set(columns["super_instant_rate"])
+    ) and bool(
         (np.asarray(columns["expected_units"], dtype=np.float64) >= 0).all()  # NaN is not ≥ 0
     )
     names = list(_DECISION_FIELDS)

@@ -325,6 +325,43 @@ class OfferRules(BaseModel):
         return offers
 
 
+SUPER_INSTANT_MIN_RATE = Decimal("0.10")
+SUPER_INSTANT_MAX_RATE = Decimal("0.50")  # excluded
+MAX_SUPER_INSTANT_RATES = 4
+
+
+class SuperInstantRules(BaseModel):
+    """超级立减, the everyday super instant discount, as a per-product decision: the rates the
+    plan may give a joining product (each in [0.10, 0.50) of its activity price, rounded up by
+    price band); empty: the store does not run the channel. It does not combine with the
+    cross-store reduction or the official discount, so it needs ``platform.mechanism =
+    "none"``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rates: tuple[Decimal, ...] = ()
+
+    @field_validator("rates")
+    @classmethod
+    def _rates_in_range(cls, rates: tuple[Decimal, ...]) -> tuple[Decimal, ...]:
+        if any(not (SUPER_INSTANT_MIN_RATE <= rate < SUPER_INSTANT_MAX_RATE) for rate in rates):
+            raise ValueError("every rate must be from 0.10 to below 0.50 (超级立减: at least 10% "
+                             "and less than 50% of the activity price)")
+        if any(rate != rate.quantize(Decimal("0.0001")) for rate in rates):
+            raise ValueError("a rate has at most four decimals, e.g. 0.15")
+        if len(set(rates)) != len(rates):
+            raise ValueError("rates must be distinct")
+        if len(rates) > MAX_SUPER_INSTANT_RATES:
+            raise ValueError(f"at most {MAX_SUPER_INSTANT_RATES} rates")
+        return tuple(sorted(rates))
+
+
+SUPER_INSTANT_CLASH = (
+    "super_instant.rates needs platform.mechanism = \"none\": the super instant discount does "
+    "not combine with the cross-store reduction or the official discount"
+)
+
+
 class Priority(BaseModel):
     """How a business rule binds: ``"hard"`` (a plan must meet it) or a penalty in yuan (a plan
     may break it, paying the penalty per unit short in the objective)."""
@@ -401,8 +438,15 @@ class Rules(BaseModel):
     coupons: CouponRules = CouponRules()
     b2g1: B2G1Rules = B2G1Rules()
     offers: OfferRules = OfferRules()
+    super_instant: SuperInstantRules = SuperInstantRules()
     demand: DemandRules = DemandRules()
     business: BusinessRules = BusinessRules()
+
+    @model_validator(mode="after")
+    def _super_instant_alone(self) -> Rules:
+        if self.super_instant.rates and self.platform.mechanism is not Mechanism.NONE:
+            raise ValueError(SUPER_INSTANT_CLASH)
+        return self
 
 
 def mechanism_label(platform: PlatformRules, lang: str = "en") -> str:

@@ -327,6 +327,7 @@ def run_check(
         prices, tiers = plan_prices.prices_fen, plan_prices.coupon_tiers
         members, source = plan_prices.b2g1_members, str(plan_path)
         pieces_offer = plan_prices.pieces_offer
+        super_instant = plan_prices.super_instant
     else:
         prices = discount_prices_fen(catalogue, share)
         if coupons is None and not no_coupons:
@@ -334,9 +335,10 @@ def run_check(
         members = frozenset(p.sku for p in catalogue if b2g1 and p.b2g1_eligible)
         source = "--discount"
         pieces_offer = None
+        super_instant = {}
     witnesses_for = WITNESSES.for_check(len(catalogue))
     result = margin_check(catalogue, rules, prices, tiers, members, witnesses_for, source,
-                          pieces_offer)
+                          pieces_offer, super_instant)
     written: list[Path] = []
     replaced: list[Path] = []
     if witness_dir is not None:

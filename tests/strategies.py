@@ -359,9 +359,15 @@ def store_setups(
     )
     # A store runs one multi-piece offer: a pieces offer only without buy-two-get-one.
     offer = None if members or not draw(st.booleans()) else draw(pieces_offers())
+    # 超级立减 only where the store runs no platform mechanism.
+    super_instant = {
+        p.sku: draw(st.sampled_from([Decimal("0.10"), Decimal("0.25"), Decimal("0.49")]))
+        for p in catalogue
+        if the_rules.platform.mechanism is Mechanism.NONE and draw(st.booleans())
+    }
     return StoreSetup(
         products=catalogue, prices_fen=prices, coupon_tiers=tiers, b2g1_members=members,
-        rules=the_rules, pieces_offer=offer,
+        rules=the_rules, pieces_offer=offer, super_instant=super_instant,
     )
 
 
@@ -378,6 +384,8 @@ def setup_cart(
             event=setup.event_members is None or product.sku in setup.event_members
             or setup.rules.platform.mechanism_scope is MechanismScope.STORE,
             store_coupons=product.sku not in setup.coupon_excluded,
+            super_instant=None if product.sku not in setup.super_instant
+            else SuperInstant(rate=setup.super_instant[product.sku]),
         )
         for product, price, quantity in zip(
             setup.products, setup.prices_fen, quantities, strict=True

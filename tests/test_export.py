@@ -36,11 +36,11 @@ from pricing.verify.checker import STORE
 from pricing.verify.store import store_setup
 
 ZH_HEADERS = ["商品ID", "SKU ID", "SKU", "商品标题", "日常价", "活动价", "折扣", "活动库存",
-              "预计销量", "库存", "每人限购", "买二送一", "最低到手价", "单件最低毛利",
-              "是否满足报名规则"]
+              "预计销量", "库存", "每人限购", "买二送一", "超级立减让利比例", "最低到手价",
+              "单件最低毛利", "是否满足报名规则"]
 EN_HEADERS = ["Item ID", "SKU ID", "SKU", "Title", "List price", "Activity price", "Discount",
               "Activity stock", "Expected units", "Stock", "Limit per buyer", "Buy 2 get 1",
-              "Lowest paid price", "Worst unit margin", "Meets sign-up rules"]
+              "Super instant %", "Lowest paid price", "Worst unit margin", "Meets sign-up rules"]
 UPLOAD_HEADERS = ["商品ID", "SKU ID", "活动价", "活动库存", "每人限购"]
 
 

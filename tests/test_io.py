@@ -37,6 +37,7 @@ from models.rules import (
     PlatformRules,
     Rules,
     StoreRules,
+    SuperInstantRules,
 )
 from pricing.engine.signup import ladder_price_fen, meets_signup
 from pricing.errors import InputError, Problem
@@ -568,7 +569,8 @@ def test_money_in_the_rules_may_be_a_number_or_a_string(tmp_path: Path) -> None:
 def test_every_model_field_has_a_key_in_the_file() -> None:
     models = {"platform": PlatformRules, "store": StoreRules, "ladder": DiscountLadder,
               "coupons": CouponRules, "b2g1": B2G1Rules, "offers": OfferRules,
-              "demand": DemandRules, "business": BusinessRules}  # fmt: skip
+              "super_instant": SuperInstantRules, "demand": DemandRules,
+              "business": BusinessRules}  # fmt: skip
     assert set(RULES_KEYS) == set(models) == set(Rules.model_fields)
     for section, model in models.items():
         assert {key.field for key in RULES_KEYS[section].values()} == set(model.model_fields)

@@ -27,7 +27,9 @@ from models.rules import (
     StoreTools,
 )
 from pricing.errors import InputError
+from pricing.formats.plan_context import PlanContext
 from pricing.formats.plan_json import plan_from_json, plan_to_json
+from pricing.formats.plans import load_plan_prices
 from pricing.formats.rules import load_rules, rules_from_document, rules_to_dict
 from pricing.formats.sheets import PlanPrices
 from pricing.formats.tiers import TierTextError, parse_offer
@@ -35,6 +37,7 @@ from pricing.optimize.candidates import ProductArrays, build_candidates
 from pricing.optimize.demand import coupon_ladders, store_orders
 from pricing.optimize.offers import offer_bit, pair_bit
 from pricing.optimize.planner import PlanOptions, make_plan, store_margin_rate
+from pricing.outputs.export import export_plan
 from pricing.verify.checker import StoreSetup, check_store
 
 SOLVE = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -262,3 +265,21 @@ def test_brute_force_ladders_hold_every_offer_choice() -> None:
         [(), rules.coupons.candidates], [None, 0, 1]
     ))
     assert choices == expected
+
+
+@pytest.mark.parametrize("name", ["sheet.xlsx", "sheet.csv"])
+def test_the_sheets_carry_the_offer_and_read_back(tmp_path: Path, name: str) -> None:
+    products = tuple(
+        Product(sku=f"P{i}", list_price_fen=price, lowest_price_fen=price,
+                unit_cost_fen=price // 5, stock=1000, base_units=50.0, b2g1_eligible=False)
+        for i, price in enumerate((9900, 19900, 29900))
+    )
+    rules = _rules(StoreTools.EXCLUSIVE, offers=(NINE_TENTHS,))
+    rules = rules.model_copy(update={"demand": rules.demand.model_copy(
+        update={"coupon_response": 8.0})})
+    plan = make_plan(list(products), rules).plan
+    assert plan.pieces_offer == NINE_TENTHS
+    export_plan(PlanContext(plan=plan, products=products, rules=rules), tmp_path / name)
+    back = load_plan_prices(tmp_path / name)
+    assert back == PlanPrices.of_plan(plan)
+    assert back.pieces_offer == NINE_TENTHS

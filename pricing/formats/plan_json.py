@@ -62,6 +62,8 @@ def decision_json(decision: ProductDecision) -> dict[str, Any]:
         "expected_profit": format_yuan(decision.expected_profit_fen),
         "worst_unit_margin": format_yuan(decision.worst_unit_margin_fen),
         "meets_signup": decision.meets_signup,
+        **({} if decision.super_instant_rate is None
+           else {"super_instant": str(decision.super_instant_rate)}),
     }
 
 
@@ -94,6 +96,8 @@ def decisions_json(decisions: Sequence[ProductDecision]) -> list[dict[str, Any]]
             "expected_profit": profit[i],
             "worst_unit_margin": worst[i],
             "meets_signup": d.meets_signup,
+            **({} if d.super_instant_rate is None
+               else {"super_instant": str(d.super_instant_rate)}),
         }
         for i, d in enumerate(decisions)
     ]
@@ -212,7 +216,7 @@ _PRODUCT_KEYS = (
     "sku", "joins", "list_price", "activity_price", "level", "expected_units",
     "expected_revenue", "expected_profit", "worst_unit_margin",
 )
-_PRODUCT_OPTIONAL = ("item_id", "title", "discount", "b2g1", "meets_signup")
+_PRODUCT_OPTIONAL = ("item_id", "title", "discount", "b2g1", "meets_signup", "super_instant")
 _INPUT_KEYS = (
     "products_file", "products_sha256", "rules_file", "rules_sha256", "rules", "created_at",
     "price_opt_version",
@@ -277,6 +281,8 @@ def _decision(reader: JsonReader, value: object, path: str) -> dict[str, Any]:
         "worst_unit_margin_fen": _signed(reader, data, "worst_unit_margin", path),
         "meets_signup": reader.flag(data, "meets_signup", path) if "meets_signup" in data
         else True,
+        "super_instant_rate": reader.share(data, "super_instant", path)
+        if data.get("super_instant") is not None else None,
     }
 
 

@@ -54,15 +54,19 @@ from models.money import (
     to_fen,
 )
 from models.rules import (
+    SUPER_INSTANT_CLASH,
     BudgetRule,
     CouponTier,
+    Mechanism,
     OfferRules,
     OrderBand,
     PiecesDiscountActivity,
     PiecesSaveActivity,
+    PlatformRules,
     Priority,
     QuotaRule,
     Rules,
+    SuperInstantRules,
 )
 from pricing.errors import InputError, Problem
 from pricing.formats.tables import check_file, fail, with_hints
@@ -536,6 +540,13 @@ def rules_from_document(document: Mapping[str, Any], file: str) -> Rules:
         section: _section(file, section, document.get(section, {}), problems)
         for section in RULES_KEYS
     }
+    platform, super_instant = sections["platform"], sections["super_instant"]
+    if (
+        isinstance(platform, PlatformRules) and isinstance(super_instant, SuperInstantRules)
+        and super_instant.rates and platform.mechanism is not Mechanism.NONE
+    ):
+        problems.append(Problem(file, SUPER_INSTANT_CLASH,
+                                value=f"mechanism = {platform.mechanism.value!r}"))
     if problems:
         raise InputError(problems)
     return Rules.model_validate(sections)

@@ -31,8 +31,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ SHEET_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("stock", "库存", "Stock"),
     SheetColumn("purchase_limit", "每人限购", "Limit per buyer"),
     SheetColumn("b2g1", "买二送一", "Buy 2 get 1"),
+    SheetColumn("super_instant", "超级立减让利比例", "Super instant %"),
     SheetColumn("lowest_paid", "最低到手价", "Lowest paid price"),
     SheetColumn("worst_unit_margin", "单件最低毛利", "Worst unit margin"),
     SheetColumn("meets_signup", "是否满足报名规则", "Meets sign-up rules"),
@@ -159,6 +161,8 @@ class PlanPrices:
     coupon_excluded: frozenset[str] = frozenset()  # products the store coupons do not cover
     known_losers: frozenset[str] = frozenset()  # lose at their everyday price (the plan says)
     pieces_offer: PiecesOffer | None = None  # the store-wide multi-piece offer, if any
+    # 超级立减: the rate of each joining SKU that runs one.
+    super_instant: Mapping[str, Decimal] = field(default_factory=dict)
 
     @classmethod
     def of_plan(cls, plan: Plan, source: str = "") -> PlanPrices:
@@ -175,6 +179,8 @@ class PlanPrices:
                 e.sku for e in plan.excluded if e.reason.value == "loses_at_everyday_price"
             ),
             pieces_offer=plan.pieces_offer,
+            super_instant={d.sku: d.super_instant_rate for d in joining
+                           if d.super_instant_rate is not None},
         )
 
 
@@ -195,6 +201,47 @@ def _cell_text(value: object, from_csv: bool) -> str:
     if from_csv and text.startswith('="') and text.endswith('"'):
         return text[2:-1]  # an ID kept as text for Excel (="5012345600001")
     return csv_text_back(text) if from_csv else text
+
+
+SUPER_INSTANT_EXPECTED = "expected a percentage from 10 to below 50 (10 for 10%), or empty"
+
+
+def _super_instant_rate(text: str) -> Decimal | None:
+    """A 让利比例 cell: the percentage as the super-instant template writes it (10 for 10%)."""
+    try:
+        rate = Decimal(text.strip().removesuffix("%")) / 100
+    except InvalidOperation:
+        raise ValueError(SUPER_INSTANT_EXPECTED) from None
+    if not rate.is_finite() or not (Decimal("0.10") <= rate < Decimal("0.50")):
+        raise ValueError(SUPER_INSTANT_EXPECTED)
+    return rate.normalize()
+
+
+def _parse_super_instant(
+    rows: list[list[object]], source: str, from_csv: bool
+) -> tuple[dict[str, Decimal], list[Problem]]:
+    """The sheet's 超级立减让利比例 column (absent in older sheets: no super instant)."""
+    if not rows:
+        return {}, []
+    columns = {_header_key(_cell_text(h, from_csv)): i for i, h in enumerate(rows[0])}
+    if "super_instant" not in columns or "sku" not in columns:
+        return {}, []
+    rates: dict[str, Decimal] = {}
+    problems: list[Problem] = []
+    for number, row in enumerate(rows[1:], start=2):
+        cells = [_cell_text(value, from_csv) for value in row] + [""] * len(rows[0])
+        text = cells[columns["super_instant"]].strip()
+        if not text:
+            continue
+        try:
+            rate = _super_instant_rate(text)
+        except ValueError as error:
+            problems.append(Problem(source, str(error), row=number,
+                                    column=str(rows[0][columns["super_instant"]]), value=text))
+            continue
+        if rate is not None:
+            rates[cells[columns["sku"]]] = rate
+    return rates, problems
 
 
 def _parse_sheet(
@@ -325,6 +372,8 @@ def _plan_prices_of_sheet(
     from_csv: bool,
 ) -> PlanPrices:
     prices, members, problems = _parse_sheet(sheet_rows, sheet_source, from_csv)
+    super_instant, super_problems = _parse_super_instant(sheet_rows, sheet_source, from_csv)
+    problems += super_problems
     tiers, store_b2g1, setting_problems = _parse_settings(
         settings_rows, settings_source, from_csv
     )
@@ -344,7 +393,9 @@ def _plan_prices_of_sheet(
                                   "buy-two-get-one; a store runs one multi-piece offer")])
     return PlanPrices(prices_fen=prices, joins=frozenset(prices), b2g1_members=members,
                       coupon_tiers=tiers, source=sheet_source, coupon_excluded=coupon_excluded,
-                      known_losers=known_losers, pieces_offer=offer)
+                      known_losers=known_losers, pieces_offer=offer,
+                      super_instant={sku: rate for sku, rate in super_instant.items()
+                                     if sku in prices})
 
 
 def _parse_offer(

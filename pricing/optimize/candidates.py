@@ -5,6 +5,8 @@ Rows of the table (the same for every product, ``R`` in all)::
     0                   stays out of the event, at its everyday price
     1 … L               joins at ladder level i
     L+1 … 2L            joins at ladder level i and buy-two-get-one (when the rules allow it)
+    then, for each super instant rate of ``[super_instant] rates``, the joining rows again
+    with that super instant discount (超级立减, per unit, rounded up by price band)
 
 For each product × row: the activity price (fen), whether it meets the sign-up rules, expected
 units, revenue, discount spend and profit (forecasts, fen as floats), and ``unsafe``: a bitmask
@@ -22,7 +24,11 @@ Expected profit of a row, per unit, with ``c`` the commission, ``o`` the officia
     revenue = units × p × (1 − b·f)
 
 The platform mechanism (``o`` and ``t·Y/X``) reaches only the rows that join, unless
-``platform.mechanism_scope = "store"``.
+``platform.mechanism_scope = "store"``. A row with a super instant discount ``s`` per unit
+(only where the mechanism is "none") sells at ``p − s`` to the buyer: units respond to ``p −
+s``, ``p − s`` replaces ``p`` in the profit, spend and revenue above, the 2026 sign-up check
+counts ``s`` as a universal offer, and the safety bounds take it as a per-unit discount (the
+thresholds still look at ``p``).
 
 A joining row is **dropped** before any model is built when it breaks a sign-up rule or is
 unsafe even without a coupon (or can be discounted to nothing); the "out" row is dropped for a
@@ -45,6 +51,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from models.money import super_instant_unit_fen_array
 from models.product import Product, Role
 from models.rules import CouponScope, Mechanism, PriceEnding, Rules
 from pricing.demand.event import CandidateDemand
@@ -148,10 +155,21 @@ class CandidateTable:
     drops: DropCounts = field(default_factory=DropCounts)
     # n: could join on its own, but another SKU of its item cannot (item_joins_together)
     item_blocked: BoolArray | None = None
+    # Per row: the super instant rate (超级立减) it gives, 0 for none (empty: no such rows).
+    row_super_rate: tuple[Decimal, ...] = ()
 
     @property
     def size(self) -> int:
         return int(self.price.shape[0])
+
+
+def super_instant_fen(price: IntArray, row_super_rate: Sequence[Decimal]) -> IntArray:
+    """The super instant discount per unit of every product × row (0 where a row has none)."""
+    discount = np.zeros_like(price)
+    for row, rate in enumerate(row_super_rate):
+        if rate:
+            discount[:, row] = super_instant_unit_fen_array(price[:, row], rate)
+    return discount
 
 
 def price_with_ending(prices_fen: IntArray, ending: PriceEnding) -> IntArray:
@@ -167,16 +185,19 @@ def price_with_ending(prices_fen: IntArray, ending: PriceEnding) -> IntArray:
     return np.asarray(np.where(nine > 0, nine * 100, 0), dtype=np.int64)
 
 
-def _row_layout(rules: Rules) -> tuple[tuple[Decimal, ...], BoolArray, BoolArray]:
+def _row_layout(
+    rules: Rules,
+) -> tuple[tuple[Decimal, ...], BoolArray, BoolArray, tuple[Decimal, ...]]:
     levels = rules.ladder.levels
     with_b2g1 = rules.b2g1.enabled
-    row_levels = (Decimal(1), *levels, *(levels if with_b2g1 else ()))
+    joining = (*levels, *(levels if with_b2g1 else ()))
+    joining_b2g1 = [False] * len(levels) + ([True] * len(levels) if with_b2g1 else [])
+    rates = rules.super_instant.rates
+    row_levels = (Decimal(1), *joining * (1 + len(rates)))
     joins = np.array([False] + [True] * (len(row_levels) - 1), dtype=bool)
-    b2g1 = np.array(
-        [False] + [False] * len(levels) + ([True] * len(levels) if with_b2g1 else []),
-        dtype=bool,
-    )
-    return row_levels, joins, b2g1
+    b2g1 = np.array([False] + joining_b2g1 * (1 + len(rates)), dtype=bool)
+    super_rates = (Decimal(0), *(rate for rate in (Decimal(0), *rates) for _ in joining))
+    return row_levels, joins, b2g1, super_rates
 
 
 def build_candidates(
@@ -193,7 +214,7 @@ def build_candidates(
     """
     arrays = products if isinstance(products, ProductArrays) else ProductArrays.of(products, rules)
     with_budget = rules.store.budget_fen > 0 if with_budget is None else with_budget
-    row_levels, row_joins, row_b2g1 = _row_layout(rules)
+    row_levels, row_joins, row_b2g1, row_super_rate = _row_layout(rules)
     count, rows = len(arrays.list_price), len(row_levels)
     list_price = arrays.list_price[:, None]
 
@@ -205,24 +226,28 @@ def build_candidates(
         )
     priced = price > 0  # an ending can leave a cheap product no price at a level
     price = np.where(priced, price, arrays.list_price[:, None])
+    super_fen = super_instant_fen(price, row_super_rate)
     signup_ok = meets_signup(
         price, np.broadcast_to(list_price, price.shape),
         np.broadcast_to(arrays.lowest_price[:, None], price.shape), rules,
         # The 2026 check counts no store coupon here (the tiers are still to be chosen):
-        # stricter than the check of a finished plan, never looser.
+        # stricter than the check of a finished plan, never looser. A super instant discount
+        # is a universal offer the product runs all cycle: it counts.
         lowest_coupon_price_fen=np.broadcast_to(arrays.lowest_coupon_price[:, None], price.shape),
+        universal_offer_fen=super_fen,
     )
     signup_ok &= priced
     signup_ok[:, 0] = True  # staying out needs no sign-up
     in_b2g1 = np.broadcast_to(row_b2g1[None, :], price.shape) & arrays.b2g1_eligible[:, None]
     b2g1_possible = ~row_b2g1[None, :] | arrays.b2g1_eligible[:, None]
 
+    paid = price - super_fen  # what the buyer pays per unit before store and platform tools
     units = expected_units(
-        arrays.base_units[:, None], list_price, price, arrays.elasticity[:, None],
+        arrays.base_units[:, None], list_price, paid, arrays.elasticity[:, None],
         row_joins[None, :], in_b2g1, arrays.stock[:, None], rules,
     )
     if demand is not None:
-        fitted_units = demand.units(price, row_joins[None, :], in_b2g1, arrays.stock[:, None],
+        fitted_units = demand.units(paid, row_joins[None, :], in_b2g1, arrays.stock[:, None],
                                     rules)
         units = np.where(np.isnan(fitted_units), units, fitted_units)
     # The platform mechanism reaches the rows that join (every row when mechanism_scope is
@@ -240,7 +265,7 @@ def build_candidates(
         bears, rules.demand.cross_store_take_rate * cross_store_rate(rules), 0.0
     )
     free_share = np.where(in_b2g1, rules.b2g1.free_share, 0.0)
-    price_f = price.astype(np.float64)
+    price_f = paid.astype(np.float64)
     kept_share = 1.0 - official_rate - cross_take - free_share
     per_unit = (
         (1.0 - commission) * price_f * kept_share
@@ -250,11 +275,12 @@ def build_candidates(
     )
     profit = units * per_unit
     if demand is not None:
-        profit = profit + demand.extra_objective(price)
+        profit = profit + demand.extra_objective(paid)
     spend = units * ((list_price - price_f) + price_f * (official_rate + cross_take + free_share))
     revenue = units * price_f * (1.0 - free_share)
 
-    official = np.where(bears, official_discount_fen(price, rules), 0)
+    # The super instant discount is a per-unit discount like the official one (never both).
+    official = np.where(bears, official_discount_fen(price, rules), 0) + super_fen
     floors = margin_floor_fen(price, rules)
     cost = np.broadcast_to(arrays.cost[:, None], price.shape)
     base_bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules, bears)
@@ -336,6 +362,7 @@ def build_candidates(
         signup_ok=signup_ok, units=units, revenue=revenue, spend=spend, profit=profit,
         unsafe=unsafe, base_safe=base_safe, valid=valid, joinable=np.asarray(joinable, dtype=bool),
         out_unsafe=out_unsafe, drops=drops, item_blocked=item_blocked,
+        row_super_rate=row_super_rate,
     )
 
 

@@ -332,6 +332,13 @@ def store_scope(
     return StoreScope(joining, coupon_excluded, official_opt_out, losers)
 
 
+def super_instant_rate(table: CandidateTable, row: int) -> Decimal | None:
+    """The super instant rate a candidate row gives (None: none)."""
+    if row < 0 or not table.row_super_rate or not table.row_super_rate[row]:
+        return None
+    return table.row_super_rate[row]
+
+
 def _decisions(
     products: Sequence[Product], table: CandidateTable, rows: np.ndarray, check: CheckReport
 ) -> tuple[ProductDecision, ...]:
@@ -359,6 +366,7 @@ def _decisions(
         "expected_profit_fen": profit,
         "worst_unit_margin_fen": [verdict.bound_fen for verdict in check.products],
         "meets_signup": signup,
+        "super_instant_rate": [super_instant_rate(table, row) for row in rows.tolist()],
     })
 
 
@@ -478,6 +486,8 @@ def make_plan(
         coupon_tiers=tiers, b2g1_members=members, rules=rules,
         event_members=scope.joining, coupon_excluded=frozenset(scope.coupon_excluded),
         known_losers=scope.known_losers, pieces_offer=pieces_offer,
+        super_instant={p.sku: rate for j, p in enumerate(products)
+                       if (rate := super_instant_rate(table, int(rows[j]))) is not None},
     )
     check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)))
     timings["verify"] = time.perf_counter() - verify_started

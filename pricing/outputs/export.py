@@ -134,6 +134,7 @@ class SheetRow:
     sku_id: str = ""
     expected_units: float = 0.0
     stock: int = 0
+    super_instant_rate: Decimal | None = None  # 超级立减 rate, if the product runs one
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,7 @@ def prepare_sheet(
             sku_id=product.sku_id,
             expected_units=decision.expected_units,
             stock=product.stock,
+            super_instant_rate=prices.super_instant.get(product.sku),
         ))
     return SubmissionSheet(
         plan=context.plan, rules=context.rules, rows=tuple(rows), prices=prices, check=check,
@@ -242,6 +244,9 @@ def sheet_values(row: SheetRow, lang: str) -> list[Any]:
         "stock": row.stock,
         "purchase_limit": row.purchase_limit,
         "b2g1": _yes_no(row.b2g1, lang),
+        # The super-instant template's 让利比例: the number 10 for 10%.
+        "super_instant": None if row.super_instant_rate is None
+        else f"{(row.super_instant_rate * 100).normalize():f}",
         "lowest_paid": (None if row.lowest_paid_fen is None
                         else Decimal(format_yuan(row.lowest_paid_fen))),
         "worst_unit_margin": Decimal(format_yuan(row.worst_unit_margin_fen)),

@@ -344,6 +344,7 @@ ZH: dict[str, str] = {
         "{count} 个商品仅因店铺券不计入而未通过报名校验；若店铺券覆盖整个活动周期即可通过",
     "multi-piece offer: {offer}": "多件优惠：{offer}",
     "Multi-piece offer": "多件优惠",
+    "Super instant": "超级立减",
     "offer candidates: {offers}": "多件优惠候选：{offers}",
     "sign-up (2026): the store coupon one unit reaches counts in the price after universal "
     "offers, as the coupons cover the whole activity cycle":

@@ -13,7 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from models.cart import Cart, StoreOffer
-from models.money import format_yuan, fraction_floor_fen
+from models.money import format_yuan, fraction_floor_fen, super_instant_unit_fen
 from models.plan import Plan
 from models.product import Product
 from models.rules import Rules
@@ -59,7 +59,12 @@ def _signup_failures(
     list_price = np.array([p.list_price_fen for p in joining], dtype=np.int64)
     lowest = np.array([p.lowest_price_fen for p in joining], dtype=np.int64)
     lowest_coupon = lowest_coupon_prices_fen(joining)
-    counted = cycle_coupon_fen(price, plan.coupon_tiers, rules)
+    # The super instant discount runs all cycle: a universal offer the 2026 check counts.
+    counted = cycle_coupon_fen(price, plan.coupon_tiers, rules) + np.array(
+        [super_instant_unit_fen(int(price[j]), prices.super_instant[p.sku])
+         if p.sku in prices.super_instant else 0 for j, p in enumerate(joining)],
+        dtype=np.int64,
+    )
     ok = meets_signup(price, list_price, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
                       universal_offer_fen=counted)
     caps = signup_price_cap_fen(list_price, lowest, rules, lowest_coupon_price_fen=lowest_coupon,

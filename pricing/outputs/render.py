@@ -252,6 +252,7 @@ def render_plan_summary(console: Console, plan: Plan, timings: dict[str, float],
     solver = plan.solver
     joining = sum(d.joins for d in plan.products)
     members = sum(d.b2g1 for d in plan.products)
+    super_instant = sum(d.super_instant_rate is not None for d in plan.products)
     gap = "n/a" if solver.gap is None else f"{solver.gap:.4%}"
     summary = Table.grid(padding=(0, 2))
     summary.add_column(style="bold", no_wrap=True)
@@ -271,6 +272,8 @@ def render_plan_summary(console: Console, plan: Plan, timings: dict[str, float],
          else tr("not run", lang)),
         *([("Multi-piece offer", offer_label(plan.pieces_offer, lang))]
           if plan.pieces_offer is not None else []),
+        *([("Super instant", tr("{count} products", lang, count=super_instant))]
+          if super_instant else []),
         ("Products", tr("{joining} join the event, {out} stay out", lang,
                         joining=f"{joining:,}", out=f"{len(plan.products) - joining:,}")),
         ("Expected revenue", tr("{amount} (everyday baseline {baseline})", lang,

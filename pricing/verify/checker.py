@@ -29,13 +29,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 import numpy.typing as npt
 
-from models.cart import B2G1Activity, Cart, CartLine, CartQuote, CrossStore, StoreOffer
-from models.money import allocate_proportional, fen_times_rate
+from models.cart import (
+    B2G1Activity,
+    Cart,
+    CartLine,
+    CartQuote,
+    CrossStore,
+    StoreOffer,
+    SuperInstant,
+)
+from models.money import allocate_proportional, fen_times_rate, super_instant_unit_fen
 from models.product import Product
 from models.rules import (
     CouponTier,
@@ -85,11 +94,17 @@ class StoreSetup:
     known_losers: frozenset[str] = frozenset()
     # The store-wide multi-piece offer the plan runs (满件打折 / 满件减钱), never beside B2G1.
     pieces_offer: PiecesOffer | None = None
+    # The super instant rate (超级立减) of each product that runs one (only without a platform
+    # mechanism).
+    super_instant: Mapping[str, Decimal] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.pieces_offer is not None and self.b2g1_members:
             raise ValueError("a store runs one multi-piece offer: a pieces offer or "
                              "buy-two-get-one, not both")
+        if self.super_instant and self.rules.platform.mechanism is not Mechanism.NONE:
+            raise ValueError("a super instant discount does not combine with the cross-store "
+                             "reduction or the official discount")
 
     def offer(self) -> StoreOffer:
         """The store's offer as a cart states it."""
@@ -219,7 +234,17 @@ class _StoreArrays:
         self.coupon_ok = np.array(
             [p.sku not in setup.coupon_excluded for p in setup.products], dtype=bool
         )
-        self.official = np.where(self.bears, official_discount_fen(self.prices, rules), 0)
+        rates = [setup.super_instant.get(p.sku) for p in setup.products]
+        self.super_rates = rates
+        super_fen = np.array(
+            [0 if rate is None else super_instant_unit_fen(int(price), rate)
+             for price, rate in zip(self.prices.tolist(), rates, strict=True)],
+            dtype=np.int64,
+        )
+        # The super instant discount is a per-unit discount like the official one (never both).
+        self.official = (
+            np.where(self.bears, official_discount_fen(self.prices, rules), 0) + super_fen
+        )
         self.floors = margin_floor_fen(self.prices, rules)
         eligible_prices = self.prices[self.in_b2g1]
         # The cheapest pair of other eligible units a B2G1 cart can hold (a superset is sound).
@@ -628,6 +653,8 @@ def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
             b2g1=bool(arrays.in_b2g1[i]),
             event=bool(arrays.bears[i]),
             store_coupons=bool(arrays.coupon_ok[i]),
+            super_instant=None if arrays.super_rates[i] is None
+            else SuperInstant(rate=arrays.super_rates[i]),
         )
         for i, q in units.items()
     ]

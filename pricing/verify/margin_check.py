@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from models.cart import Cart
-from models.money import fen_times_rate, format_yuan, fraction_floor_fen
+from models.money import fen_times_rate, format_yuan, fraction_floor_fen, super_instant_unit_fen
 from models.product import Product
 from models.rules import (
     CouponTier,
@@ -264,6 +264,7 @@ def margin_check(
     witnesses_for: int | None = None,
     source: str = "prices",
     pieces_offer: PiecesOffer | None = None,
+    super_instant: Mapping[str, Decimal] | None = None,
 ) -> MarginCheck:
     """Find every product's worst cart at the given prices (see the module docstring).
 
@@ -283,15 +284,23 @@ def margin_check(
         b2g1_members=members,
         rules=rules,
         pieces_offer=pieces_offer,
+        super_instant={sku: rate for sku, rate in (super_instant or {}).items()
+                       if sku in prices_fen},
     )
     report = check_store(setup, witnesses_for=witnesses_for)
     price_array = np.asarray(prices, dtype=np.int64)
     list_prices = np.asarray([p.list_price_fen for p in products], dtype=np.int64)
     lowest = np.asarray([p.lowest_price_fen for p in products], dtype=np.int64)
     lowest_coupon = lowest_coupon_prices_fen(products)
+    super_fen = np.array(
+        [super_instant_unit_fen(price, setup.super_instant[p.sku])
+         if p.sku in setup.super_instant else 0
+         for p, price in zip(products, prices, strict=True)],
+        dtype=np.int64,
+    )
     signup = meets_signup(
         price_array, list_prices, lowest, rules, lowest_coupon_price_fen=lowest_coupon,
-        universal_offer_fen=cycle_coupon_fen(price_array, tiers, rules),
+        universal_offer_fen=cycle_coupon_fen(price_array, tiers, rules) + super_fen,
     )
     joins = np.asarray([p.sku in prices_fen for p in products], dtype=bool)
     checked = joins & (lowest_coupon > 0)
@@ -300,7 +309,7 @@ def margin_check(
             universal_offer_fen=cycle_coupon_fen(
                 price_array, tiers, rules.model_copy(update={"platform": rules.platform.model_copy(
                     update={"coupons_cover_cycle": True})})
-            ),
+            ) + super_fen,
         )
     cycle_notes = _cycle_notes(rules, tiers, checked)
     failing = int(failing_for_short.sum()) if cycle_notes else 0

@@ -37,4 +37,6 @@ def store_setup(plan_prices: PlanPrices, products: Sequence[Product], rules: Rul
         coupon_excluded=plan_prices.coupon_excluded & known,
         known_losers=plan_prices.known_losers & known,
         pieces_offer=plan_prices.pieces_offer,
+        super_instant={sku: rate for sku, rate in plan_prices.super_instant.items()
+                       if sku in known and sku in plan_prices.joins},
     )
