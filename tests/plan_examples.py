@@ -22,6 +22,9 @@ from models.rules import CouponTier, PlatformRules, Rules, StoreRules
 from pricing.engine.signup import ladder_price_fen, meets_signup
 from pricing.formats.rules import rules_to_dict
 from pricing.formats.tables import file_sha256
+from pricing.optimize.candidates import ProductArrays, build_candidates
+from pricing.optimize.demand import coupon_ladders, store_orders
+from pricing.optimize.planner import store_margin_rate
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
 
 RULES = Rules(
@@ -193,3 +196,20 @@ def plan_with_files(
 
 LOSING_CHOICES = {**DEFAULT_CHOICES, "M24-AE86": (Decimal("0.55"), True)}  # a cart loses
 SIGNUP_FAILING_CHOICES = {**DEFAULT_CHOICES, "M24-BTL-YL": (Decimal("0.95"), False)}  # 5% off
+
+
+def table_brute_force(products: list[Product], rules: Rules) -> float:
+    """The best profit over every ladder and every product's valid rows the safety bits allow."""
+    table = build_candidates(products, rules)
+    arrays = ProductArrays.of(products, rules)
+    ladders = coupon_ladders(
+        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
+    )
+    best = -np.inf
+    for index, mask in enumerate(ladders.masks.tolist()):
+        allowed = table.valid & ((table.unsafe & mask) == 0)
+        if not allowed.any(axis=1).all():
+            continue
+        profit = np.where(allowed, np.rint(table.profit), -np.inf).max(axis=1).sum()
+        best = max(best, float(profit) + round(float(ladders.value[index])))
+    return best

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan_examples import table_brute_force
 from strategies import examples
 from test_planner import tiny_stores
 
@@ -96,22 +97,6 @@ def stores_with_super_instant(draw: st.DrawFn) -> tuple[list[Product], Rules]:
     })
 
 
-def _table_brute_force(products: list[Product], rules: Rules) -> float:
-    table = build_candidates(products, rules)
-    arrays = ProductArrays.of(products, rules)
-    ladders = coupon_ladders(
-        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
-    )
-    best = -np.inf
-    for index, mask in enumerate(ladders.masks.tolist()):
-        allowed = table.valid & ((table.unsafe & mask) == 0)
-        if not allowed.any(axis=1).all():
-            continue
-        profit = np.where(allowed, np.rint(table.profit), -np.inf).max(axis=1).sum()
-        best = max(best, float(profit) + round(float(ladders.value[index])))
-    return best
-
-
 @SOLVE
 @given(stores_with_super_instant())
 def test_plans_with_super_instant_pass_the_checker_and_match_the_brute_force(
@@ -121,7 +106,7 @@ def test_plans_with_super_instant_pass_the_checker_and_match_the_brute_force(
     decomposition THEN each plan passes the exact checker (super instant lines included) and
     both find the brute-force optimum."""
     products, rules = store
-    expected = _table_brute_force(products, rules)
+    expected = table_brute_force(products, rules)
     for method in ("milp", "decompose"):
         result = make_plan(products, rules, PlanOptions(method=method, gap=0.0))
         assert result.check.passes
