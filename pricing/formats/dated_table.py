@@ -23,6 +23,7 @@ import pandas as pd
 from pricing.errors import InputError, Problem
 from pricing.formats.columns import (
     MAX_REPORTED_PER_RULE,
+    header_key,
     in_table_order,
     match_header,
     more_rows,
@@ -121,7 +122,7 @@ def _read_csv_categories(path: Path, file: str, numeric: frozenset[str]) -> _Tab
     numbers = {
         str(position)
         for position, written in enumerate(header)
-        if written.strip().casefold() in numeric
+        if header_key(written) in numeric
     }
     names = [str(position) for position in range(len(header))]
     try:
@@ -386,7 +387,7 @@ def _read_table(path: Path, spec: Sequence[TableColumn]) -> tuple[str, _Table]:
     suffix = path.suffix.casefold()
     if suffix in {".csv", ".txt", ".tsv"}:
         numeric = frozenset(
-            header.casefold() for c in spec if c.numeric for header in (c.name, *c.aliases)
+            header_key(header) for c in spec if c.numeric for header in (c.name, *c.aliases)
         )
         return file, _read_csv_categories(path, file, numeric)
     if suffix in {".xlsx", ".xlsm"}:
