@@ -105,12 +105,16 @@ def format_yuan(fen: int) -> str:
     return f"{'-' if fen < 0 else ''}{whole}.{cents:02d}"
 
 
+_CENTS = tuple(f"{cents:02d}" for cents in range(FEN_PER_YUAN))  # "00" … "99"
+
+
 def format_yuan_many(amounts: Iterable[int]) -> list[str]:
     """:func:`format_yuan` of each amount (a property test holds them equal), in one pass: a
-    plan file writes five amounts per product."""
+    plan file writes five amounts per product (the two-digit fen looked up, not formatted)."""
+    cents = _CENTS
     return [
-        f"{amount // FEN_PER_YUAN}.{amount % FEN_PER_YUAN:02d}" if amount >= 0
-        else f"-{-amount // FEN_PER_YUAN}.{-amount % FEN_PER_YUAN:02d}"
+        f"{amount // FEN_PER_YUAN}.{cents[amount % FEN_PER_YUAN]}" if amount >= 0
+        else f"-{-amount // FEN_PER_YUAN}.{cents[-amount % FEN_PER_YUAN]}"
         for amount in amounts
     ]
 

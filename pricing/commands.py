@@ -192,6 +192,7 @@ def run_plan(
     from pricing.formats.samples import sample_products_path, sample_rules_path
     from pricing.formats.tables import file_sha256
     from pricing.optimize.planner import PlanOptions, make_plan, refuse_strict
+    from pricing.runtime import collector_paused
 
     problems = []
     if solver not in ("cbc", "highs"):
@@ -238,12 +239,13 @@ def run_plan(
         demand_sha256=file_sha256(demand_path) if demand_path else None,
     )
     options = PlanOptions(solver=solver, method=method, time_limit=time_limit, gap=gap)
-    result = make_plan(inputs.products, inputs.rules, options, recorded, progress=progress,
-                       demand=event_demand)
-    if strict:
-        refuse_strict(result.plan)
-    keep_backups(replaced)
-    write_plan(result.plan, out)
+    with collector_paused():
+        result = make_plan(inputs.products, inputs.rules, options, recorded, progress=progress,
+                           demand=event_demand)
+        if strict:
+            refuse_strict(result.plan)
+        keep_backups(replaced)
+        write_plan(result.plan, out)
     record_written([out])
     return PlanRun(result.plan, out, result.timings, inputs.warnings, tuple(replaced),
                    demand_note)

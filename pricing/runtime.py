@@ -20,6 +20,7 @@ output being written.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import shutil
 import signal
@@ -103,3 +104,22 @@ def guarded_run(run: Callable[[], T]) -> T:
     finally:
         for handled, handler in previous.items():
             signal.signal(handled, handler)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a block that allocates many long-lived acyclic objects.
+
+    A plan of 10,000 products builds some 100,000 such objects (decisions, checks, JSON
+    fields): each collection the allocations trigger rescans the objects that survived the
+    earlier ones, and one full collection rescans the whole process (a fifth of a 10,000-SKU
+    plan's time). Nothing planning drops is only reclaimable by the collector but the solver
+    model's few reference cycles, which the first collection after the block frees. Restores the
+    collector's previous state (nesting is safe)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from pricing.optimize.candidates import _drop_dominated
+from pricing.optimize.demand import rounded_units
 
 
 def _dominated_by_definition(
@@ -69,3 +70,26 @@ def test_dominance_one_row_at_a_time_is_the_definition(
     assert np.array_equal(fast, _dominated_by_definition(
         valid, profit, spend, unsafe, with_budget, classes, at_most
     ))
+
+
+# Forecasts as a plan meets them, and the awkward ones: exact halves at the third decimal
+# (0.0005, 2.5e-3 …), their neighbours one float away, zeros, huge and non-finite values.
+_HALVES = st.integers(0, 10**7).map(lambda k: (2 * k + 1) / 2000)
+_NEAR_HALVES = st.tuples(_HALVES, st.sampled_from([-1, 1])).map(
+    lambda pair: float(np.nextafter(pair[0], pair[1] * np.inf))
+)
+_UNITS = st.one_of(
+    st.floats(0, 1e6, allow_nan=False), _HALVES, _NEAR_HALVES,
+    st.sampled_from([0.0, -0.0, 1e300, np.inf, np.nan, 2.0**53, 4503599627370.4995]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+@given(st.lists(_UNITS, max_size=30), st.integers(0, 4))
+def test_rounded_units_is_python_round_of_each(units: list[float], digits: int) -> None:
+    """GIVEN forecasts WHEN rounded at once THEN each is the float ``round(u, digits)`` gives
+    (the same bits: the sign of a zero, NaN where NaN)."""
+    fast = rounded_units(np.asarray(units, dtype=np.float64), digits)
+    slow = [round(u, digits) for u in units]
+    assert [np.float64(x).tobytes() for x in fast] == [np.float64(x).tobytes() for x in slow]
+    assert all(type(x) is float for x in fast)

@@ -62,6 +62,29 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+def rounded_units(units: FloatArray, digits: int = 3) -> list[float]:
+    """``[round(u, digits) for u in units]``, the forecasts as a plan records them, vectorized
+    (a property test holds the two equal).
+
+    Python rounds the exact binary value to ``digits`` decimals and returns the float nearest
+    that decimal; ``rint(u × 10^digits) / 10^digits`` returns the same float (a correctly
+    rounded division of the same whole number) unless the scaled product, itself rounded, lies
+    within a rounding error of a half: those few, and any non-finite or huge value, are
+    rounded by Python itself."""
+    values = np.asarray(units, dtype=np.float64)
+    scale = 10.0**digits
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        from_half = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5)
+        unsure = ~(from_half > 1e-6 * np.maximum(1.0, np.abs(scaled))) | ~(
+            np.abs(scaled) < 2.0**52
+        )
+    rounded: list[float] = (np.rint(scaled) / scale).tolist()
+    for index in np.flatnonzero(unsure).tolist():
+        rounded[index] = round(float(values[index]), digits)
+    return rounded
+
+
 def expected_units(
     base_units: FloatArray,
     list_price_fen: IntArray,

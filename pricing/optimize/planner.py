@@ -53,7 +53,7 @@ from pricing.errors import (
 from pricing.optimize.business import couples_products, judge_rules
 from pricing.optimize.candidates import CandidateTable, ProductArrays, build_candidates
 from pricing.optimize.decompose import solve_by_ladders
-from pricing.optimize.demand import Ladders, coupon_ladders, store_orders
+from pricing.optimize.demand import Ladders, coupon_ladders, rounded_units, store_orders
 from pricing.optimize.exclusions import product_exclusions
 from pricing.optimize.result import Selection, SolveStatus, products_with_a_choice
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
@@ -345,7 +345,6 @@ def _decisions(
     # Every column as a Python list first: indexing numpy per product costs more than the rest.
     picked = np.arange(table.size)
     prices = table.price[picked, rows].tolist()
-    units = table.units[picked, rows].tolist()
     revenue = np.rint(table.revenue[picked, rows]).astype(np.int64).tolist()
     profit = np.rint(table.profit[picked, rows]).astype(np.int64).tolist()
     joins = table.row_joins[rows].tolist()
@@ -361,7 +360,7 @@ def _decisions(
         "activity_price_fen": prices,
         "level": [levels[row] for row in rows.tolist()],
         "b2g1": [b and p.b2g1_eligible for b, p in zip(b2g1, products, strict=True)],
-        "expected_units": [round(u, 3) for u in units],
+        "expected_units": rounded_units(table.units[picked, rows]),
         "expected_revenue_fen": revenue,
         "expected_profit_fen": profit,
         "worst_unit_margin_fen": [verdict.bound_fen for verdict in check.products],
