@@ -21,7 +21,7 @@ One row per joining SKU; the columns (Chinese headers, or English with ``lang="e
 每人限购                   the products file's purchase limit (empty: no limit)
 买二送一                   是/否: the SKU is in the store's buy-two-get-one
 最低到手价                 the least a buyer pays per unit of the SKU in the carts the exact
-                           checker builds for it (see :func:`lowest_paid_fen`): a real cart
+                           checker quotes for it (see :func:`lowest_paid_fen`): a real cart
                            reaches it
 单件最低毛利               the checker's proven lower bound on one unit's margin in any cart
 是否满足报名规则           是 (a row that does not is refused or removed)
@@ -82,7 +82,6 @@ from pricing.outputs.upload import (
 )
 from pricing.progress import SILENT, Progress
 from pricing.verify.checker import CheckReport
-from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
 LANGS = ("zh", "en")
@@ -186,8 +185,7 @@ def prepare_sheet(
             value=sku,
         ) for sku in unsafe_text])
     setup = store_setup(prices, context.products, context.rules)
-    lowest = lowest_paid_fen(setup, check, prices.joins,
-                             WITNESSES.for_check(len(context.products)), progress)
+    lowest = lowest_paid_fen(setup, check, prices.joins)
     decisions = {d.sku: d for d in context.plan.products}
     verdicts = {v.sku: v for v in check.products}
     rows = []
@@ -259,14 +257,15 @@ _NOTES = {
     "lowest_paid": {
         "zh": "买家叠加所有可用优惠（店铺优惠券、买二送一、"
               "跨店满减/官方立减）后每件最少支付的金额："
-              "取精确校验器为该商品构造的最坏购物车（每档优惠券一种），"
+              "取精确校验器为该商品报价的全部购物车（每档优惠券、无券、买二送一各取最小凑单），"
               "按每件实付向下取整到分。真实可达。"
-              "商品超过 2,000 个时只为每种设置下最紧的 200 个商品构造购物车，其余留空。",
+              "商品超过 2,000 个时只为最紧的 200 个商品构造购物车，其余留空。",
         "en": "The least a buyer pays per unit after stacking every discount (store coupon, buy 2 "
-              "get 1, cross-store reduction or official discount), over the exact checker's worst "
-              "carts for the SKU (one per coupon tier), paid ÷ units rounded down to the fen. "
-              "A real cart reaches it. Above 2,000 products the carts are built for the 200 "
-              "tightest products of each set-up only; the others are left empty.",
+              "get 1, cross-store reduction or official discount), over every cart the exact "
+              "checker quotes for the SKU (each coupon tier, none, and buy 2 get 1, each at its "
+              "smallest subtotal), paid ÷ units rounded down to the fen. A real cart reaches "
+              "it. Above 2,000 products the carts are built for the 200 tightest products "
+              "only; the others are left empty.",
     },
     "worst_unit_margin": {
         "zh": "任何购物车中一件商品至少保留的毛利"

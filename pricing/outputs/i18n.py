@@ -247,7 +247,6 @@ ZH: dict[str, str] = {
     "Verifying the plan against every basket": "正在用每个购物车校验方案",
     "Reading the plan and the products": "正在读取方案和商品",
     "Checking every cart": "正在校验每个购物车",
-    "Finding the lowest paid prices": "正在计算最低到手价",
     "Writing the review sheet": "正在写出核对表",
     "Writing the upload sheet": "正在写出上传表",
     "The 50%-off stress test": "五折压力测试",

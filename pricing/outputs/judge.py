@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from models.cart import Cart, StoreOffer
+from models.cart import Cart
 from models.money import format_yuan, fraction_floor_fen, super_instant_unit_fen
 from models.plan import Plan
 from models.product import Product
@@ -23,14 +23,13 @@ from pricing.engine.signup import (
     meets_signup,
     signup_price_cap_fen,
 )
-from pricing.engine.stacking import quote
 from pricing.errors import ExportRefusedError
 from pricing.formats.plan_context import PlanContext
 from pricing.formats.sheets import (
     PlanPrices,
 )
 from pricing.progress import SILENT, Progress
-from pricing.verify.checker import STORE, CheckReport, StoreSetup, check_store
+from pricing.verify.checker import CheckReport, StoreSetup, check_store
 from pricing.verify.policy import WITNESSES
 from pricing.verify.store import store_setup
 
@@ -177,59 +176,29 @@ def judge(
     raise ExportRefusedError("removing failing products did not settle; re-plan")  # defensive
 
 
-def _with_store_offer(cart: Cart, offer: StoreOffer) -> Cart:
-    return cart.model_copy(update={"stores": {**cart.stores, STORE: offer}})
-
-
-def _paid_per_unit(cart: Cart, sku: str) -> Fraction | None:
-    result = quote(cart)
-    for line, line_quote in zip(cart.lines, result.lines, strict=True):
-        if line.store == STORE and line.sku == sku:
-            return Fraction(line_quote.paid_fen, line.quantity)
-    return None
-
-
 def lowest_paid_fen(
-    setup: StoreSetup, check: CheckReport, skus: frozenset[str],
-    witnesses_for: int | None = None, progress: Progress = SILENT,
+    setup: StoreSetup, check: CheckReport, skus: frozenset[str]
 ) -> dict[str, int | None]:
-    """最低到手价: per SKU, the least paid per unit over the checker's worst carts for it.
+    """最低到手价: per SKU, the least paid per unit over the carts the exact checker quoted for it.
 
-    The carts are the exact checker's witnesses: for the store as planned (the cart that leaves
-    the unit the least margin), and for the store with each one of its coupon tiers alone and
-    with none (so that every coupon tier, and buy-two-get-one where the SKU is a member, gets its
-    own smallest cart). Each cart is quoted exactly by :func:`pricing.engine.stacking.quote` in
-    the real store (all tiers on offer: the buyer gets the best coupon the cart reaches); the
-    figure is the SKU line's paid amount ÷ its units, rounded down to the fen. A real cart pays
-    it; red packets (platform-funded) are left out.
+    ``check`` is the checker's report on the store as planned. For each product that got a
+    witness it quoted the starting cart of every family of carts (each coupon tier, none, and
+    buy-two-get-one where the SKU is a member, each at its smallest reachable subtotal) and any
+    cart the local search moved to, all in the real store (every tier on offer: the buyer gets
+    the best coupon the cart reaches), and kept the least the SKU's line paid per unit
+    (:attr:`~pricing.verify.checker.ProductCheck.lowest_paid`). The figure is that amount,
+    never above the activity price, rounded down to the fen: a real cart pays it; red packets
+    (platform-funded) are left out.
 
-    Witness carts cost a few exact quotes each, so large catalogues get them for the
-    ``witnesses_for`` tightest products of each store set-up only (the witness policy); a SKU
-    that got no witness cart at all has ``None`` (the review leaves its cell empty and says why).
+    Large catalogues get witness carts for the tightest products only (the witness policy);
+    a SKU without a witness has ``None`` (the review leaves its cell empty and says why).
     """
-    wanted = [i for i, product in enumerate(setup.products) if product.sku in skus]
-    if not wanted:
-        return {}
-    set_ups = [(), *((tier,) for tier in setup.coupon_tiers)]
-    progress("Finding the lowest paid prices", total=len(set_ups) * len(setup.products))
-    reports = [check] + [
-        check_store(dataclasses.replace(setup, coupon_tiers=tiers), witnesses_for=witnesses_for,
-                    progress=progress.advance)
-        for tiers in set_ups
-    ]
     lowest: dict[str, int | None] = {}
-    offer = setup.offer()  # the real store: every tier on offer
-    for i in wanted:
-        sku = setup.products[i].sku
-        least: Fraction | None = None
-        for report in reports:
-            witness = report.products[i].witness
-            if witness is None:
-                continue
-            paid = _paid_per_unit(_with_store_offer(witness, offer), sku)
-            if paid is not None:
-                least = paid if least is None else min(least, paid)
-        lowest[sku] = None if least is None else fraction_floor_fen(
-            min(least, Fraction(setup.prices_fen[i])))
+    for product, verdict, price in zip(setup.products, check.products, setup.prices_fen,
+                                       strict=True):
+        if product.sku not in skus:
+            continue
+        least = verdict.lowest_paid
+        lowest[product.sku] = None if least is None else fraction_floor_fen(
+            min(least, Fraction(price)))
     return lowest
-

@@ -37,7 +37,7 @@ import orjson
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from models.cart import Cart
+from models.cart import Cart, CartQuote
 from models.money import (
     discount_label,
     fen_times_rate,
@@ -195,10 +195,12 @@ class Waterfall:
 
 
 def unit_waterfall(
-    product: Product, price_fen: int, witness: Cart, rules: Rules
+    product: Product, price_fen: int, witness: Cart, rules: Rules,
+    result: CartQuote | None = None,
 ) -> Waterfall | None:
-    """The per-unit waterfall of ``product``'s first line in ``witness``, quoted exactly."""
-    result = quote(witness)
+    """The per-unit waterfall of ``product``'s first line in ``witness``, quoted exactly
+    (``result``: the checker's quote of ``witness``, when it kept one)."""
+    result = result or quote(witness)
     costs = {p.sku: p.unit_cost_fen for p in (product,)}
     for line in witness.lines:
         if line.store == STORE and line.sku not in costs:
@@ -309,7 +311,8 @@ def report_data(context: PlanContext, progress: Progress = SILENT) -> ReportData
         if verdict.witness is None or len(waterfalls) >= WATERFALLS_AT_MOST:
             continue
         waterfall = unit_waterfall(
-            context.products[i], verdict.price_fen, verdict.witness, context.rules
+            context.products[i], verdict.price_fen, verdict.witness, context.rules,
+            verdict.witness_quote,
         )
         if waterfall is not None:
             waterfalls.append(waterfall)
@@ -523,7 +526,7 @@ def _carts_view(data: ReportData, text: dict[str, str]) -> dict[str, Any]:
         cart = verdict.witness
         if cart is None:
             continue
-        result = quote(cart)
+        result = verdict.witness_quote or quote(cart)
         items.append({
             "sku": products[i].sku,
             "title": products[i].title[:40],

@@ -140,6 +140,11 @@ class ProductCheck:
     witness_margin: Fraction | None
     cap_possible: bool = False
     guaranteed: bool = True  # False: a known loser the plan names (outside the guarantee)
+    # The least the product's line pays per unit over the carts quoted for its witness (every
+    # starting cart of every family, and the witness): 最低到手价 without quoting them again.
+    lowest_paid: Fraction | None = None
+    # The exact quote of ``witness`` (None: not kept), so that showing it quotes nothing again.
+    witness_quote: CartQuote | None = None
 
     @property
     def proven_safe(self) -> bool:
@@ -249,6 +254,16 @@ class _StoreArrays:
         eligible_prices = self.prices[self.in_b2g1]
         # The cheapest pair of other eligible units a B2G1 cart can hold (a superset is sound).
         self.cheapest_eligible = int(eligible_prices.min()) if len(eligible_prices) else 0
+        # What every witness cart repeats, built once: the offers its stores state, and the
+        # cheapest product without a purchase limit (the greedy filler's product).
+        self.store_offer = setup.offer()
+        self.other_store_offer = setup.other_store_offer()
+        unlimited = np.flatnonzero((self.limits == 0) & (self.prices > 0))
+        self.cheapest_unlimited = (
+            int(unlimited[np.argmin(self.prices[unlimited])]) if len(unlimited) else None
+        )
+        self.positive = self.prices > 0
+        self.unlimited = self.limits == 0
 
     def cheapest_units_fen(self, count: int) -> int:
         """The least amount ``count`` units of the store can cost, within purchase limits (a
@@ -570,18 +585,22 @@ def _fillers(
         arrays.setup.rules)
     if fillers and _within_limits(arrays, _merged(units, fillers[0])) and not outside_b2g1:
         return fillers
-    held = np.zeros(len(arrays.prices), dtype=np.int64)
-    held[list(units)] = list(units.values())
-    positive = arrays.prices > 0
+    positive = arrays.positive
     needed = np.where(positive, -(-missing_fen // np.maximum(arrays.prices, 1)), 0)
-    fits = positive & ((arrays.limits == 0) | (arrays.limits >= held + needed))
+    fits = positive & (arrays.unlimited | (arrays.limits >= needed))
+    for i, q in units.items():  # the units the cart holds count against their limits
+        fits[i] = bool(positive[i]) and (
+            not arrays.limits[i] or int(arrays.limits[i]) >= q + int(needed[i]))
     for allowed in ([fits & ~arrays.in_b2g1] if outside_b2g1 else []) + [fits]:
         if allowed.any():
-            totals = np.where(allowed, needed * arrays.prices, np.iinfo(np.int64).max)
+            totals = np.where(allowed, needed * arrays.prices, _NO_TOTAL)
             best = int(np.argmin(totals))
             if {best: int(needed[best])} not in fillers:
                 fillers.append({best: int(needed[best])})
     return fillers
+
+
+_NO_TOTAL = np.iinfo(np.int64).max
 
 
 def _merged(units: dict[int, int], more: dict[int, int]) -> dict[int, int]:
@@ -658,13 +677,13 @@ def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
         )
         for i, q in units.items()
     ]
-    stores = {STORE: setup.offer()}
+    stores = {STORE: arrays.store_offer}
     every = setup.rules.platform.cross_store_every_fen
     if setup.rules.platform.mechanism is Mechanism.CROSS_STORE:
         store_subtotal = sum(int(arrays.prices[i]) * q for i, q in units.items())
         top_up = (-store_subtotal) % every
         if top_up:
-            stores[OTHER_STORE] = setup.other_store_offer()
+            stores[OTHER_STORE] = arrays.other_store_offer
             lines.append(
                 CartLine(sku=OTHER_SKU, store=OTHER_STORE, unit_price_fen=top_up, quantity=1)
             )
@@ -679,10 +698,9 @@ def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
 
 def _greedy_filler(arrays: _StoreArrays, missing_fen: int) -> dict[int, int] | None:
     """Units of the cheapest product without a purchase limit that reach ``missing_fen``."""
-    unlimited = np.flatnonzero((arrays.limits == 0) & (arrays.prices > 0))
-    if not len(unlimited):
+    cheapest = arrays.cheapest_unlimited
+    if cheapest is None:
         return None
-    cheapest = int(unlimited[np.argmin(arrays.prices[unlimited])])
     price = int(arrays.prices[cheapest])
     return {cheapest: -(-missing_fen // price)}
 
@@ -892,6 +910,8 @@ def check_store(
             progress(PROGRESS_EVERY)
         witness: Cart | None = None
         witness_margin: Fraction | None = None
+        lowest_paid: Fraction | None = None
+        witness_quote: CartQuote | None = None
         if index in chosen:
             carts = (
                 cart for family in families
@@ -905,8 +925,11 @@ def check_store(
                 assert line_margin is not None
                 margin = Fraction(line_margin, cart.lines[0].quantity)
                 quoted.append((margin, number, cart))
+                paid = Fraction(result.lines[0].paid_fen, cart.lines[0].quantity)
+                if lowest_paid is None or paid < lowest_paid:
+                    lowest_paid = paid
                 if witness_margin is None or margin < witness_margin:
-                    witness, witness_margin = cart, margin
+                    witness, witness_margin, witness_quote = cart, margin, result
                 if worst_order is None or order_margin < worst_order[0]:
                     worst_order = (order_margin, cart)
             if witness is not None and witness_margin is not None and (
@@ -921,6 +944,11 @@ def check_store(
                     )
                     if found_margin < witness_margin:
                         witness, witness_margin = found, found_margin
+                        witness_quote = quote(found)
+                        found_paid = Fraction(witness_quote.lines[0].paid_fen,
+                                              found.lines[0].quantity)
+                        if lowest_paid is None or found_paid < lowest_paid:
+                            lowest_paid = found_paid
         checks.append(
             ProductCheck(
                 sku=product.sku,
@@ -931,6 +959,8 @@ def check_store(
                 witness_margin=witness_margin,
                 cap_possible=cap_possible,
                 guaranteed=product.sku not in setup.known_losers,
+                lowest_paid=lowest_paid,
+                witness_quote=witness_quote,
             )
         )
     if progress is not None and count:
