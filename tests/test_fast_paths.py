@@ -6,15 +6,22 @@ compares the fast path with a plain Python loop written from the definition.
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from strategies import rules as rules_strategy
 
-from pricing.optimize.candidates import _drop_dominated
+from models.rules import Rules
+from pricing.engine.bounds import unit_margin_bound_fen, worst_rate
+from pricing.optimize.candidates import _drop_dominated, coupon_unsafe_bits
 from pricing.optimize.demand import rounded_units
+from pricing.verify.checker import ProductCheck, _product_check
 
 
 def _dominated_by_definition(
@@ -93,3 +100,66 @@ def test_rounded_units_is_python_round_of_each(units: list[float], digits: int) 
     slow = [round(u, digits) for u in units]
     assert [np.float64(x).tobytes() for x in fast] == [np.float64(x).tobytes() for x in slow]
     assert all(type(x) is float for x in fast)
+
+
+@st.composite
+def priced_rows(draw: st.DrawFn) -> tuple[Any, ...]:
+    """Prices × rows with what the bound takes: official discounts, costs, B2G1, floors and
+    whether the mechanism reaches each row (prices from 1 fen, so cheap lines cut to zero)."""
+    shape = (draw(st.integers(0, 4)), draw(st.integers(1, 5)))
+    price = draw(hnp.arrays(np.int64, shape, elements=st.integers(1, 200_000)))
+    official = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 5_000)))
+    cost = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, 150_000)))
+    in_b2g1 = draw(hnp.arrays(np.bool_, shape))
+    floors = draw(hnp.arrays(np.int64, shape, elements=st.integers(-100, 10_000)))
+    bears = draw(hnp.arrays(np.bool_, shape))
+    return price, np.minimum(official, price), cost, in_b2g1, floors, bears
+
+
+def _bound_of_tier(table: tuple[Any, ...], rules: Rules, index: int) -> np.ndarray:
+    price, official, cost, in_b2g1, _, bears = table
+    tier = rules.coupons.candidates[index]
+    basket = np.maximum(price, tier.threshold_fen)
+    return unit_margin_bound_fen(
+        price, official, cost, in_b2g1, tier.amount_fen, basket, rules, bears
+    )
+
+
+@given(priced_rows(), rules_strategy(), st.integers(0, 3), st.sampled_from([-1, 0, 1, None]))
+def test_coupon_bits_at_once_are_the_bound_of_each_tier(
+    table: tuple[Any, ...], rules: Rules, probed: int, offset: int | None
+) -> None:
+    """GIVEN a table and rules (floors drawn, or set one fen around a tier's bound to probe
+    the edge) WHEN the coupon candidates' safety bits are worked out at once THEN they are the
+    bits the bound and the worst rate give tier by tier."""
+    if offset is not None and probed < len(rules.coupons.candidates):
+        table = (*table[:4], _bound_of_tier(table, rules, probed) + offset, table[5])
+    price, official, cost, in_b2g1, floors, bears = table
+    unsafe, zeroes = coupon_unsafe_bits(price, official, cost, in_b2g1, floors, bears, rules)
+    slow_unsafe = np.zeros(price.shape, dtype=np.int64)
+    slow_zeroes = np.zeros(price.shape, dtype=np.int64)
+    for index, tier in enumerate(rules.coupons.candidates):
+        basket = np.maximum(price, tier.threshold_fen)
+        bound = _bound_of_tier(table, rules, index)
+        rate = worst_rate(price, official, in_b2g1, tier.amount_fen, basket, rules, bears)
+        slow_unsafe |= np.where((bound < floors) | (rate >= 1.0), 1 << index, 0)
+        slow_zeroes |= np.where(rate >= 1.0, 1 << index, 0)
+    assert np.array_equal(unsafe, slow_unsafe)
+    assert np.array_equal(zeroes, slow_zeroes)
+
+
+@given(
+    st.text(max_size=8), st.integers(), st.integers(), st.integers(),
+    st.none() | st.fractions(), st.booleans(), st.booleans(),
+)
+def test_product_check_assembled_directly_is_the_dataclass(
+    sku: str, price: int, floor: int, bound: int, margin: Fraction | None, cap: bool,
+    guaranteed: bool,
+) -> None:
+    """GIVEN a verdict's values WHEN the checker assembles it directly THEN it is the frozen
+    dataclass its constructor makes: equal, the same fields and hash, still frozen."""
+    fast = _product_check(sku, price, floor, bound, None, margin, cap, guaranteed)
+    slow = ProductCheck(sku, price, floor, bound, None, margin, cap, guaranteed)
+    assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)
+    with pytest.raises(FrozenInstanceError):
+        fast.sku = "changed"  # type: ignore[misc]

@@ -56,6 +56,7 @@ from models.product import Product, Role
 from models.rules import CouponScope, Mechanism, PriceEnding, Rules
 from pricing.demand.event import CandidateDemand
 from pricing.engine.bounds import (
+    ROUNDING_ALLOWANCE_FEN,
     bears_mechanism,
     coupon_stacks_with_offer,
     cross_store_rate,
@@ -286,22 +287,13 @@ def build_candidates(
     base_bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules, bears)
     base_rate = worst_rate(price, official, in_b2g1, 0, price, rules, bears)
     base_safe = (base_bound >= floors) & (base_rate < 1.0)
-    unsafe = np.zeros(price.shape, dtype=np.int64)
-    zeroes = np.zeros(price.shape, dtype=np.int64)  # tiers that can cut a line to nothing
     # Exclusive store tools: a coupon line never bears B2G1 too (the larger of the two, not
     # the sum; proof in pricing.engine.bounds.coupon_stacks_with_offer). The offer-only case
-    # is the base bound above.
+    # is the base bound above. ``zeroes``: the tiers that can cut a line to nothing.
     with_coupon_b2g1 = in_b2g1 if coupon_stacks_with_offer(rules) else np.zeros_like(in_b2g1)
-    for index, tier in enumerate(rules.coupons.candidates):
-        basket = np.maximum(price, tier.threshold_fen)
-        bound = unit_margin_bound_fen(
-            price, official, cost, with_coupon_b2g1, tier.amount_fen, basket, rules, bears
-        )
-        rate = worst_rate(
-            price, official, with_coupon_b2g1, tier.amount_fen, basket, rules, bears
-        )
-        unsafe |= np.where((bound < floors) | (rate >= 1.0), np.int64(1 << index), np.int64(0))
-        zeroes |= np.where(rate >= 1.0, np.int64(1 << index), np.int64(0))
+    unsafe, zeroes = coupon_unsafe_bits(
+        price, official, cost, with_coupon_b2g1, floors, bears, rules
+    )
 
     # The multi-piece offer candidates ([offers]): their bits, see pricing.optimize.offers.
     offer_bits, offer_alone, offer_zeroes = offer_unsafe(
@@ -364,6 +356,66 @@ def build_candidates(
         out_unsafe=out_unsafe, drops=drops, item_blocked=item_blocked,
         row_super_rate=row_super_rate,
     )
+
+
+def coupon_unsafe_bits(
+    price: IntArray,
+    official: IntArray,
+    cost: IntArray,
+    in_b2g1: BoolArray,
+    floors: IntArray,
+    bears: BoolArray,
+    rules: Rules,
+) -> tuple[IntArray, IntArray]:
+    """Per product × row, bit ``k`` set for coupon candidate ``k``: in ``unsafe`` when a cart
+    reaching it could take a unit below its floor (or the line to nothing), in ``zeroes`` when
+    it could take the line to nothing.
+
+    The same as :func:`~pricing.engine.bounds.unit_margin_bound_fen` and
+    :func:`~pricing.engine.bounds.worst_rate` at ``S = max(threshold, price)`` for each
+    candidate (a property test holds them equal): the terms that do not depend on the
+    candidate are computed once, the others in the same order, so every float is the same.
+    """
+    unsafe = np.zeros(price.shape, dtype=np.int64)
+    zeroes = np.zeros(price.shape, dtype=np.int64)
+    if not rules.coupons.candidates:
+        return unsafe, zeroes
+    price_f = price.astype(np.float64)
+    keep = 1.0 - float(rules.platform.commission_rate)
+    cross = np.where(bears, cross_store_rate(rules), 0.0)
+    # unit_margin_bound_fen's terms before the coupon's, and its terms after it
+    before_coupon = price_f - official - 0.0 - np.where(in_b2g1, price_f / 3.0, 0.0)
+    cross_fen = price_f * cross
+    shipping = rules.store.shipping_cost_fen * price_f
+    cost_f = np.asarray(cost, dtype=np.float64)
+    # worst_rate's terms before the coupon's
+    rate_before = (
+        official / price_f + np.asarray(0.0, dtype=np.float64) / price_f
+        + np.where(in_b2g1, 1.0 / 3.0, 0.0)
+    )
+    margin = np.empty_like(price_f)
+    rate = np.empty_like(price_f)
+    for index, tier in enumerate(rules.coupons.candidates):
+        basket = np.maximum(price, tier.threshold_fen).astype(np.float64)
+        amount = np.asarray(tier.amount_fen, dtype=np.float64)
+        np.multiply(amount, price_f, out=margin)
+        margin /= basket
+        np.subtract(before_coupon, margin, out=margin)
+        margin -= cross_fen  # receives
+        margin *= keep
+        margin -= cost_f
+        margin -= rules.store.handling_cost_fen
+        margin -= shipping / basket
+        margin -= ROUNDING_ALLOWANCE_FEN
+        bound = np.floor(margin).astype(np.int64)
+        np.divide(amount, basket, out=rate)
+        np.add(rate_before, rate, out=rate)
+        rate += cross
+        zero = rate >= 1.0
+        bit = np.int64(1 << index)
+        unsafe |= np.where((bound < floors) | zero, bit, np.int64(0))
+        zeroes |= np.where(zero, bit, np.int64(0))
+    return unsafe, zeroes
 
 
 def items_joinable(joinable: BoolArray, item_id: Sequence[str]) -> BoolArray:
