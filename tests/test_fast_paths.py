@@ -158,8 +158,8 @@ def test_product_check_assembled_directly_is_the_dataclass(
 ) -> None:
     """GIVEN a verdict's values WHEN the checker assembles it directly THEN it is the frozen
     dataclass its constructor makes: equal, the same fields and hash, still frozen."""
-    fast = _product_check(sku, price, floor, bound, None, margin, cap, guaranteed)
-    slow = ProductCheck(sku, price, floor, bound, None, margin, cap, guaranteed)
+    fast = _product_check(sku, price, floor, bound, None, margin, cap, guaranteed, margin)
+    slow = ProductCheck(sku, price, floor, bound, None, margin, cap, guaranteed, margin)
     assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)
     with pytest.raises(FrozenInstanceError):
         fast.sku = "changed"  # type: ignore[misc]

@@ -160,6 +160,7 @@ class ProductCheck:
 def _product_check(
     sku: str, price_fen: int, floor_fen: int, bound_fen: int, witness: Cart | None,
     witness_margin: Fraction | None, cap_possible: bool, guaranteed: bool,
+    lowest_paid: Fraction | None = None, witness_quote: CartQuote | None = None,
 ) -> ProductCheck:
     """``ProductCheck(...)`` without the frozen dataclass's guarded assignment of each field
     (a check per product: a tenth of a 10,000-SKU plan's verification); a property test holds
@@ -168,7 +169,7 @@ def _product_check(
     object.__setattr__(check, "__dict__", {
         "sku": sku, "price_fen": price_fen, "floor_fen": floor_fen, "bound_fen": bound_fen,
         "witness": witness, "witness_margin": witness_margin, "cap_possible": cap_possible,
-        "guaranteed": guaranteed,
+        "guaranteed": guaranteed, "lowest_paid": lowest_paid, "witness_quote": witness_quote,
     })
     return check
 
@@ -176,7 +177,7 @@ def _product_check(
 # _product_check sets exactly the fields, for a plain dataclass (no slots, no __post_init__).
 assert [f.name for f in fields(ProductCheck)] == [
     "sku", "price_fen", "floor_fen", "bound_fen", "witness", "witness_margin", "cap_possible",
-    "guaranteed",
+    "guaranteed", "lowest_paid", "witness_quote",
 ] and not hasattr(ProductCheck, "__slots__") and not hasattr(ProductCheck, "__post_init__")
 
 
