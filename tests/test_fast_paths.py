@@ -21,7 +21,7 @@ from models.rules import Rules
 from pricing.engine.bounds import unit_margin_bound_fen, worst_rate
 from pricing.optimize.candidates import _drop_dominated, coupon_unsafe_bits
 from pricing.optimize.demand import rounded_units
-from pricing.verify.checker import ProductCheck, _product_check
+from pricing.verify.checker import _FAST_CHECKS, ProductCheck, _product_check
 
 
 def _dominated_by_definition(
@@ -161,5 +161,6 @@ def test_product_check_assembled_directly_is_the_dataclass(
     fast = _product_check(sku, price, floor, bound, None, margin, cap, guaranteed, margin)
     slow = ProductCheck(sku, price, floor, bound, None, margin, cap, guaranteed, margin)
     assert fast == slow and vars(fast) == vars(slow) and hash(fast) == hash(slow)
+    assert _FAST_CHECKS  # the fast assembly is in use (update it when the fields change)
     with pytest.raises(FrozenInstanceError):
         fast.sku = "changed"  # type: ignore[misc]

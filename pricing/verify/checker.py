@@ -157,6 +157,13 @@ class ProductCheck:
         return self.witness_margin is not None and self.witness_margin < 0
 
 
+# Assembling a verdict directly is only sound for a plain dataclass with exactly these fields.
+_FAST_CHECKS = [f.name for f in fields(ProductCheck)] == [
+    "sku", "price_fen", "floor_fen", "bound_fen", "witness", "witness_margin", "cap_possible",
+    "guaranteed", "lowest_paid", "witness_quote",
+] and not hasattr(ProductCheck, "__slots__") and not hasattr(ProductCheck, "__post_init__")
+
+
 def _product_check(
     sku: str, price_fen: int, floor_fen: int, bound_fen: int, witness: Cart | None,
     witness_margin: Fraction | None, cap_possible: bool, guaranteed: bool,
@@ -165,6 +172,9 @@ def _product_check(
     """``ProductCheck(...)`` without the frozen dataclass's guarded assignment of each field
     (a check per product: a tenth of a 10,000-SKU plan's verification); a property test holds
     the two equal."""
+    if not _FAST_CHECKS:
+        return ProductCheck(sku, price_fen, floor_fen, bound_fen, witness, witness_margin,
+                            cap_possible, guaranteed, lowest_paid, witness_quote)
     check = object.__new__(ProductCheck)
     object.__setattr__(check, "__dict__", {
         "sku": sku, "price_fen": price_fen, "floor_fen": floor_fen, "bound_fen": bound_fen,
@@ -172,13 +182,6 @@ def _product_check(
         "guaranteed": guaranteed, "lowest_paid": lowest_paid, "witness_quote": witness_quote,
     })
     return check
-
-
-# _product_check sets exactly the fields, for a plain dataclass (no slots, no __post_init__).
-assert [f.name for f in fields(ProductCheck)] == [
-    "sku", "price_fen", "floor_fen", "bound_fen", "witness", "witness_margin", "cap_possible",
-    "guaranteed", "lowest_paid", "witness_quote",
-] and not hasattr(ProductCheck, "__slots__") and not hasattr(ProductCheck, "__post_init__")
 
 
 @dataclass(frozen=True)
