@@ -30,6 +30,7 @@ from models.rules import CouponTier, Rules
 from pricing.errors import InputError, Problem
 from pricing.progress import SILENT
 from pricing.progress import Progress as StepProgress
+from pricing.runtime import collector_paused
 
 if TYPE_CHECKING:
     from pricing.outputs.export import ExportResult
@@ -192,7 +193,6 @@ def run_plan(
     from pricing.formats.samples import sample_products_path, sample_rules_path
     from pricing.formats.tables import file_sha256
     from pricing.optimize.planner import PlanOptions, make_plan, refuse_strict
-    from pricing.runtime import collector_paused
 
     problems = []
     if solver not in ("cbc", "highs"):
@@ -399,6 +399,7 @@ def parse_stock_factor(text: str) -> Decimal:
     return factor
 
 
+@collector_paused()  # reading the plan, checking it, the rows: some 100,000 acyclic objects
 def run_export(
     plan_path: Path,
     products_path: Path | None,
@@ -458,6 +459,7 @@ class ReportRun:
     replaced: tuple[Path, ...] = ()
 
 
+@collector_paused()  # as for export
 def run_report(
     plan_path: Path, products_path: Path | None, rules_path: Path | None, out: Path, lang: str,
     force: bool = False,
