@@ -67,3 +67,57 @@ def test_an_input_problems_detail_stays_english_in_english(tmp_path: Path) -> No
     result = runner.invoke(cli.app, ["validate", str(_bad_products(tmp_path)), "--lang", "en"])
     assert result.exit_code == 1
     assert "a thousands separator must come every three digits" in result.stderr
+
+
+def test_the_pydantic_templates_are_the_ones_pydantic_writes() -> None:
+    """The catalogue knows pydantic's messages by error type; a pydantic that words one
+    differently would leave it in English, so the templates are held to the installed one."""
+    from pydantic_core._pydantic_core import list_all_errors
+
+    from pricing.outputs.i18n import PYDANTIC_ZH
+
+    written = {error["type"]: error["message_template_python"] for error in list_all_errors()}
+    for error_type, (english, chinese) in PYDANTIC_ZH.items():
+        assert written[error_type] == english, error_type
+        named = set(re.findall(r"\{(\w+)\}", chinese))
+        assert named <= set(re.findall(r"\{(\w+)\}", english)), error_type
+
+
+@pytest.mark.parametrize(("english", "chinese"), [
+    ("platform.commission_rate: input should be less than 1",
+     "platform.commission_rate：应小于 1"),
+    ("store.margin_floor_rate: input should be greater than or equal to 0",
+     "store.margin_floor_rate：应不小于 0"),
+    ("ladder.levels item 2: expected a share as a number, e.g. 0.05",
+     "ladder.levels 第 2 项：应为以数字表示的比例，例如 0.05"),
+    ("Input should be a valid number", "应为数字"),
+    ("platform.mechanism: input should be 'cross_store', 'official' or 'none'",
+     "platform.mechanism：应为 'cross_store', 'official' or 'none'"),
+    ("coupons.tiers: list should have at least 1 item after validation, not 0",
+     "coupons.tiers：至少应有 1 项，而不是 0 项"),
+    ("platform.commission_rate: something we never wrote", None),  # unknown: stays English
+])
+def test_pydantic_messages_are_translated_by_error_type_keeping_values(
+    english: str, chinese: str | None
+) -> None:
+    assert tr_message(english, "zh") == (chinese or english)
+    assert tr_message(english, "en") == english
+
+
+def test_a_rules_files_errors_are_in_chinese(tmp_path: Path) -> None:
+    """GIVEN a rules file whose values pass reading but not the rules model (pydantic's own
+    checks) WHEN validated in Chinese THEN no English wording of pydantic is left, and each
+    problem keeps its key and the value given."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[platform]\ncommission_rate = 1.5\nmechanism = "foo"\n\n[store]\n'
+                     "margin_floor_rate = -0.5\n\n[coupons]\nmax_tiers = 2.5\n",
+                     encoding="utf-8")
+    result = runner.invoke(cli.app, ["validate", "--rules", str(rules), "--lang", "zh"])
+    assert result.exit_code == 1
+    assert "platform.commission_rate：应小于 1（值为 '1.5'）" in result.stderr
+    assert "store.margin_floor_rate：应不小于 0（值为 '-0.5'）" in result.stderr
+    assert "platform.mechanism：应为 'cross_store'" in result.stderr
+    assert "coupons.max_tiers：应为整数（值为 '2.5'）" in result.stderr
+    assert "nput should" not in result.stderr and "expected" not in result.stderr
+    english = runner.invoke(cli.app, ["validate", "--rules", str(rules), "--lang", "en"])
+    assert "platform.commission_rate: input should be less than 1" in english.stderr

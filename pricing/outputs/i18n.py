@@ -685,7 +685,88 @@ MESSAGES_ZH: dict[str, str] = {
     "{section} must be a section (a table)": "{section} 必须是一节（表）",
     "missing key(s) {names}": "缺少键 {names}",
     "expected threshold-amount in yuan, e.g. 299-20 or 满299减20": "应为“门槛-金额”（元），例如 299-20 或 满299减20",
+    # what a key of the rules file holds (pricing.formats.rules)
+    "a share as a number, e.g. 0.05": "以数字表示的比例，例如 0.05",
+    "a number": "数字",
+    "a whole number": "整数",
+    "true or false": "true 或 false",
+    "text in quotes": "带引号的文本",
+    "a list of shares, e.g. [0.95, 0.90]": "比例列表，例如 [0.95, 0.90]",
+    "a list of [threshold, amount] pairs in yuan, e.g. [[0, 5], [99, 10]]":
+        "[门槛, 金额]（元）对的列表，例如 [[0, 5], [99, 10]]",
+    '"hard" or a penalty in yuan, e.g. 5000': '"hard" 或以元为单位的罚金，例如 5000',
 }
+
+# pydantic's own messages, by error type: the English template pydantic writes (its
+# ``message_template_python``; tests/test_i18n_messages.py holds them to the installed pydantic)
+# and the Chinese. The values ({lt}, {expected}, …) are kept as pydantic gives them; the rules
+# reader writes the first letter in lower case, so both forms are known (see tr_message).
+PYDANTIC_ZH: dict[str, tuple[str, str]] = {
+    "missing": ("Field required", "缺少此项"),
+    "extra_forbidden": ("Extra inputs are not permitted", "不允许多余的项"),
+    "greater_than": ("Input should be greater than {gt}", "应大于 {gt}"),
+    "greater_than_equal": ("Input should be greater than or equal to {ge}", "应不小于 {ge}"),
+    "less_than": ("Input should be less than {lt}", "应小于 {lt}"),
+    "less_than_equal": ("Input should be less than or equal to {le}", "应不大于 {le}"),
+    "multiple_of": ("Input should be a multiple of {multiple_of}", "应为 {multiple_of} 的倍数"),
+    "finite_number": ("Input should be a finite number", "应为有限的数"),
+    "too_short": ("{field_type} should have at least {min_length} item{expected_plural} after "
+                  "validation, not {actual_length}", "至少应有 {min_length} 项，而不是 {actual_length} 项"),
+    "too_long": ("{field_type} should have at most {max_length} item{expected_plural} after "
+                 "validation, not {actual_length}", "至多应有 {max_length} 项，而不是 {actual_length} 项"),
+    "string_type": ("Input should be a valid string", "应为文本"),
+    "string_too_short": ("String should have at least {min_length} character{expected_plural}",
+                         "至少应有 {min_length} 个字符"),
+    "string_too_long": ("String should have at most {max_length} character{expected_plural}",
+                        "至多应有 {max_length} 个字符"),
+    "string_pattern_mismatch": ("String should match pattern '{pattern}'", "应符合格式 '{pattern}'"),
+    "literal_error": ("Input should be {expected}", "应为 {expected}"),
+    "enum": ("Input should be {expected}", "应为 {expected}"),
+    "dict_type": ("Input should be a valid dictionary", "应为表（键 = 值）"),
+    "model_type": ("Input should be a valid dictionary or instance of {class_name}",
+                   "应为表（键 = 值）"),
+    "list_type": ("Input should be a valid list", "应为列表"),
+    "tuple_type": ("Input should be a valid tuple", "应为列表"),
+    "bool_type": ("Input should be a valid boolean", "应为 true 或 false"),
+    "bool_parsing": ("Input should be a valid boolean, unable to interpret input",
+                     "应为 true 或 false，无法识别"),
+    "int_type": ("Input should be a valid integer", "应为整数"),
+    "int_parsing": ("Input should be a valid integer, unable to parse string as an integer",
+                    "应为整数，无法把文本读作整数"),
+    "int_from_float": ("Input should be a valid integer, got a number with a fractional part",
+                       "应为整数，而不是带小数的数"),
+    "float_type": ("Input should be a valid number", "应为数字"),
+    "float_parsing": ("Input should be a valid number, unable to parse string as a number",
+                      "应为数字，无法把文本读作数字"),
+    "decimal_type": ("Decimal input should be an integer, float, string or Decimal object",
+                     "应为数字"),
+    "decimal_parsing": ("Input should be a valid decimal", "应为十进制数"),
+    "decimal_max_places": ("Decimal input should have no more than {decimal_places} decimal "
+                           "place{expected_plural}", "至多 {decimal_places} 位小数"),
+    "decimal_max_digits": ("Decimal input should have no more than {max_digits} "
+                           "digit{expected_plural} in total", "总共至多 {max_digits} 位数字"),
+    "date_type": ("Input should be a valid date", "应为日期"),
+    "value_error": ("Value error, {error}", "{error}"),
+}
+
+
+@functools.cache
+def _pydantic_messages() -> dict[str, str]:
+    """:data:`PYDANTIC_ZH` as catalogue entries: each template with its first letter in either
+    case, and ``{expected_plural}`` written out (``item`` / ``items``: a placeholder is never
+    empty)."""
+    entries: dict[str, str] = {}
+    for english, chinese in PYDANTIC_ZH.values():
+        for plural in ("", "s"):
+            written = english.replace("{expected_plural}", plural)
+            for form in (written, written[:1].lower() + written[1:]):
+                entries[form] = chinese
+    return entries
+
+
+# A problem about one key of the rules file: ``section.key: …`` or ``section.key item 2: …``.
+_RULES_KEY_MESSAGE = re.compile(
+    r"(?P<key>[a-z_]+\.[a-z0-9_]+)(?: item (?P<item>\d+))?: (?P<message>.+)", re.DOTALL)
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -695,7 +776,8 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 def _message_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
     """Every catalogue key with placeholders as a pattern, the most specific (longest) first."""
     patterns = []
-    for key, chinese in sorted({**ZH, **MESSAGES_ZH}.items(), key=lambda kv: -len(kv[0])):
+    catalogue = {**ZH, **MESSAGES_ZH, **_pydantic_messages()}
+    for key, chinese in sorted(catalogue.items(), key=lambda kv: -len(kv[0])):
         if not _PLACEHOLDER.search(key):
             continue
         parts = _PLACEHOLDER.split(key)  # literal, name, literal, name, …, literal
@@ -713,9 +795,15 @@ def _message_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
 
 def _message_piece(text: str) -> str | None:
     """One message (or one ``; ``-separated piece of it) in Chinese, or None if unknown."""
-    exact = MESSAGES_ZH.get(text, ZH.get(text))
+    exact = MESSAGES_ZH.get(text, ZH.get(text, _pydantic_messages().get(text)))
     if exact is not None:
         return exact
+    keyed = _RULES_KEY_MESSAGE.fullmatch(text)
+    if keyed is not None:  # the key stays as written; what is wrong with it is translated
+        message = _message_piece(keyed["message"])
+        if message is not None:
+            item = f" 第 {keyed['item']} 项" if keyed["item"] else ""
+            return f"{keyed['key']}{item}：{message}"
     for pattern, chinese in _message_patterns():
         match = pattern.fullmatch(text)
         if match is not None:
