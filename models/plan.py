@@ -117,6 +117,11 @@ def product_decisions(columns: dict[str, list[Any]]) -> tuple[ProductDecision, .
         return tuple(ProductDecision(**dict(zip(names, row, strict=True))) for row in rows)
     new = ProductDecision.__new__
     set_attribute = object.__setattr__
+    # BaseModel's own slots, set through their descriptors (no attribute lookup per model).
+    set_fields_set, set_extra, set_private = (
+        vars(BaseModel)[slot].__set__
+        for slot in ("__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+    )
     fields_set = set(_DECISION_FIELDS)  # shared: a frozen model's set is only changed on a copy
     decisions = []
     collecting = gc.isenabled()
@@ -125,9 +130,9 @@ def product_decisions(columns: dict[str, list[Any]]) -> tuple[ProductDecision, .
         for row in rows:
             decision = new(ProductDecision)
             set_attribute(decision, "__dict__", dict(zip(names, row, strict=True)))
-            set_attribute(decision, "__pydantic_fields_set__", fields_set)
-            set_attribute(decision, "__pydantic_extra__", None)
-            set_attribute(decision, "__pydantic_private__", None)
+            set_fields_set(decision, fields_set)
+            set_extra(decision, None)
+            set_private(decision, None)
             decisions.append(decision)
     finally:
         if collecting:

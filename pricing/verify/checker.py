@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -254,25 +255,27 @@ class _StoreArrays:
     def __init__(self, setup: StoreSetup) -> None:
         self.setup = setup
         rules = setup.rules
+        # Column by column in C loops (a store can hold 100,000 products).
+        products, count = setup.products, len(setup.products)
+        skus = [p.sku for p in products]
         self.prices = _as_array(setup.prices_fen)
-        self.costs = _as_array([p.unit_cost_fen for p in setup.products])
-        self.limits = _as_array([p.purchase_limit or 0 for p in setup.products])
-        self.in_b2g1 = np.array([p.sku in setup.b2g1_members for p in setup.products], dtype=bool)
+        self.costs = np.fromiter(map(attrgetter("unit_cost_fen"), products), np.int64, count)
+        self.limits = np.fromiter((p.purchase_limit or 0 for p in products), np.int64, count)
+        self.in_b2g1 = np.fromiter(map(setup.b2g1_members.__contains__, skus), bool, count)
         members = setup.event_members
-        joins = np.array(
-            [members is None or p.sku in members for p in setup.products], dtype=bool
-        )
+        joins = (np.ones(count, dtype=bool) if members is None
+                 else np.fromiter(map(members.__contains__, skus), bool, count))
         self.bears = bears_mechanism(joins, rules)
-        self.coupon_ok = np.array(
-            [p.sku not in setup.coupon_excluded for p in setup.products], dtype=bool
+        self.coupon_ok = ~np.fromiter(map(setup.coupon_excluded.__contains__, skus), bool, count)
+        rates = [setup.super_instant.get(sku) for sku in skus] if setup.super_instant else (
+            [None] * count
         )
-        rates = [setup.super_instant.get(p.sku) for p in setup.products]
         self.super_rates = rates
         super_fen = np.array(
             [0 if rate is None else super_instant_unit_fen(int(price), rate)
              for price, rate in zip(self.prices.tolist(), rates, strict=True)],
             dtype=np.int64,
-        )
+        ) if setup.super_instant else np.zeros(count, dtype=np.int64)
         # The super instant discount is a per-unit discount like the official one (never both).
         self.official = (
             np.where(self.bears, official_discount_fen(self.prices, rules), 0) + super_fen
