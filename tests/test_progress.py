@@ -85,3 +85,19 @@ def test_step_descriptions_are_translated() -> None:
         "正在建立 MILP 模型（12 个商品有选择）")
     assert step_text("Solving with CBC", "zh") == "正在用 CBC 求解"
     assert step_text("Checking every cart", "en") == "Checking every cart"
+
+
+def test_the_plans_verification_counts_every_product() -> None:
+    """GIVEN a progress that draws bars WHEN a plan is made THEN its verification is a counted
+    step over every product, done to the end (a plain callable still gets the step's name)."""
+    from pricing.optimize.planner import make_plan
+
+    recorder = Recorder()
+    products = catalogue()
+    make_plan(products, RULES, progress=recorder)
+    steps = {description: (total, done) for description, total, done in recorder.steps}
+    count = len(products)
+    assert steps["Verifying the plan against every basket"] == (count, count)
+    named: list[str] = []
+    make_plan(products, RULES, progress=named.append)
+    assert "Verifying the plan against every basket" in named

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -56,6 +56,7 @@ from pricing.optimize.decompose import solve_by_ladders
 from pricing.optimize.demand import Ladders, coupon_ladders, rounded_units, store_orders
 from pricing.optimize.exclusions import product_exclusions
 from pricing.optimize.result import Selection, SolveStatus, products_with_a_choice
+from pricing.progress import Progress as StepProgress
 from pricing.verify.checker import CheckReport, StoreSetup, check_store
 from pricing.verify.policy import WITNESSES
 
@@ -87,6 +88,17 @@ class PlanResult:
 
 def _quiet(_: str) -> None:
     return None
+
+
+def _counted_step(progress: Progress, description: str, total: int) -> Callable[[int], None] | None:
+    """Start a step of ``total`` products: counted when ``progress`` draws bars (a
+    :class:`pricing.progress.Progress`, which the CLI passes), and then its ``advance``."""
+    advance: Callable[[int], None] | None = getattr(progress, "advance", None)
+    if advance is None:
+        progress(description)
+        return None
+    cast(StepProgress, progress)(description, total=total)
+    return advance
 
 
 def store_margin_rate(arrays: ProductArrays, rules: Rules) -> float:
@@ -467,7 +479,7 @@ def make_plan(
         )
 
     excluded = product_exclusions(products, table, rules)
-    progress("Verifying the plan against every basket")
+    advance = _counted_step(progress, "Verifying the plan against every basket", len(products))
     verify_started = time.perf_counter()
     rows = selection.rows
     tiers = ladders.tiers(selection.ladder, rules.coupons.candidates)
@@ -488,7 +500,8 @@ def make_plan(
         super_instant={p.sku: rate for j, p in enumerate(products)
                        if (rate := super_instant_rate(table, int(rows[j]))) is not None},
     )
-    check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)))
+    check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)),
+                        progress=advance)
     timings["verify"] = time.perf_counter() - verify_started
     if not check.passes:
         failing = [c.sku for c in check.products if not c.proven_safe and c.guaranteed]
