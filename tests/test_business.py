@@ -351,3 +351,32 @@ def test_the_staged_milp_is_within_its_proven_gap_of_the_brute_force(store: tupl
     assert plan.solver.gap is not None
     assert found <= expected + len(products) + 1
     assert found >= expected - plan.solver.gap * abs(expected) - len(products) - 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(business_stores(None))
+def test_highs_reading_the_arrays_and_cbc_reading_the_pulp_problem_agree(store: tuple) -> None:
+    """GIVEN any tiny store with every rule WHEN one model is solved to optimality by HiGHS from
+    its arrays (``passModel``) and by CBC from the PuLP problem made from the same arrays THEN
+    both prove the same optimum, or both find the model infeasible."""
+    from pricing.optimize.candidates import build_candidates
+    from pricing.optimize.milp import build_model, solve_model
+    from pricing.optimize.result import SolveStatus
+
+    products, rules = store
+    arrays = ProductArrays.of(products, rules)
+    table = build_candidates(arrays, rules)
+    ladders = coupon_ladders(
+        rules, store_orders(arrays.base_units, rules), store_margin_rate(arrays, rules)
+    )
+    model = build_model(table, ladders, rules.coupons.candidates, [p.sku for p in products],
+                        rules.store.budget_fen, products, rules)
+    assert model.problem.numConstraints() == model.constraints
+    by_highs = solve_model(model, table, ladders, solver="highs", gap=0.0)
+    by_cbc = solve_model(model, table, ladders, solver="cbc", gap=0.0)
+    assert (by_highs.status is SolveStatus.INFEASIBLE) == (by_cbc.status is SolveStatus.INFEASIBLE)
+    if by_highs.selection is None or by_cbc.selection is None:
+        assert by_highs.selection is None and by_cbc.selection is None
+        return
+    expected = by_cbc.selection.objective
+    assert abs(by_highs.selection.objective - expected) <= 1e-6 * max(1.0, abs(expected))
