@@ -546,10 +546,15 @@ __all__ = ["LANGS", "app", "main"]
 def main() -> None:
     """Entry point of the ``price-opt`` command: Ctrl-C and SIGTERM end it with one line, and
     no temporary file is left behind (:mod:`pricing.runtime`)."""
+    import gc
     import sys
 
     from pricing.runtime import Interrupted, guarded_run
 
+    # One command, then the process ends: what is loaded by now (the modules, some 80,000
+    # objects) lives as long as it, so the cycle collector stops rescanning it (about 60 ms of
+    # CPU in a 10,000-SKU plan).
+    gc.freeze()
     try:
         guarded_run(app)
     except Interrupted as stop:

@@ -436,26 +436,38 @@ def _drop_dominated(
     larger in each of ``at_most`` (see :mod:`pricing.optimize.rule_dominance`); on a complete
     tie the lower row index is kept.
     """
-    rows = valid.shape[1]
-    order = np.arange(rows)
-    dominated = np.zeros_like(valid)
-    # One dominating row b at a time against every row a: the same test as comparing all
-    # pairs at once, with n × R temporaries instead of n × R × R (fast at 100,000 products).
+    # Only valid rows can be dropped, and a row once dominated stays so: each dominating row b
+    # is tested against the valid rows not dropped yet, as flat positions (product, row), so
+    # the work shrinks as rows fall (nine in ten do on a real catalogue). The same test as
+    # comparing all pairs at once, with temporaries of the rows still standing.
+    product_of, row_of = np.nonzero(valid)
+    standing = np.arange(len(row_of))
+    profit_a, unsafe_a = profit[product_of, row_of], unsafe[product_of, row_of]
+    spend_a = spend[product_of, row_of] if with_budget else None
+    class_a = None if classes is None else classes[product_of, row_of]
+    attributes_a = [attribute[product_of, row_of] for attribute in at_most]
+    dominated = np.zeros(len(row_of), dtype=bool)
     for b in np.flatnonzero(valid.any(axis=0)).tolist():
-        p_b, m_b = profit[:, b, None], unsafe[:, b, None]
-        at_least = (p_b >= profit) & ((m_b & ~unsafe) == 0)
-        strictly = (p_b > profit) | (m_b != unsafe)
-        if with_budget:
-            s_b = spend[:, b, None]
-            at_least &= s_b <= spend
-            strictly |= s_b < spend
-        if classes is not None:
-            at_least &= classes[:, b, None] == classes
-        for attribute in at_most:
-            x_b = attribute[:, b, None]
-            at_least &= x_b <= attribute
-            strictly |= x_b < attribute
-        dominates = valid[:, b, None] & at_least & (strictly | (b < order)[None, :])
-        dominates[:, b] = False
-        dominated |= dominates
-    return valid & ~dominated
+        if not len(standing):
+            break
+        j, a = product_of[standing], row_of[standing]
+        p_a, m_a = profit_a[standing], unsafe_a[standing]
+        p_b, m_b = profit[j, b], unsafe[j, b]
+        at_least = valid[j, b] & (p_b >= p_a) & ((m_b & ~m_a) == 0)
+        strictly = (p_b > p_a) | (m_b != m_a)
+        if spend_a is not None:
+            s_a, s_b = spend_a[standing], spend[j, b]
+            at_least &= s_b <= s_a
+            strictly |= s_b < s_a
+        if classes is not None and class_a is not None:
+            at_least &= classes[j, b] == class_a[standing]
+        for attribute, attribute_a in zip(at_most, attributes_a, strict=True):
+            x_a, x_b = attribute_a[standing], attribute[j, b]
+            at_least &= x_b <= x_a
+            strictly |= x_b < x_a
+        falls = at_least & (strictly | (b < a)) & (a != b)
+        dominated[standing[falls]] = True
+        standing = standing[~falls]
+    kept = valid.copy()
+    kept[product_of[dominated], row_of[dominated]] = False
+    return kept
