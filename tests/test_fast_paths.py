@@ -113,7 +113,13 @@ def priced_rows(draw: st.DrawFn) -> tuple[Any, ...]:
     in_b2g1 = draw(hnp.arrays(np.bool_, shape))
     floors = draw(hnp.arrays(np.int64, shape, elements=st.integers(-100, 10_000)))
     bears = draw(hnp.arrays(np.bool_, shape))
-    return price, np.minimum(official, price), cost, in_b2g1, floors, bears
+    # Rows again (a buy-two-get-one row repeats its level's row): some wholly, some in part.
+    again = draw(st.lists(st.integers(0, shape[1] - 1), max_size=3))
+    table = [price, np.minimum(official, price), cost, in_b2g1, floors, bears]
+    table = [np.concatenate([array, array[:, again]], axis=1) for array in table]
+    if again and shape[0] and draw(st.booleans()):
+        table[draw(st.integers(1, 5))][-1, -1] ^= 1  # differs in one input only
+    return tuple(table)
 
 
 def _bound_of_tier(table: tuple[Any, ...], rules: Rules, index: int) -> np.ndarray:

@@ -374,12 +374,59 @@ def coupon_unsafe_bits(
     The same as :func:`~pricing.engine.bounds.unit_margin_bound_fen` and
     :func:`~pricing.engine.bounds.worst_rate` at ``S = max(threshold, price)`` for each
     candidate (a property test holds them equal): the terms that do not depend on the
-    candidate are computed once, the others in the same order, so every float is the same.
+    candidate are computed once, the others in the same order, so every float is the same; and
+    a row whose every input equals an earlier row's (under exclusive store tools a
+    buy-two-get-one row is its level's row again) copies that row's bits.
     """
+    if not rules.coupons.candidates:
+        return np.zeros(price.shape, dtype=np.int64), np.zeros(price.shape, dtype=np.int64)
+    inputs = np.broadcast_arrays(price, official, cost, in_b2g1, floors, bears)
+    if inputs[0].ndim == 2:
+        same_as = _first_equal_columns(inputs)
+        distinct = sorted(set(same_as))
+        if len(distinct) < len(same_as):
+            price, official, cost, in_b2g1, floors, bears = (
+                np.ascontiguousarray(array[:, distinct]) for array in inputs
+            )
+            unsafe, zeroes = _coupon_unsafe_bits(
+                price, official, cost, in_b2g1, floors, bears, rules
+            )
+            columns = [distinct.index(first) for first in same_as]
+            return unsafe[:, columns], zeroes[:, columns]
+    return _coupon_unsafe_bits(price, official, cost, in_b2g1, floors, bears, rules)
+
+
+def _first_equal_columns(arrays: Sequence[npt.NDArray[Any]]) -> list[int]:
+    """For each column, the first column equal to it in every one of ``arrays`` (columns are
+    matched on the first array's bytes, then checked in the others)."""
+    leading = np.ascontiguousarray(arrays[0].T)
+    firsts: dict[bytes, list[int]] = {}
+    same_as: list[int] = []
+    for column in range(leading.shape[0]):
+        alike = firsts.setdefault(leading[column].tobytes(), [])
+        first = next(
+            (first for first in alike
+             if all(np.array_equal(array[:, column], array[:, first]) for array in arrays[1:])),
+            None,
+        )
+        if first is None:
+            alike.append(column)
+            first = column
+        same_as.append(first)
+    return same_as
+
+
+def _coupon_unsafe_bits(
+    price: IntArray,
+    official: IntArray,
+    cost: IntArray,
+    in_b2g1: BoolArray,
+    floors: IntArray,
+    bears: BoolArray,
+    rules: Rules,
+) -> tuple[IntArray, IntArray]:
     unsafe = np.zeros(price.shape, dtype=np.int64)
     zeroes = np.zeros(price.shape, dtype=np.int64)
-    if not rules.coupons.candidates:
-        return unsafe, zeroes
     price_f = price.astype(np.float64)
     keep = 1.0 - float(rules.platform.commission_rate)
     cross = np.where(bears, cross_store_rate(rules), 0.0)
