@@ -40,6 +40,7 @@ import functools
 import io
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
@@ -377,6 +378,59 @@ def _display_width(text: str) -> int:
     return sum(2 if ord(char) > 0x2E80 else 1 for char in text)
 
 
+CellMaker = Callable[[SheetRow], "str | None"]
+
+
+def _general_maker(
+    cell: Callable[[str, Any], str | None], key: str, position: int, lang: str
+) -> CellMaker:
+    return lambda row: cell(key, sheet_values(row, lang)[position])
+
+
+def _cell_makers(
+    cell: Callable[[str, Any], str | None], text_cell: Callable[[str, str], str], lang: str
+) -> dict[str, CellMaker]:
+    """Per column of the review, the cell of a row: what ``cell(key, sheet_values(row)[…])``
+    gives, without building every row's values (the money as ``format_yuan`` text is the
+    ``Decimal``'s text; the few texts of flag and discount columns made once)."""
+    known: dict[tuple[str, str], str] = {}
+
+    def few(key: str, value: str) -> str:
+        made = known.get((key, value))
+        if made is None:
+            made = known[key, value] = text_cell(key, value)
+        return made
+
+    def money(fen: int | None) -> str | None:
+        return None if fen is None else cell("list_price", Decimal(format_yuan(fen)))
+
+    def count(value: int | None) -> str | None:
+        return None if value is None else cell("stock", value)
+
+    def super_instant(rate: Decimal | None) -> str | None:
+        return None if rate is None else few("super_instant", f"{(rate * 100).normalize():f}")
+
+    makers: dict[str, CellMaker] = {
+        "item_id": lambda row: text_cell("item_id", row.item_id),
+        "sku_id": lambda row: text_cell("sku_id", row.sku_id),
+        "sku": lambda row: text_cell("sku", row.sku),
+        "title": lambda row: text_cell("title", row.title),
+        "list_price": lambda row: money(row.list_price_fen),
+        "activity_price": lambda row: money(row.activity_price_fen),
+        "discount": lambda row: few("discount", _level_forms(row.level, lang)),
+        "activity_stock": lambda row: count(row.activity_stock),
+        "expected_units": lambda row: count(round(row.expected_units)),
+        "stock": lambda row: count(row.stock),
+        "purchase_limit": lambda row: count(row.purchase_limit),
+        "b2g1": lambda row: few("b2g1", _yes_no(row.b2g1, lang)),
+        "super_instant": lambda row: super_instant(row.super_instant_rate),
+        "lowest_paid": lambda row: money(row.lowest_paid_fen),
+        "worst_unit_margin": lambda row: money(row.worst_unit_margin_fen),
+        "meets_signup": lambda row: few("meets_signup", _yes_no(row.meets_signup, lang)),
+    }
+    return {column.key: makers[column.key] for column in SHEET_COLUMNS if column.key in makers}
+
+
 def _write_xlsx(
     sheet: SubmissionSheet, path: Path, lang: str, progress: Progress = SILENT
 ) -> None:
@@ -411,32 +465,43 @@ def _write_xlsx(
             main.write_string(0, position, text, header)
         rows = SheetRows(first_row=1)
         keys = [column.key for column in SHEET_COLUMNS]
+
+        def text_cell(key: str, value: str) -> str:
+            text = xlsx_text(value)
+            formula_like = starts_like_formula(text)
+            if key in TEXT_ID_COLUMNS:
+                style = text_id_quoted if formula_like else text_id
+            elif formula_like:
+                style = quoted
+            else:
+                style = centred if key in CENTRED_COLUMNS else 0
+            return rows.text(text, style)
+
+        def cell(key: str, value: Any) -> str | None:
+            """One cell of :func:`sheet_values`: text, money (two decimals) or a count."""
+            if value is None:
+                return None
+            if isinstance(value, str):
+                return text_cell(key, value)
+            if key in MONEY_COLUMNS:
+                return rows.number(str(value), money_format)
+            return rows.number(str(int(value)), whole)
+
+        for values in (sheet_values(row, lang) for row in sheet.rows[:WIDTH_SAMPLE_ROWS]):
+            for position, value in enumerate(values):  # column widths from the first rows
+                if isinstance(value, str):
+                    widths[position] = max(widths[position],
+                                           _display_width(xlsx_text(value)) + 2)
         progress("Writing the review sheet", total=len(sheet.rows))
+        makers = _cell_makers(cell, text_cell, lang)
+        if list(makers) != keys:  # a column without a fast maker: every cell the general way
+            makers = {key: _general_maker(cell, key, position, lang)
+                      for position, key in enumerate(keys)}
+        row_cells = list(makers.values())
         for number, row in enumerate(sheet.rows, start=1):
             if number % ROWS_PER_ADVANCE == 0:
                 progress.advance(ROWS_PER_ADVANCE)
-            cells: list[str | None] = []
-            for position, (key, value) in enumerate(zip(keys, sheet_values(row, lang),
-                                                        strict=True)):
-                if value is None:
-                    cells.append(None)
-                elif isinstance(value, str):
-                    text = xlsx_text(value)
-                    formula_like = starts_like_formula(text)
-                    if key in TEXT_ID_COLUMNS:
-                        style = text_id_quoted if formula_like else text_id
-                    elif formula_like:
-                        style = quoted
-                    else:
-                        style = centred if key in CENTRED_COLUMNS else 0
-                    cells.append(rows.text(text, style))
-                    if number <= WIDTH_SAMPLE_ROWS:  # column widths from the first rows
-                        widths[position] = max(widths[position], _display_width(text) + 2)
-                elif key in MONEY_COLUMNS:
-                    cells.append(rows.number(str(value), money_format))
-                else:
-                    cells.append(rows.number(str(int(value)), whole))
-            rows.add(cells)
+            rows.add([make(row) for make in row_cells])
         main.freeze_panes(1, 0)
         for position, width in enumerate(widths):
             main.set_column(position, position, max(8, min(width, 60)))
