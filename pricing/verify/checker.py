@@ -948,9 +948,19 @@ def check_store(
                 for cart in _witness_carts(arrays, reach, index, family, cap_possible)
             )
             quoted: list[tuple[Fraction, int, Cart]] = []
+            # Families often build the same cart (a product dearer than every threshold is
+            # alone in each): it is quoted once.
+            known: dict[tuple[tuple[str, int, int], ...],
+                        tuple[CartQuote, list[int | None], int]] = {}
             for number, cart in enumerate(carts):
-                result = quote(cart)
-                margins, order_margin = cart_margins(cart, result, costs, rules)
+                units = tuple((line.sku, line.quantity, line.unit_price_fen)
+                              for line in cart.lines)
+                if units in known:
+                    result, margins, order_margin = known[units]
+                else:
+                    result = quote(cart)
+                    margins, order_margin = cart_margins(cart, result, costs, rules)
+                    known[units] = (result, margins, order_margin)
                 line_margin = margins[0]
                 assert line_margin is not None
                 margin = Fraction(line_margin, cart.lines[0].quantity)
