@@ -9,6 +9,7 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from rich.console import Console
@@ -28,6 +29,11 @@ from pricing.outputs.i18n import (
     yuan,
 )
 from pricing.verify.margin_check import parse_discount
+
+if TYPE_CHECKING:
+    from conftest import PlannedStore
+
+    from pricing.commands import CheckRun
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -103,13 +109,14 @@ def test_chinese_help_as_a_real_command() -> None:
     assert result.returncode == 0 and "所有商品按此折扣定价" in result.stdout
 
 
-def test_validate_plan_and_check_speak_chinese(tmp_path: Path) -> None:
+def test_validate_plan_and_check_speak_chinese(tmp_path: Path, small_store: Path) -> None:
     validated = runner.invoke(cli.app, ["validate", "--lang", "zh"])
     assert validated.exit_code == 0 and "通过：两个文件都有效。" in validated.output
-    planned = runner.invoke(cli.app, ["plan", "--out", str(tmp_path / "p.json"), "--lang", "zh"])
+    planned = runner.invoke(cli.app, ["plan", str(small_store), "--out", str(tmp_path / "p.json"),
+                                      "--lang", "zh"])
     assert planned.exit_code == 0
     assert "预计利润" in planned.output and "万" in planned.output
-    checked = runner.invoke(cli.app, ["check", "--lang", "zh", "--show", "5"])
+    checked = runner.invoke(cli.app, ["check", str(small_store), "--lang", "zh", "--show", "5"])
     assert checked.exit_code == 1 and "亏本" in checked.output and "5折 / 减50%" in checked.output
 
 
@@ -164,9 +171,10 @@ def test_discounts_are_shown_in_both_forms() -> None:
     assert discount_forms(Decimal(0), "zh") == "原价"
 
 
-def test_check_reads_every_form_of_half_price_the_same() -> None:
+def test_check_reads_every_form_of_half_price_the_same(small_store: Path) -> None:
     outputs = {
-        form: json.loads(runner.invoke(cli.app, ["check", "--json", "--discount", form]).stdout)
+        form: json.loads(runner.invoke(cli.app, ["check", str(small_store), "--json",
+                                                 "--discount", form]).stdout)
         for form in ("5折", "50%", "0.5")
     }
     assert outputs["5折"] == outputs["50%"] == outputs["0.5"]
@@ -182,11 +190,14 @@ def _numbers(text: str) -> set[str]:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("width", [80, 60])
 def test_plan_table_at_80_columns_shows_every_number_whole(
-    tmp_path: Path, lang: str, width: int
+    sample_plan: PlannedStore, lang: str, width: int
 ) -> None:
-    from pricing.commands import run_plan
+    from pricing.commands import PlanRun
+    from pricing.formats.plans import read_plan
 
-    run = run_plan(None, None, tmp_path / "p.json")
+    # The sample plan as written (plan → JSON → plan is the identity, test_planio.py), with a
+    # total time as wide as a real one.
+    run = PlanRun(read_plan(sample_plan.path), sample_plan.path, {"total": 23.27})
     console = Console(width=width, record=True, force_terminal=False)
     render.render_plan(console, run, 10, lang)
     text = console.export_text()
@@ -202,10 +213,10 @@ def test_plan_table_at_80_columns_shows_every_number_whole(
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_check_table_at_80_columns_shows_every_number_whole(lang: str) -> None:
-    from pricing.commands import run_check
-
-    run = run_check(None, None, "5折")
+def test_check_table_at_80_columns_shows_every_number_whole(
+    sample_check_at_half: CheckRun, lang: str
+) -> None:
+    run = sample_check_at_half
     console = Console(width=80, record=True)
     render.render_check(console, run, 60, lang)
     text = console.export_text()
@@ -239,11 +250,13 @@ def test_shell_completion_is_offered() -> None:
     assert "--install-completion" in result.output and "--show-completion" in result.output
 
 
-def test_show_zero_lists_no_table_in_plan_and_check(tmp_path: Path) -> None:
-    planned = runner.invoke(cli.app, ["plan", "--show", "0", "--out", str(tmp_path / "p.json")])
+def test_show_zero_lists_no_table_in_plan_and_check(tmp_path: Path, small_store: Path) -> None:
+    planned = runner.invoke(cli.app, ["plan", str(small_store), "--show", "0", "--out",
+                                      str(tmp_path / "p.json")])
     assert planned.exit_code == 0
-    assert "Expected profit" in planned.output and "Products (" not in planned.output
-    checked = runner.invoke(cli.app, ["check", "--show", "0"])
+    assert "Expected profit" in planned.output
+    assert "Products (" not in planned.output and "M18-GTR35-BK" not in planned.output  # no table
+    checked = runner.invoke(cli.app, ["check", str(small_store), "--show", "0"])
     assert "Worst cart per product" not in checked.output
     assert "products lose money" in checked.output  # the summary still counts them all
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +17,9 @@ from pricing.formats.rules import load_rules
 from pricing.formats.samples import sample_products_path, sample_rules_path
 from pricing.verify.checker import StoreSetup, check_store
 from pricing.verify.store import store_setup
+
+if TYPE_CHECKING:
+    from conftest import PlannedStore
 
 runner = CliRunner()
 MONEY_FIELDS = ("objective", "expected_revenue")
@@ -30,12 +34,10 @@ def _is_money(value: object) -> bool:
 
 
 @pytest.fixture(scope="module")
-def sample_plan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    out = tmp_path_factory.mktemp("plan") / "plan.json"
-    result = runner.invoke(app, ["plan", "--out", str(out), "--show", "5"])
-    assert result.exit_code == 0, result.output
-    assert "Expected profit" in result.output
-    return out, json.loads(out.read_text(encoding="utf-8"))
+def sample_plan(sample_plan: PlannedStore) -> tuple[Path, dict]:
+    """The session's plan of the samples (conftest.py): ``price-opt plan``, no arguments."""
+    assert "Expected profit" in sample_plan.output
+    return sample_plan.path, sample_plan.document
 
 
 def test_plan_on_the_samples_writes_the_documented_schema(sample_plan: tuple[Path, dict]) -> None:
@@ -141,10 +143,10 @@ def test_bad_option_values_are_usage_errors_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "p.json").exists()
 
 
-def test_a_time_limit_still_gives_a_verified_plan(tmp_path: Path) -> None:
+def test_a_time_limit_still_gives_a_verified_plan(tmp_path: Path, small_store: Path) -> None:
     out = tmp_path / "plan.json"
-    result = runner.invoke(app, ["plan", "--time-limit", "5", "--method", "milp", "--out", str(out),
-                                 "--show", "0"])
+    result = runner.invoke(app, ["plan", str(small_store), "--time-limit", "5", "--method", "milp",
+                                 "--out", str(out), "--show", "0"])
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["solver"]["time_limit"] == 5

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pytest
 from typer.testing import CliRunner
 
 import cli
@@ -17,24 +19,34 @@ from pricing.formats.samples import sample_products_path, sample_rules_path
 from pricing.query_commands import run_quote
 from pricing.verify.checker import cart_margins
 
+if TYPE_CHECKING:
+    from conftest import PlannedStore
+
+    from pricing.commands import CheckRun
+
 runner = CliRunner()
 
 
-def _witness(tmp_path: Path) -> tuple[Path, str, str]:
+@pytest.fixture(scope="module")
+def witness(
+    tmp_path_factory: pytest.TempPathFactory, sample_check_at_half: CheckRun
+) -> tuple[Path, str, str]:
     """The sample store's worst loser at 5折, its witness cart written by check."""
-    result = runner.invoke(cli.app, ["check", "--witness-dir", str(tmp_path), "--show", "0"])
+    folder = tmp_path_factory.mktemp("witnesses")
+    result = runner.invoke(cli.app, ["check", "--witness-dir", str(folder), "--show", "0"])
     assert result.exit_code == 1
-    run = run_check(None, None, "5折")
-    loser = run.result.losers[0]
+    loser = sample_check_at_half.result.losers[0]
     margin = loser.worst_unit_margin_fen
     assert margin is not None
-    return tmp_path / f"{loser.sku}.json", loser.sku, format_yuan(margin)
+    return folder / f"{loser.sku}.json", loser.sku, format_yuan(margin)
 
 
-def test_quote_with_products_shows_the_checkers_margin_per_line(tmp_path: Path) -> None:
+def test_quote_with_products_shows_the_checkers_margin_per_line(
+    witness: tuple[Path, str, str],
+) -> None:
     """GIVEN the worst cart check found for a loser, WHEN quote is given the products,
     THEN each line of the store shows commission, cost, shipping share and the same margin."""
-    cart_path, sku, unit_margin = _witness(tmp_path)
+    cart_path, sku, unit_margin = witness
     run = run_quote(cart_path, sample_products_path(), sample_rules_path())
     rules = load_rules(sample_rules_path())
     costs = {line.sku: 0 for line in run.cart.lines}
@@ -57,17 +69,18 @@ def test_quote_with_products_shows_the_checkers_margin_per_line(tmp_path: Path) 
     assert {"commission", "cost", "handling", "shipping_share", "margin"} <= set(line)
 
 
-def test_quote_rules_without_products_is_an_input_error(tmp_path: Path) -> None:
-    cart_path, _, _ = _witness(tmp_path)
+def test_quote_rules_without_products_is_an_input_error(witness: tuple[Path, str, str]) -> None:
+    cart_path, _, _ = witness
     result = runner.invoke(cli.app, ["quote", str(cart_path), "--rules", str(sample_rules_path())])
     assert result.exit_code == 2 and "--products" in result.stderr
 
 
-def test_plans_and_sheets_are_stamped_on_the_stores_clock(tmp_path: Path) -> None:
+def test_plans_and_sheets_are_stamped_on_the_stores_clock(
+    tmp_path: Path, small_plan: PlannedStore
+) -> None:
     """GIVEN the default [store] timezone (Asia/Shanghai) WHEN a plan is made and exported THEN
     both times carry +08:00, the day a merchandiser in China sees on the wall."""
-    plan = tmp_path / "plan.json"
-    assert runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"]).exit_code == 0
+    plan = small_plan.path
     created = json.loads(plan.read_text(encoding="utf-8"))["inputs"]["created_at"]
     assert created.endswith("+08:00")
     out = tmp_path / "s.csv"
@@ -78,12 +91,12 @@ def test_plans_and_sheets_are_stamped_on_the_stores_clock(tmp_path: Path) -> Non
                if line.startswith(("导出时间", "Exported at")))
 
 
-def test_the_store_timezone_is_a_rules_key(tmp_path: Path) -> None:
+def test_the_store_timezone_is_a_rules_key(tmp_path: Path, small_store: Path) -> None:
     rules = tmp_path / "rules.toml"
     rules.write_text('[store]\ntimezone = "Europe/Paris"\n', encoding="utf-8")
     plan = tmp_path / "plan.json"
-    result = runner.invoke(cli.app, ["plan", "--rules", str(rules), "--out", str(plan),
-                                     "--show", "0"])
+    result = runner.invoke(cli.app, ["plan", str(small_store), "--rules", str(rules), "--out",
+                                     str(plan), "--show", "0"])
     assert result.exit_code == 0, result.output
     created = json.loads(plan.read_text(encoding="utf-8"))["inputs"]["created_at"]
     assert created.endswith(("+01:00", "+02:00"))
@@ -92,12 +105,14 @@ def test_the_store_timezone_is_a_rules_key(tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "unknown time zone" in bad.stderr
 
 
-def test_report_and_check_count_the_same_products_at_half_price(tmp_path: Path) -> None:
-    """GIVEN the sample store WHEN check --discount 5折 and the report's 50%-off test run THEN
-    they count the same products (same coupons: every candidate; B2G1 off; same definition)."""
-    plan = tmp_path / "plan.json"
-    assert runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"]).exit_code == 0
-    checked = run_check(None, None, "5折").result
+def test_report_and_check_count_the_same_products_at_half_price(
+    tmp_path: Path, small_store: Path, small_plan: PlannedStore
+) -> None:
+    """GIVEN ten of the sample's products (six lose at half price) WHEN check --discount 5折
+    and the report's 50%-off test run THEN they count the same products (same coupons: every
+    candidate; B2G1 off; same definition)."""
+    plan = small_plan.path
+    checked = run_check(small_store, None, "5折").result
     not_safe = {row.sku for row in checked.products if not row.proven_safe}
     from pricing.commands import run_report
 

@@ -8,15 +8,20 @@ import hashlib
 import io
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import openpyxl
 from openpyxl.styles import PatternFill
+from plan_examples import plan_with_files
 from typer.testing import CliRunner
 
 import cli
 from pricing.formats.plans import load_plan_prices, read_plan
 from pricing.formats.sheets import PlanPrices, review_path
 from pricing.outputs.upload import UploadRow, csv_id, fill_template
+
+if TYPE_CHECKING:
+    from conftest import PlannedStore
 
 runner = CliRunner()
 
@@ -72,9 +77,10 @@ def test_a_template_is_filled_by_header_name_and_keeps_everything_else(tmp_path:
     assert sheet["E2"].fill.fgColor.rgb.endswith("FFFF00")
 
 
-def test_export_with_a_template_on_the_samples(tmp_path: Path) -> None:
-    plan = tmp_path / "plan.json"
-    assert runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"]).exit_code == 0
+def test_export_with_a_template_on_ten_sample_products(
+    tmp_path: Path, small_plan: PlannedStore
+) -> None:
+    plan = small_plan.path
     template = tmp_path / "模板.xlsx"
     _official_template(template, [("680123450001", "5012345600001")])
     out = tmp_path / "报名表.xlsx"
@@ -99,17 +105,15 @@ def test_a_template_without_the_columns_is_a_clear_error(tmp_path: Path) -> None
     workbook = openpyxl.Workbook()
     workbook.active["A1"] = "随便什么"
     workbook.save(template)
-    plan = tmp_path / "plan.json"
-    runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"])
+    _, _, plan = plan_with_files(tmp_path)  # any plan: the template is what is wrong
     result = runner.invoke(cli.app, ["export", str(plan), "--template", str(template), "--out",
                                      str(tmp_path / "o.xlsx")])
     assert result.exit_code == 1 and "no header row found" in result.stderr
     assert not (tmp_path / "o.xlsx").exists()
 
 
-def test_csv_ids_stay_text_in_excel_and_read_back(tmp_path: Path) -> None:
-    plan = tmp_path / "plan.json"
-    runner.invoke(cli.app, ["plan", "--out", str(plan), "--show", "0"])
+def test_csv_ids_stay_text_in_excel_and_read_back(tmp_path: Path, small_plan: PlannedStore) -> None:
+    plan = small_plan.path
     out = tmp_path / "报名表.csv"
     result = runner.invoke(cli.app, ["export", str(plan), "--out", str(out), "--show", "0"])
     assert result.exit_code == 0, result.output
