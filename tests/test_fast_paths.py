@@ -19,7 +19,7 @@ from strategies import rules as rules_strategy
 
 from models.rules import Rules
 from pricing.engine.bounds import unit_margin_bound_fen, worst_rate
-from pricing.optimize.candidates import _drop_dominated, coupon_unsafe_bits
+from pricing.optimize.candidates import _drop_dominated, base_safe_rows, coupon_unsafe_bits
 from pricing.optimize.demand import rounded_units
 from pricing.verify.checker import _FAST_CHECKS, ProductCheck, _product_check
 
@@ -170,3 +170,19 @@ def test_product_check_assembled_directly_is_the_dataclass(
     assert _FAST_CHECKS  # the fast assembly is in use (update it when the fields change)
     with pytest.raises(FrozenInstanceError):
         fast.sku = "changed"  # type: ignore[misc]
+
+
+@given(priced_rows(), rules_strategy(), st.sampled_from([-1, 0, 1, None]))
+def test_base_safety_in_place_is_the_bound_without_a_coupon(
+    table: tuple[Any, ...], rules: Rules, offset: int | None
+) -> None:
+    """GIVEN a table and rules (floors drawn, or one fen around the bound to probe the edge)
+    WHEN the rows safe without a coupon are worked out in place THEN they are the rows the
+    bound and the worst rate at ``S = price`` call safe."""
+    price, official, cost, in_b2g1, floors, bears = table
+    bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules, bears)
+    if offset is not None:
+        floors = bound + offset
+    rate = worst_rate(price, official, in_b2g1, 0, price, rules, bears)
+    fast = base_safe_rows(price, official, cost, in_b2g1, floors, bears, rules)
+    assert np.array_equal(fast, (bound >= floors) & (rate < 1.0))

@@ -62,8 +62,6 @@ from pricing.engine.bounds import (
     cross_store_rate,
     margin_floor_fen,
     official_discount_fen,
-    unit_margin_bound_fen,
-    worst_rate,
 )
 from pricing.engine.signup import ladder_price_fen, lowest_coupon_prices_fen, meets_signup
 from pricing.optimize.demand import expected_units
@@ -284,9 +282,7 @@ def build_candidates(
     official = np.where(bears, official_discount_fen(price, rules), 0) + super_fen
     floors = margin_floor_fen(price, rules)
     cost = np.broadcast_to(arrays.cost[:, None], price.shape)
-    base_bound = unit_margin_bound_fen(price, official, cost, in_b2g1, 0, price, rules, bears)
-    base_rate = worst_rate(price, official, in_b2g1, 0, price, rules, bears)
-    base_safe = (base_bound >= floors) & (base_rate < 1.0)
+    base_safe = base_safe_rows(price, official, cost, in_b2g1, floors, bears, rules)
     # Exclusive store tools: a coupon line never bears B2G1 too (the larger of the two, not
     # the sum; proof in pricing.engine.bounds.coupon_stacks_with_offer). The offer-only case
     # is the base bound above. ``zeroes``: the tiers that can cut a line to nothing.
@@ -356,6 +352,53 @@ def build_candidates(
         out_unsafe=out_unsafe, drops=drops, item_blocked=item_blocked,
         row_super_rate=row_super_rate,
     )
+
+
+def base_safe_rows(
+    price: IntArray,
+    official: IntArray,
+    cost: IntArray,
+    in_b2g1: BoolArray,
+    floors: IntArray,
+    bears: BoolArray,
+    rules: Rules,
+) -> BoolArray:
+    """Per product × row: safe with no coupon at all, ``unit_margin_bound_fen ≥ floor`` and
+    ``worst_rate < 1`` at ``S = price`` (:mod:`pricing.engine.bounds`), the same floats in the
+    same order, worked in place (a property test holds them equal): a table of 10,000 products
+    is 210,000 rows, and each temporary array the formulas would make costs as much as the
+    arithmetic."""
+    price_f = price.astype(np.float64)
+    keep = 1.0 - float(rules.platform.commission_rate)
+    cross = np.where(bears, cross_store_rate(rules), 0.0)
+    term = np.empty_like(price_f)
+    # unit_margin_bound_fen: receives = p − o − 0 − b·p/3 − 0·p/S − p·Y/X, S = p
+    margin = np.subtract(price_f, official)
+    margin -= 0.0
+    margin -= np.where(in_b2g1, price_f / 3.0, 0.0)
+    np.multiply(np.asarray(0, dtype=np.float64), price_f, out=term)
+    term /= price_f
+    margin -= term
+    np.multiply(price_f, cross, out=term)
+    margin -= term
+    # margin = (1 − c)·receives − cost − handling − ship·p/S − allowance
+    margin *= keep
+    margin -= cost
+    margin -= rules.store.handling_cost_fen
+    np.multiply(rules.store.shipping_cost_fen, price_f, out=term)
+    term /= price_f
+    margin -= term
+    margin -= ROUNDING_ALLOWANCE_FEN
+    bound = np.floor(margin).astype(np.int64)
+    # worst_rate: o/p + 0/p + b/3 + 0/S + Y/X
+    rate = np.divide(official, price_f)
+    np.divide(np.asarray(0.0, dtype=np.float64), price_f, out=term)
+    rate += term
+    rate += np.where(in_b2g1, 1.0 / 3.0, 0.0)
+    np.divide(np.asarray(0, dtype=np.float64), price_f, out=term)
+    rate += term
+    rate += cross
+    return np.asarray((bound >= floors) & (rate < 1.0), dtype=bool)
 
 
 def coupon_unsafe_bits(

@@ -351,6 +351,13 @@ def super_instant_rate(table: CandidateTable, row: int) -> Decimal | None:
     return table.row_super_rate[row]
 
 
+def super_instant_rates(table: CandidateTable, rows: np.ndarray) -> list[Decimal | None]:
+    """:func:`super_instant_rate` of each product's row (all None at once without such rows)."""
+    if not any(table.row_super_rate):
+        return [None] * len(rows)
+    return [super_instant_rate(table, row) for row in rows.tolist()]
+
+
 def _decisions(
     products: Sequence[Product], table: CandidateTable, rows: np.ndarray, check: CheckReport
 ) -> tuple[ProductDecision, ...]:
@@ -377,7 +384,7 @@ def _decisions(
         "expected_profit_fen": profit,
         "worst_unit_margin_fen": [verdict.bound_fen for verdict in check.products],
         "meets_signup": signup,
-        "super_instant_rate": [super_instant_rate(table, row) for row in rows.tolist()],
+        "super_instant_rate": super_instant_rates(table, rows),
     })
 
 
@@ -497,8 +504,8 @@ def make_plan(
         coupon_tiers=tiers, b2g1_members=members, rules=rules,
         event_members=scope.joining, coupon_excluded=frozenset(scope.coupon_excluded),
         known_losers=scope.known_losers, pieces_offer=pieces_offer,
-        super_instant={p.sku: rate for j, p in enumerate(products)
-                       if (rate := super_instant_rate(table, int(rows[j]))) is not None},
+        super_instant={p.sku: rate for p, rate in zip(
+            products, super_instant_rates(table, rows), strict=True) if rate is not None},
     )
     check = check_store(setup, witnesses_for=WITNESSES.for_plan(len(products)),
                         progress=advance)
