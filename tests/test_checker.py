@@ -34,7 +34,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from strategies import buyer_carts, examples, setup_cart, store_setups
 
@@ -583,3 +583,54 @@ def test_the_witness_search_misses_b2g1_members_and_limited_products_rarely() ->
     assert measured.rate("b2g1") <= 0.012 and measured.rate("limited") <= 0.012
     assert measured.rate("b2g1") <= measured.rate("other") + 0.003
     assert measured.rate("limited") <= measured.rate("other") + 0.003
+
+
+@given(
+    kinds=st.lists(st.tuples(st.sampled_from([0, 100, 250, 999, 1_500]),
+                             st.sampled_from([None, 2]), st.booleans()), min_size=2, max_size=8),
+    store_tools=st.sampled_from(list(StoreTools)),
+    held=st.dictionaries(st.integers(0, 7), st.integers(1, 3), max_size=3),
+    missing=st.integers(1, 6_000),
+)
+# The cart holds the first product of a kind, which has no room left; the next one has.
+@example(kinds=[(100, 2, True)] * 3 + [(90, None, False)], store_tools=StoreTools.EXCLUSIVE,
+         held={0: 1}, missing=200)
+def test_fillers_from_one_product_of_each_kind_are_the_whole_catalogues(
+    kinds: list[tuple[int, int | None, bool]], store_tools: StoreTools, held: dict[int, int],
+    missing: int,
+) -> None:
+    """The witness search fills a cart up to a threshold with the fewest units of one product;
+    it looks at the first product of each kind (price, limit, buy-two-get-one) only. Against the
+    search over every product, on stores with many products of a kind and carts holding some."""
+    from pricing.engine.bounds import coupon_stacks_with_offer
+    from pricing.verify.checker import (
+        _fillers,
+        _fillers_of_every_product,
+        _greedy_filler,
+        _merged,
+        _StoreArrays,
+        _within_limits,
+    )
+
+    products = tuple(
+        Product(sku=f"P{i}", title=f"P{i}", list_price_fen=max(price, 1),
+                lowest_price_fen=max(price, 1), unit_cost_fen=0, stock=10, base_units=1.0,
+                purchase_limit=limit)
+        for i, (price, limit, _) in enumerate(kinds)
+    )
+    rules = Rules(platform=PlatformRules(store_tools=store_tools))
+    setup = StoreSetup(
+        products=products, prices_fen=tuple(price for price, _, _ in kinds), coupon_tiers=(),
+        b2g1_members=frozenset(f"P{i}" for i, (_, _, member) in enumerate(kinds) if member),
+        rules=rules,
+    )
+    arrays = _StoreArrays(setup)
+    held = {i: q for i, q in held.items() if i < len(kinds)}
+    expected: list[dict[int, int]] = []
+    greedy = _greedy_filler(arrays, missing)
+    if greedy is not None:
+        expected.append(greedy)
+    outside = bool(arrays.in_b2g1.any()) and not coupon_stacks_with_offer(rules)
+    if not (expected and _within_limits(arrays, _merged(held, expected[0])) and not outside):
+        expected = _fillers_of_every_product(arrays, held, missing, outside, expected)
+    assert _fillers(arrays, None, held, missing) == expected
