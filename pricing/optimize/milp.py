@@ -1007,7 +1007,6 @@ def solve_staged(
         highs.setOptionValue(option, value)
     highs.setBasis(_most_profitable_basis(model))
     highs.run()
-    highs.setOptionValue("presolve", "choose")  # the MILPs that follow need it
     if highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
         return MilpResult(SolveStatus.INFEASIBLE, "Infeasible", None,
                           time.perf_counter() - started, None, "highs", "LP relaxation")
@@ -1025,13 +1024,6 @@ def solve_staged(
     ladder_index = model.ladder.astype(np.int32)
     ladder_values = values[ladder_index]
     ladder_integral = bool((np.minimum(ladder_values, 1 - ladder_values) <= FRACTIONAL).all())
-    integer = np.flatnonzero(model.arrays.integer).astype(np.int32)
-    highs.changeColsIntegrality(
-        len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
-    )
-    # A tenth of the gap asked for: the rest is left for the distance between the LP's bound
-    # and the restricted MILP's optimum (half the gap, as before, left plans 0.01% short).
-    highs.setOptionValue("mip_rel_gap", gap / 10)
     lp_values = values
     # First the products the LP left fractional alone; when that leaves no plan (a fixed
     # neighbour in an item or a price line stands in the way), with their items and lines too.
@@ -1047,22 +1039,29 @@ def solve_staged(
         if ladder_integral:
             fixed = np.concatenate([fixed, ladder_index])
             fixed_values = np.concatenate([fixed_values, np.rint(ladder_values)])
-        highs.changeColsBounds(len(index), index, np.zeros(len(index)), np.ones(len(index)))
-        highs.changeColsBounds(len(fixed), fixed, fixed_values, fixed_values)
-        if best is not None:  # the plan of the narrower attempt is a plan here too
-            _set_start(highs, best[1])
-        if time_limit is not None:
-            highs.setOptionValue("time_limit",
-                                 max(1.0, time_limit - (time.perf_counter() - started)))
-        highs.run()
         stage = (f"LP relaxation bound; MILP on {int(free_products.sum())} products ({which})"
                  f"{'' if ladder_integral else ' and the coupon ladder'}, the others fixed at"
                  " the LP's rows")
-        solution = highs.getSolution()
+        restricted = _restricted_highs(model, fixed, fixed_values)
+        if restricted is None:  # a row of fixed products alone is broken
+            continue
+        sub, free = restricted
+        # A tenth of the gap asked for: the rest is left for the distance between the LP's
+        # bound and the restricted MILP's optimum (half the gap left plans 0.01% short).
+        sub.setOptionValue("mip_rel_gap", gap / 10)
+        if best is not None:  # the plan of the narrower attempt is a plan here too
+            _set_start(sub, best[1][free])
+        if time_limit is not None:
+            sub.setOptionValue("time_limit",
+                               max(1.0, time_limit - (time.perf_counter() - started)))
+        sub.run()
+        solution = sub.getSolution()
         if not solution.value_valid:
             continue
-        values = np.asarray(solution.col_value, dtype=np.float64)
-        incumbent = float(highs.getInfo().objective_function_value)
+        values = np.zeros(model.arrays.num_col)
+        values[fixed] = fixed_values
+        values[free] = solution.col_value
+        incumbent = float(sub.getInfo().objective_function_value)
         if best is not None and incumbent >= best[2]:
             continue
         found = _extract(model, table, ladders, values)
@@ -1080,12 +1079,14 @@ def solve_staged(
                             f"{stage}: no plan")
     selection, values, incumbent, stage = best
     # Stage 3: the whole MILP, from this plan.
-    highs.changeColsBounds(len(index), index, np.zeros(len(index)), np.ones(len(index)))
-    highs.changeColsBounds(len(ladder_index), ladder_index, np.zeros(len(ladder_index)),
-                           np.ones(len(ladder_index)))
     if solver != "highs":
         return _solve_whole(model, table, ladders, solver, time_limit, gap, selection, started,
                             stage)
+    integer = np.flatnonzero(model.arrays.integer).astype(np.int32)
+    highs.changeColsIntegrality(
+        len(integer), integer, np.full(len(integer), highspy.HighsVarType.kInteger)
+    )
+    highs.setOptionValue("presolve", "choose")
     _set_start(highs, values)
     highs.setOptionValue("mip_rel_gap", gap)
     if time_limit is not None:
@@ -1106,6 +1107,52 @@ def solve_staged(
     status = SolveStatus.OPTIMAL if selection.gap <= gap else SolveStatus.FEASIBLE
     return MilpResult(status, highs.modelStatusToString(highs.getModelStatus()), selection,
                       time.perf_counter() - started, selection.gap, "highs", detail)
+
+
+def _restricted_highs(
+    model: MilpModel, fixed: npt.NDArray[np.int32], fixed_values: FloatArray
+) -> tuple[Any, IntArray] | None:
+    """The MILP with the columns ``fixed`` held at ``fixed_values``, as a HiGHS model over the
+    other columns only: each row's bounds less what the fixed columns contribute, a row without
+    a free column left out (None when such a row is broken: no plan with these columns fixed).
+    Also returns the free columns, in order; the objective keeps the fixed columns' cost as an
+    offset, so it is the whole model's."""
+    import highspy
+
+    arrays = model.arrays
+    is_fixed = np.zeros(arrays.num_col, dtype=bool)
+    is_fixed[fixed] = True
+    value = np.zeros(arrays.num_col)
+    value[fixed] = fixed_values
+    entry_row = np.repeat(np.arange(arrays.num_row), np.diff(arrays.start))
+    entry_fixed = is_fixed[arrays.index]
+    activity = np.bincount(entry_row[entry_fixed],
+                           weights=arrays.value[entry_fixed] * value[arrays.index[entry_fixed]],
+                           minlength=arrays.num_row)
+    lower, upper = arrays.row_lower - activity, arrays.row_upper - activity
+    free_entry = ~entry_fixed
+    per_row = np.bincount(entry_row[free_entry], minlength=arrays.num_row)
+    closed = per_row == 0
+    slack = 1e-6 * np.maximum(1.0, np.abs(activity[closed]))
+    if (lower[closed] > slack).any() or (upper[closed] < -slack).any():
+        return None
+    free = np.flatnonzero(~is_fixed)
+    renumber = np.full(arrays.num_col, -1, dtype=np.int32)
+    renumber[free] = np.arange(len(free), dtype=np.int32)
+    kept = ~closed
+    start = np.zeros(int(kept.sum()) + 1, dtype=np.int32)
+    np.cumsum(per_row[kept], out=start[1:])
+    highs = _quiet_highs()
+    status = highs.passModel(
+        len(free), int(kept.sum()), int(start[-1]), int(highspy.MatrixFormat.kRowwise),
+        int(highspy.ObjSense.kMinimize), float(arrays.cost[fixed] @ fixed_values),
+        arrays.cost[free], arrays.col_lower[free], arrays.col_upper[free], lower[kept],
+        upper[kept], start[:-1], renumber[arrays.index[free_entry]],
+        arrays.value[free_entry], arrays.integer[free].astype(np.int32),
+    )
+    if status == highspy.HighsStatus.kError:
+        raise SolverError("HiGHS refused the restricted model (a bug in the model's arrays)")
+    return highs, free
 
 
 def _with_neighbours(chosen: npt.NDArray[np.bool_], products: Sequence[Product]) -> npt.NDArray[
