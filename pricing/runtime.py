@@ -1,4 +1,4 @@
-"""How one run of price-opt starts and ends: temporary files and signals.
+"""How one run of price-opt starts and ends: temporary files and signals; and the cycle collector.
 
 :func:`guarded_run` wraps a command so that it leaves nothing behind, however it ends:
 
@@ -15,6 +15,9 @@
 SIGKILL cannot be caught: a run killed that way may leave its temporary folder
 (``price-opt-run-*`` in the system's temporary folder) and one ``.<name>.*.tmp`` file beside an
 output being written.
+
+:func:`collector_paused` keeps Python's cycle collector from rescanning, again and again, the
+many long-lived objects a plan, an export or a report builds.
 """
 
 from __future__ import annotations
@@ -112,10 +115,10 @@ def collector_paused() -> Iterator[None]:
 
     A plan of 10,000 products builds some 100,000 such objects (decisions, checks, JSON
     fields): each collection the allocations trigger rescans the objects that survived the
-    earlier ones, and one full collection rescans the whole process (a fifth of a 10,000-SKU
-    plan's time). Nothing planning drops is only reclaimable by the collector but the solver
-    model's few reference cycles, which the first collection after the block frees. Restores the
-    collector's previous state (nesting is safe)."""
+    earlier ones, and a full collection rescans the whole process (up to 90 ms of a 10,000-SKU
+    plan's 0.75 s). What a plan leaves to the collector alone is a few dozen objects in
+    reference cycles, freed by the first collection after the block. Restores the collector's
+    previous state (nesting is safe)."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
