@@ -95,6 +95,11 @@ def test_the_pydantic_templates_are_the_ones_pydantic_writes() -> None:
      "platform.mechanism：应为 'cross_store', 'official' or 'none'"),
     ("coupons.tiers: list should have at least 1 item after validation, not 0",
      "coupons.tiers：至少应有 1 项，而不是 0 项"),
+    ("ladder.levels: every level must be a share of the everyday price in [0.01, 1]",
+     "ladder.levels：每个折扣档都必须是日常价的比例，在 [0.01, 1] 之间"),
+    ("store.timezone: unknown time zone 'Mars/Base'; expected an IANA name such as "
+     "Asia/Shanghai",
+     "store.timezone：未知的时区 'Mars/Base'；应为 IANA 时区名，例如 Asia/Shanghai"),
     ("platform.commission_rate: something we never wrote", None),  # unknown: stays English
 ])
 def test_pydantic_messages_are_translated_by_error_type_keeping_values(

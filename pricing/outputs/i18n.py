@@ -695,6 +695,30 @@ MESSAGES_ZH: dict[str, str] = {
     "a list of [threshold, amount] pairs in yuan, e.g. [[0, 5], [99, 10]]":
         "[门槛, 金额]（元）对的列表，例如 [[0, 5], [99, 10]]",
     '"hard" or a penalty in yuan, e.g. 5000': '"hard" 或以元为单位的罚金，例如 5000',
+    # the rules models' own checks (models/rules.py)
+    "a coupon must save less than its threshold": "优惠券的减免必须小于门槛",
+    "cross_store_save must be below cross_store_every": "cross_store_save 必须小于 cross_store_every",
+    "unknown time zone {name}": "未知的时区 {name}",
+    "expected an IANA name such as Asia/Shanghai": "应为 IANA 时区名，例如 Asia/Shanghai",
+    "at least one level is needed": "至少需要一个折扣档",
+    "every level must be a share of the everyday price in [0.01, 1]":
+        "每个折扣档都必须是日常价的比例，在 [0.01, 1] 之间",
+    "a level has at most four decimals, e.g. 0.85 or 0.875": "折扣档最多四位小数，例如 0.85 或 0.875",
+    "at most {count} levels": "最多 {count} 个折扣档",
+    "levels must be distinct": "折扣档不能重复",
+    "two coupon candidates share a threshold": "两个候选优惠券的门槛相同",
+    "at most {count} coupon candidates": "最多 {count} 个候选优惠券",
+    "at least one order band is needed": "至少需要一个订单金额段",
+    "order band shares must add up to 1": "各订单金额段的占比之和必须为 1",
+    "only the last order band is open-ended (no upto)": "只有最后一个订单金额段可以不设上限（upto）",
+    "at most {count} offer candidates": "最多 {count} 个候选多件优惠",
+    "two offer candidates are the same": "两个候选多件优惠相同",
+    "two tiers of one offer share a number of pieces": "同一多件优惠的两档件数相同",
+    "every rate must be from 0.10 to below 0.50 (超级立减: at least 10% and less than 50% of the activity price)":
+        "每个比例都必须在 0.10 到 0.50（不含）之间（超级立减：活动价的至少 10%、少于 50%）",
+    "a rate has at most four decimals, e.g. 0.15": "比例最多四位小数，例如 0.15",
+    "rates must be distinct": "比例不能重复",
+    "at most {count} rates": "最多 {count} 个比例",
 }
 
 # pydantic's own messages, by error type: the English template pydantic writes (its
