@@ -5,24 +5,17 @@ submission sheet (:mod:`pricing.formats.sheets`)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from models.plan import Plan
 from pricing.errors import InputError, Problem
 from pricing.formats.atomic import write_bytes_atomic
 from pricing.formats.plan_json import plan_from_json, plan_json_bytes, read_json_file
-from pricing.formats.plan_workbook import (
-    is_plan_workbook,
-    plan_from_workbook,
-    read_plan_workbook,
-    write_plan_workbook,
-)
-from pricing.formats.sheets import (
-    PlanPrices,
-    plan_prices_of_csv,
-    plan_prices_of_workbook,
-    review_path,
-)
-from pricing.formats.tables import open_workbook
+
+# The workbook and sheet readers are imported where a workbook or a sheet is met: a JSON plan
+# (what ``plan`` writes by default) needs neither.
+if TYPE_CHECKING:
+    from pricing.formats.sheets import PlanPrices
 
 
 def write_plan(plan: Plan, path: Path) -> None:
@@ -31,6 +24,8 @@ def write_plan(plan: Plan, path: Path) -> None:
     if suffix == ".json":
         write_bytes_atomic(path, plan_json_bytes(plan))
     elif suffix == ".xlsx":
+        from pricing.formats.plan_workbook import write_plan_workbook
+
         write_plan_workbook(plan, path)
     else:
         raise InputError(
@@ -41,6 +36,8 @@ def write_plan(plan: Plan, path: Path) -> None:
 def read_plan(path: Path) -> Plan:
     """Read a plan file written by :func:`write_plan` (``.json`` or plan ``.xlsx``)."""
     if path.suffix.lower() == ".xlsx":
+        from pricing.formats.plan_workbook import read_plan_workbook
+
         return read_plan_workbook(path)
     return plan_from_json(read_json_file(path), str(path))
 
@@ -52,6 +49,9 @@ def read_plan_if_plan(path: Path) -> Plan | None:
     if suffix == ".json":
         return read_plan(path)
     if suffix == ".xlsx":
+        from pricing.formats.plan_workbook import is_plan_workbook, plan_from_workbook
+        from pricing.formats.tables import open_workbook
+
         workbook = open_workbook(path)
         try:
             return plan_from_workbook(workbook, path) if is_plan_workbook(workbook) else None
@@ -69,6 +69,15 @@ def load_plan_prices(path: Path) -> PlanPrices:
     read through its review beside it (``<name>.review.xlsx`` / ``.review.csv``), which names
     the SKUs. Every bad value is reported at once.
     """
+    from pricing.formats.plan_workbook import is_plan_workbook, plan_from_workbook
+    from pricing.formats.sheets import (
+        PlanPrices,
+        plan_prices_of_csv,
+        plan_prices_of_workbook,
+        review_path,
+    )
+    from pricing.formats.tables import open_workbook
+
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".csv") and review_path(path).is_file():
         path = review_path(path)
