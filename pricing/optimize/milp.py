@@ -832,7 +832,9 @@ def _highs_outcome(highs: Any) -> Outcome:
 
     model_status = highs.getModelStatus()
     status_text = highs.modelStatusToString(model_status)
-    if model_status == highspy.HighsModelStatus.kInfeasible:
+    # Every column is bounded or costs something: "infeasible or unbounded" is infeasible.
+    if model_status in (highspy.HighsModelStatus.kInfeasible,
+                        highspy.HighsModelStatus.kUnboundedOrInfeasible):
         return SolveStatus.INFEASIBLE, status_text, None, None
     solution = highs.getSolution()
     if not solution.value_valid:
