@@ -29,7 +29,6 @@ from pricing.outputs.render import (
     say,
     tiers_text,
 )
-from pricing.verify.margin_check import store_tools_note
 
 if TYPE_CHECKING:
     from pricing.commands import Inputs
@@ -41,6 +40,9 @@ def render_validate(console: Console, inputs: Inputs, lang: str) -> None:
     from collections import Counter
 
     from models.product import Role
+
+    # Imported here, not for every command: the margin check's module holds this note.
+    from pricing.verify.margin_check import store_tools_note
 
     render_warnings(console, inputs.warnings, lang)
     catalogue, rules = inputs.products, inputs.rules
