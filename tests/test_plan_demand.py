@@ -53,8 +53,10 @@ def _scenario_of(plan_products: list[tuple[str, float, bool]], days: int) -> Sce
     )
 
 
-def test_a_plans_units_are_what_forecast_says_for_its_prices(sample_demand: Path) -> None:
-    products, _ = load_products(SAMPLES / "products.csv")
+def test_a_plans_units_are_what_forecast_says_for_its_prices(
+    sample_demand: Path, small_store: Path
+) -> None:
+    products, _ = load_products(small_store)  # ten of the sample's products
     rules = load_rules(SAMPLES / "rules.toml")
     rules = rules.model_copy(
         update={"demand": rules.demand.model_copy(update={"event_days": 14})}
@@ -141,11 +143,14 @@ def test_ignoring_cannibalization_discounts_deeper_and_earns_less() -> None:
         d.activity_price_fen for d in naive.products)
 
 
-def test_plan_demand_from_the_command_line(sample_demand: Path, tmp_path: Path) -> None:
+def test_plan_demand_from_the_command_line(
+    sample_demand: Path, small_store: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "plan.json"
-    result = runner.invoke(cli.app, ["plan", "--demand", str(sample_demand), "--out", str(out)])
+    result = runner.invoke(cli.app, ["plan", str(small_store), "--demand", str(sample_demand),
+                                     "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "60 of 60 products use the fitted model over 11 event days" in " ".join(
+    assert "10 of 10 products use the fitted model over 11 event days" in " ".join(
         result.output.split())
     document = json.loads(out.read_text(encoding="utf-8"))
     assert document["inputs"]["demand_file"] == str(sample_demand.resolve())

@@ -6,6 +6,7 @@ import os
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from headless import browser, find_chromium
@@ -17,6 +18,9 @@ from pricing.formats.sheets import PlanPrices
 from pricing.outputs.report import build_report, report_data, write_report
 from pricing.verify.checker import StoreSetup, check_store
 from pricing.verify.store import store_setup
+
+if TYPE_CHECKING:
+    from conftest import PlannedStore
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -34,16 +38,16 @@ def _context(choices: dict | None = None, products: tuple[Product, ...] | None =
     return PlanContext(plan=plan, products=products, rules=RULES)
 
 
-def _sample_context() -> PlanContext:
+def _sample_context(plan_path: Path) -> PlanContext:
+    """The sample store's plan (written by ``price-opt plan``) with the sample files."""
+    from pricing.formats.plans import read_plan
     from pricing.formats.products import load_products
     from pricing.formats.rules import load_rules
     from pricing.formats.samples import sample_products_path, sample_rules_path
-    from pricing.optimize.planner import make_plan
 
     products, _ = load_products(sample_products_path())
     rules = load_rules(sample_rules_path())
-    return PlanContext(plan=make_plan(products, rules).plan, products=tuple(products),
-                       rules=rules)
+    return PlanContext(plan=read_plan(plan_path), products=tuple(products), rules=rules)
 
 
 def test_every_waterfall_adds_up_to_its_worst_carts_margin_exactly() -> None:
@@ -112,13 +116,15 @@ def test_the_english_report_has_english_headings() -> None:
 
 
 @needs_chromium
-def test_the_report_renders_in_headless_chromium_without_console_errors(tmp_path: Path) -> None:
+def test_the_report_renders_in_headless_chromium_without_console_errors(
+    tmp_path: Path, sample_plan: PlannedStore
+) -> None:
     """GIVEN the sample plan's report and one with hostile titles
     WHEN Chromium opens them, switches the waterfall's product and sorts the table
     THEN nothing is logged as an error, both charts are drawn and the controls work."""
     assert CHROMIUM is not None
     sample = tmp_path / "report.html"
-    write_report(_sample_context(), sample)
+    write_report(_sample_context(sample_plan.path), sample)
     products = tuple(
         p.model_copy(update={"title": HOSTILE_TITLE}) if p.sku == "M24-AE86" else p
         for p in catalogue()

@@ -189,14 +189,15 @@ _KILL_DURING_WRITE = textwrap.dedent("""
 
     atomic.write_atomic = write_then_signal
     import cli
-    sys.argv = ["price-opt", "plan", "--out", sys.argv[2], "--show", "0", "--method", "milp"]
+    sys.argv = ["price-opt", "plan", sys.argv[3], "--out", sys.argv[2], "--show", "0",
+                "--method", "milp"]
     cli.main()
 """)
 
 
 @pytest.mark.parametrize(("name", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_signal_during_plan_gives_one_line_and_no_litter(
-    tmp_path: Path, name: str, code: int
+    tmp_path: Path, small_store: Path, name: str, code: int
 ) -> None:
     """GIVEN `price-opt plan` stopped by Ctrl-C or SIGTERM while writing its output
     THEN one line says so, the exit code is 128 + the signal, and neither the output, its
@@ -207,7 +208,8 @@ def test_a_signal_during_plan_gives_one_line_and_no_litter(
     work.mkdir()
     env = {**os.environ, "TMPDIR": str(temp), "COLUMNS": "200"}
     done = subprocess.run(
-        [sys.executable, "-c", _KILL_DURING_WRITE, name, str(work / "plan.json")],
+        [sys.executable, "-c", _KILL_DURING_WRITE, name, str(work / "plan.json"),
+         str(small_store)],
         capture_output=True, text=True, cwd=ROOT, env=env, timeout=300,
     )
     assert done.returncode == code, done.stderr
