@@ -186,3 +186,37 @@ def test_base_safety_in_place_is_the_bound_without_a_coupon(
     rate = worst_rate(price, official, in_b2g1, 0, price, rules, bears)
     fast = base_safe_rows(price, official, cost, in_b2g1, floors, bears, rules)
     assert np.array_equal(fast, (bound >= floors) & (rate < 1.0))
+
+
+@st.composite
+def _library_messages(draw: st.DrawFn) -> str:
+    """A message as the library writes it: catalogue keys with their placeholders filled (by
+    plain text, a number, or another key), one or several pieces between ``"; "``, or any
+    text."""
+    from pricing.outputs import i18n
+
+    keys = sorted(key for key in {**i18n.ZH, **i18n.MESSAGES_ZH, **i18n._pydantic_messages()}
+                  if i18n._PLACEHOLDER.search(key))
+    values = st.one_of(st.text(max_size=6), st.sampled_from(["0", "12.5", "¥3.00", "a; b"]),
+                       st.sampled_from(keys))
+    pieces = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()):
+            key = draw(st.sampled_from(keys))
+            pieces.append(i18n._PLACEHOLDER.sub(lambda _: draw(values), key))
+        else:
+            pieces.append(draw(st.text(max_size=20)))
+    return "; ".join(pieces)
+
+
+@given(_library_messages())
+def test_translating_a_message_compiles_only_the_patterns_it_can_match(text: str) -> None:
+    """The catalogue's patterns are compiled when a message begins with their key's literal
+    start; trying every pattern on every message (the obvious way) gives the same Chinese."""
+    from pricing.outputs import i18n
+
+    fast = i18n.tr_message(text, "zh")
+    everything = tuple(("", regex, chinese) for _, regex, chinese in i18n._message_templates())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(i18n, "_message_templates", lambda: everything)
+        assert i18n.tr_message(text, "zh") == fast

@@ -282,3 +282,27 @@ def test_a_10000_sku_report_stays_under_3_mb_with_every_row_searchable(tmp_path:
     assert payload is not None
     rows = json.loads(payload.group(1))["rows"]
     assert [(row[0], row[1]) for row in rows] == [(p.sku, p.title) for p in context.products]
+
+
+def test_the_fifty_percent_tests_witnesses_are_built_only_where_its_chart_shows_them() -> None:
+    """GIVEN the 50%-off chart labels each bar (and quotes its witness margin) only up to
+    ``LABELLED_BARS`` products, WHEN the stress test builds no witness above that, THEN the
+    page is the one a witness for every product gives (the fast path against the slow one)."""
+    from pricing.outputs import charts, report
+    from pricing.verify.policy import WITNESSES, WitnessPolicy
+
+    assert WITNESSES.stress_test_every_product_up_to == charts.LABELLED_BARS
+    context = _context()
+    for labelled in (len(context.products), len(context.products) - 1):
+        pages = []
+        for shown_up_to in (10**9, labelled):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(charts, "LABELLED_BARS", labelled)
+                patch.setattr(report, "LABELLED_BARS", labelled)
+                patch.setattr(report, "WITNESSES",
+                              WitnessPolicy(stress_test_every_product_up_to=shown_up_to))
+                data = report.report_data(context)
+                pages.append(build_report(context, data=data))
+                if shown_up_to == labelled and labelled < len(context.products):
+                    assert all(v.witness is None for v in data.fifty.products)
+        assert pages[0] == pages[1]

@@ -797,9 +797,12 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 @functools.cache
-def _message_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Every catalogue key with placeholders as a pattern, the most specific (longest) first."""
-    patterns = []
+def _message_templates() -> tuple[tuple[str, str, str], ...]:
+    """Every catalogue key with placeholders as ``(its literal start, its regex, the Chinese)``,
+    the most specific (longest) first. A regex is compiled only when a message begins with the
+    key's literal start (:func:`_message_pattern`): a command that translates one warning
+    compiles a few, not every one of them."""
+    templates = []
     catalogue = {**ZH, **MESSAGES_ZH, **_pydantic_messages()}
     for key, chinese in sorted(catalogue.items(), key=lambda kv: -len(kv[0])):
         if not _PLACEHOLDER.search(key):
@@ -810,11 +813,18 @@ def _message_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
             re.escape(part) if position % 2 == 0 else f"(?P<{part}>(?:(?!; ).)+?)"
             for position, part in enumerate(parts)
         )
-        try:
-            patterns.append((re.compile(regex, re.DOTALL), chinese))
-        except re.error:  # a name used twice in one key: such a key is matched exactly only
-            continue
-    return tuple(patterns)
+        templates.append((parts[0], regex, chinese))
+    return tuple(templates)
+
+
+@functools.cache
+def _message_pattern(regex: str) -> re.Pattern[str] | None:
+    """One template's compiled pattern; None for a key that names a placeholder twice (such a
+    key is matched exactly only)."""
+    try:
+        return re.compile(regex, re.DOTALL)
+    except re.error:
+        return None
 
 
 def _message_piece(text: str) -> str | None:
@@ -828,8 +838,11 @@ def _message_piece(text: str) -> str | None:
         if message is not None:
             item = f" 第 {keyed['item']} 项" if keyed["item"] else ""
             return f"{keyed['key']}{item}：{message}"
-    for pattern, chinese in _message_patterns():
-        match = pattern.fullmatch(text)
+    for start, regex, chinese in _message_templates():
+        if not text.startswith(start):
+            continue  # a key's literal start is where its pattern must match first
+        pattern = _message_pattern(regex)
+        match = None if pattern is None else pattern.fullmatch(text)
         if match is not None:
             values = {name: _message_piece(value) or value
                       for name, value in match.groupdict().items()}
