@@ -6,8 +6,15 @@ compares the fast path with a plain Python loop written from the definition.
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
+import subprocess
+import sys
+import tempfile
 from dataclasses import FrozenInstanceError
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,8 +24,12 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import rules as rules_strategy
 
+import pricing.formats.tables as tables
 from models.rules import Rules
 from pricing.engine.bounds import unit_margin_bound_fen, worst_rate
+from pricing.errors import InputError
+from pricing.formats.products import load_products
+from pricing.formats.samples import sample_products_path
 from pricing.optimize.candidates import _drop_dominated, base_safe_rows, coupon_unsafe_bits
 from pricing.optimize.demand import rounded_units
 from pricing.verify.checker import _FAST_CHECKS, ProductCheck, _product_check
@@ -220,3 +231,124 @@ def test_translating_a_message_compiles_only_the_patterns_it_can_match(text: str
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(i18n, "_message_templates", lambda: everything)
         assert i18n.tr_message(text, "zh") == fast
+
+
+# --- the products CSV without pandas --------------------------------------------------------
+
+_CSV_HEADERS = [
+    "sku", "SKU编码", " SKU ", "item_id", "title", "category", "role", "角色", "list_price",
+    "List_Price", "日常价（元）", "lowest_price", "unit_cost", "成本", "stock", "库存",
+    "base_units", "预估销量", "elasticity", "purchase_limit", "b2g1", "买二送一", "sku_id",
+    "titel", "", "备注",
+]
+_CSV_CELLS = st.one_of(
+    st.sampled_from([
+        "", " ", "SYN1", "SYN1", "SYN2", "12.5", "0", "100", "99.90", " 7 ", "-3", "1e3",
+        "12.345", "abc", "１２", "+5", "12.0", "nan", "inf", "-1.8", "yes", "no", "是", "Y",
+        "hero", "主推", "regular", "12345678901234567", "A,B", "x;y", "t\tab", '"q"', 'a"b',
+        '"a,b"', "line\nbreak", "cr\rcr", "\x00", "\x07", "\ufeff", "#1", "N/A", "NULL",
+    ]),
+    st.text(alphabet=",;\t\"\r\n 0123456789.-a是\x00", max_size=4),
+)
+
+
+_CSV_REQUIRED = ["sku", "list_price", "unit_cost", "stock", "base_units"]
+_CSV_GOOD_CELLS = st.sampled_from(["1", "3", "12", "20"])  # good in every numeric column
+
+
+@st.composite
+def products_csv_bytes(draw: st.DrawFn) -> bytes:
+    """A products CSV as a person or a program might write it: plain, or with quotes, other
+    separators, a BOM, CRLF or lone CR breaks, blank lines, ragged lines, bad numbers,
+    synonyms for the headers, unknown and unnamed columns, in UTF-8 or GBK."""
+    separator = draw(st.sampled_from([",", ",", "\t", ";"]))
+    tidy = draw(st.booleans())  # a catalogue that reads: the required columns, good cells
+    header = draw(st.lists(st.sampled_from(_CSV_HEADERS), min_size=1, max_size=8))
+    if tidy:
+        header = [*draw(st.permutations(_CSV_REQUIRED)), *header[:2]]
+    rows = [header]
+    for number in range(draw(st.integers(0, 6))):
+        width = len(header) + (0 if tidy else draw(st.sampled_from([0, 0, 0, 0, -1, 1])))
+        rows.append([
+            f"SKU{number}" if tidy and name == "sku" else
+            draw(_CSV_GOOD_CELLS if tidy and draw(st.integers(0, 29)) else _CSV_CELLS)
+            for name in [*header, ""][:max(width, 0)]
+        ])
+        if not tidy and draw(st.integers(0, 9)) == 0:
+            rows.append([])
+    if draw(st.booleans()):
+        stream = io.StringIO()
+        csv.writer(stream, delimiter=separator, lineterminator="\n").writerows(rows)
+        text = stream.getvalue()
+    else:
+        text = "\n".join(separator.join(row) for row in rows)
+        text += draw(st.sampled_from(["", "\n"] if tidy else ["", "\n", "\n\n", "\n \n"]))
+    text = text.replace("\n", draw(st.sampled_from(["\n", "\n", "\r\n", "\r"])))
+    prefix = draw(st.sampled_from(["", "", "\ufeff"]))
+    encoding = draw(st.sampled_from(["utf-8", "utf-8", "gb18030"]))
+    return (prefix + text).encode(encoding) if encoding == "utf-8" else text.encode(encoding)
+
+
+def _products_outcome(path: Path) -> tuple[Any, ...]:
+    """What the products reader makes of a file: its products and problems, or its error."""
+    try:
+        products, problems = load_products(path)
+    except InputError as error:
+        return ("error", str(error), error.problems, error.warnings)
+    return ("products", products, problems)
+
+
+def _table_outcome(path: Path) -> tuple[Any, ...]:
+    try:
+        table = tables.read_csv_table(path, str(path))
+    except InputError as error:
+        return ("error", str(error))
+    return ("table", table.header, [column.tolist() for column in table.columns],
+            table.rows.tolist())
+
+
+@given(products_csv_bytes())
+def test_plain_csv_split_is_what_pandas_reads(raw: bytes) -> None:
+    """GIVEN any products CSV WHEN it is read by the plain split (pandas only when the text is
+    not plain) THEN the cells, products, problems and error messages are those of reading
+    every file with pandas' C reader."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "products.csv"
+        path.write_bytes(raw)
+        fast = _table_outcome(path), _products_outcome(path)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(tables, "_plain_csv_cells", lambda *_: None)
+            slow = _table_outcome(path), _products_outcome(path)
+    assert fast == slow
+
+
+def test_plain_csv_split_takes_the_usual_catalogue() -> None:
+    """The sample catalogue, with a BOM and CRLF breaks as Excel writes it, is plain."""
+    raw = sample_products_path().read_bytes()
+    excel = codecs.BOM_UTF8 + raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert tables._plain_csv_cells(excel, "utf-8-sig", ",") is not None
+
+
+def test_plan_export_and_report_of_a_csv_do_not_import_pandas(tmp_path: Path) -> None:
+    """GIVEN the sample products CSV WHEN plan, export and report run in a fresh process THEN
+    pandas is never imported (it costs ~0.3 s of each command's start)."""
+    plan, sheet, report = tmp_path / "plan.json", tmp_path / "up.xlsx", tmp_path / "r.html"
+    script = (
+        "import sys\n"
+        "from typer.main import get_command\n"
+        "from cli import app\n"
+        "command = get_command(app)\n"
+        f"for arguments in (['plan', '-o', {str(plan)!r}, '--show', '0'],\n"
+        f"                  ['export', {str(plan)!r}, '--out', {str(sheet)!r}],\n"
+        f"                  ['report', {str(plan)!r}, '--out', {str(report)!r}]):\n"
+        "    try:\n"
+        "        command.main(arguments, standalone_mode=False)\n"
+        "    except SystemExit as leaving:\n"
+        "        assert not leaving.code, arguments\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert plan.exists() and sheet.exists() and report.exists()

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from models.limits import MAX_UNITS
 from models.money import MAX_UNIT_FEN, MONEY_HINT, MoneyFormatError, to_fen
@@ -119,7 +118,10 @@ def _all_plain_whole(texts: list[str]) -> bool:
 
 
 def _numbers(cells: ObjectArray) -> FloatArray:
-    """Cells as floats; NaN where a cell is not a number (C-speed parsing by pandas)."""
+    """Cells as floats; NaN where a cell is not a number (C-speed parsing by pandas, imported
+    here: only a column with a cell that is not a plain number comes this way)."""
+    import pandas as pd
+
     parsed = pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce")
     return np.asarray(parsed, dtype=np.float64)
 

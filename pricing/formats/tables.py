@@ -9,7 +9,10 @@ command reads it:
 * :func:`csv_encoding` is the one CSV decoder: UTF-8 (with or without a BOM), else GB18030 (a
   superset of GBK, what Excel writes on Chinese Windows); UTF-16 is refused with a hint;
 * :func:`read_csv_table` / :func:`read_xlsx_table` give a :class:`Table` of text cells, column
-  by column, for large files (pandas' C reader; openpyxl read-only with defusedxml);
+  by column, for large files (openpyxl read-only with defusedxml for a workbook). A plain CSV
+  (no quotes, every line as wide as the header) is split by :func:`_plain_csv_cells` without
+  importing pandas (~0.3 s of a command's start); anything else goes to pandas' C reader,
+  which also words every complaint about a CSV's structure;
 * :func:`read_csv_rows` / :func:`workbook_rows` give small tables as lists of rows.
 
 Rows are numbered as in a spreadsheet: the header is row 1 (:data:`ROW_CONVENTION`).
@@ -26,12 +29,12 @@ import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import methodcaller
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from pricing.errors import InputError, Problem
 
@@ -130,6 +133,38 @@ def _separator(first_line: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
+# Bytes the plain split leaves to pandas: quotes, and controls other than tab, line feed and
+# carriage return (pandas' C reader has rules of its own for a NUL and the like). Neither UTF-8
+# nor GB18030 uses these bytes inside a multi-byte character, so the raw bytes can be screened.
+_NOT_PLAIN_CSV_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, ord('"')])
+
+
+def _plain_csv_cells(raw: bytes, encoding: str, separator: str) -> ObjectArray | None:
+    """The cells of a plain CSV text, exactly as :func:`read_csv_table`'s pandas reading
+    gives them; None when the text is not plain: a quote or a control character, a lone CR,
+    an empty line before the end, a line not as wide as the header, or too many lines."""
+    if len(raw.translate(None, _NOT_PLAIN_CSV_BYTES)) != len(raw):
+        return None
+    text = raw.decode(encoding)
+    if "\r" in text:
+        if text.count("\r") != text.count("\r\n"):
+            return None  # a lone CR
+        text = text.replace("\r\n", "\n")
+    text = text.removesuffix("\n")  # the line break that ends the last line
+    lines = text.split("\n")
+    if len(lines) > MAX_ROWS + 2 or "" in lines:
+        return None
+    width = lines[0].count(separator) + 1
+    if set(map(methodcaller("count", separator), lines)) != {width - 1}:
+        return None
+    # Every line holds width - 1 separators: the cells, row after row, are the text split at
+    # both line breaks and separators.
+    flat = text.replace("\n", separator).split(separator) if width > 1 else lines
+    # Column-major, as pandas gives it: the checks read a column at a time.
+    cells: ObjectArray = np.asfortranarray(np.array(flat, dtype=object).reshape(len(lines), width))
+    return cells
+
+
 def read_csv_table(path: Path, file: str) -> Table:
     raw = path.read_bytes()
     encoding = csv_encoding(raw, file)
@@ -138,6 +173,16 @@ def read_csv_table(path: Path, file: str) -> Table:
     first_line = raw[: raw.find(b"\n") if b"\n" in raw else len(raw)].decode(
         encoding, errors="replace"
     )
+    plain = _plain_csv_cells(raw, encoding, _separator(first_line))
+    if plain is not None:
+        return _split_header(plain, file)
+    return _split_header(_pandas_csv_cells(raw, encoding, first_line, file), file)
+
+
+def _pandas_csv_cells(raw: bytes, encoding: str, first_line: str, file: str) -> ObjectArray:
+    """The cells of any CSV text, by pandas' C reader (quotes, ragged lines, odd breaks)."""
+    import pandas as pd
+
     try:
         table = pd.read_csv(
             io.BytesIO(raw),
@@ -155,7 +200,8 @@ def read_csv_table(path: Path, file: str) -> Table:
     except pd.errors.ParserError as error:
         raise fail(file, _csv_structure_message(str(error))) from None
     # With na_filter off, every cell (a missing trailing one too) is a str.
-    return _split_header(table.to_numpy(dtype=object), file)
+    cells: ObjectArray = table.to_numpy(dtype=object)
+    return cells
 
 
 def _csv_structure_message(detail: str) -> str:
