@@ -18,7 +18,15 @@ from strategies import carts
 from typer.testing import CliRunner
 
 import cli
-from models.cart import B2G1Activity, Cart, CartLine, CartQuote, StoreOffer
+from models.cart import (
+    B2G1Activity,
+    Cart,
+    CartLine,
+    CartQuote,
+    CrossStore,
+    SpendSaveActivity,
+    StoreOffer,
+)
 from models.money import (
     official_discount_unit_fen,
     super_instant_unit_fen,
@@ -26,7 +34,7 @@ from models.money import (
 )
 from models.product import Product
 from models.rules import CouponTier, OfficialRounding, PlatformRules, Rules, StoreTools
-from pricing.engine.stacking import quote
+from pricing.engine.stacking import best_tier_reached, quote
 from pricing.errors import CartError
 from pricing.formats.carts import cart_from_json, cart_to_json, load_cart
 from pricing.formats.products import load_products
@@ -219,15 +227,47 @@ def test_under_exclusive_every_line_waterfall_adds_up(cart: Cart) -> None:
         assert sum(parts) == line.subtotal_fen == cart_line.unit_price_fen * cart_line.quantity
 
 
+def _no_coupon_cut_at_zero_under_stacked(cart: Cart, stacked: CartQuote) -> bool:
+    """Under stacked, no coupon the buyer could use, taken or passed over, is larger than what
+    its lines have left after the per-unit discounts and the multi-piece offer: each item coupon
+    whose threshold its line reaches, and the store coupon the covered lines reach."""
+    left = [
+        line.subtotal_fen - line.official_discount_fen - line.instant_discount_fen
+        - line.activity_discount_fen
+        for line in stacked.lines
+    ]
+    for cart_line, after_offer in zip(cart.lines, left, strict=True):
+        coupon = cart_line.item_coupon
+        if (coupon is not None
+                and cart_line.unit_price_fen * cart_line.quantity >= coupon.threshold_fen
+                and coupon.amount_fen > after_offer):
+            return False
+    for name, offer in cart.stores.items():
+        covered = [i for i, line in enumerate(cart.lines)
+                   if line.store == name and line.store_coupons]
+        tier = best_tier_reached(
+            offer.coupons,
+            sum(cart.lines[i].unit_price_fen * cart.lines[i].quantity for i in covered),
+        )
+        if tier is not None and tier.amount_fen > sum(left[i] for i in covered):
+            return False
+    return True
+
+
 @given(carts())
 def test_exclusive_never_pays_less_than_stacked_without_b2g1(cart: Cart) -> None:
-    """GIVEN any cart whose stores run no buy-two-get-one and in which no line is cut to zero
-    under stacked WHEN it is quoted under both settings THEN no store is paid less under
-    exclusive: every tool on a subset of the lines saves no more than on all of them.
+    """GIVEN any cart whose stores run no buy-two-get-one and in which, under stacked, no line
+    is cut to zero and no coupon is cut by the cap at zero (not even one the buyer passes over:
+    every item coupon its line reaches and the store coupon reached fit in what their lines have
+    left after the offer) WHEN it is quoted under both settings THEN no store is paid less under
+    exclusive: every tool on a subset of the lines saves no more than on all of them, and the
+    coupon stacked on the offer saves its whole face as it does on a subset.
 
-    (Where stacked cuts a line to zero, an item coupon loses what the line cannot bear, while
-    under exclusive the same line may bear its coupon whole: a ¥1 line with a ¥1 item coupon
-    beside a "1 piece save ¥1" offer.)"""
+    Why the cap is outside: under stacked the offer's share leaves a line less room, so a coupon
+    is cut to what is left (an item coupon loses what the line cannot bear, and the tie may then
+    go to the store coupon without any line reaching zero), while under exclusive the same line,
+    off the offer, may bear its coupon whole (pinned below: a ¥0.01 × 2 line with a ¥1 item
+    coupon beside a spend-save ¥1)."""
     cart = _with(cart, stores={
         name: offer.model_dump() if not isinstance(offer.activity, B2G1Activity)
         else {**offer.model_dump(), "activity": None}
@@ -235,10 +275,72 @@ def test_exclusive_never_pays_less_than_stacked_without_b2g1(cart: Cart) -> None
     })
     stacked_quote = quote(_with(cart, store_tools=StoreTools.STACKED))
     assume(all(line.paid_fen > 0 for line in stacked_quote.lines))
+    assume(_no_coupon_cut_at_zero_under_stacked(cart, stacked_quote))
     exclusive = _paid_by_store(quote(_with(cart, store_tools=StoreTools.EXCLUSIVE)))
     stacked = _paid_by_store(stacked_quote)
     for store, paid in stacked.items():
         assert exclusive[store] >= paid
+
+
+def test_exclusive_can_pay_less_where_stacked_cuts_a_passed_over_item_coupon_at_zero() -> None:
+    """Why a coupon cut at zero under stacked is outside the property above, though no line
+    pays ¥0 there: store B has a spend-save ¥1 (threshold 0), a ¥0.01 store coupon and
+    cross-store 300−50 (not reached); lines 2 × ¥1.00 and 2 × ¥0.01 with a ¥1 item coupon.
+
+    Stacked: the offer's ¥1 is split 99 / 1 fen, so the ¥0.01 line has 1 fen left and its item
+    coupon is cut to 1 fen; the ¥0.01 store coupon ties it and wins: 202 − 100 − 1 = 101 fen,
+    lines 100 / 1. Exclusive: the ¥1.00 line takes the offer (its ¥1 whole), the ¥0.01 line,
+    off the offer, bears 2 fen of its item coupon: 202 − 100 − 2 = 100 fen, lines 100 / 0."""
+    cart = Cart(
+        stores={"B": StoreOffer(
+            coupons=(CouponTier(threshold_fen=0, amount_fen=1),),
+            activity=SpendSaveActivity(tiers=(CouponTier(threshold_fen=0, amount_fen=100),)),
+            cross_store=CrossStore(every_fen=30000, save_fen=5000),
+        )},
+        lines=(
+            CartLine(sku="A1", store="B", unit_price_fen=100, quantity=2),
+            CartLine(sku="A1", store="B", unit_price_fen=1, quantity=2,
+                     item_coupon=CouponTier(threshold_fen=0, amount_fen=100)),
+        ),
+    )
+    stacked = quote(_with(cart, store_tools=StoreTools.STACKED))
+    assert stacked.paid_fen == 101
+    assert [line.paid_fen for line in stacked.lines] == [100, 1]
+    assert [line.activity_discount_fen for line in stacked.lines] == [99, 1]
+    assert [line.coupon_discount_fen for line in stacked.lines] == [1, 0]
+    assert stacked.stores[0].coupon_used is not None
+    assert stacked.stores[0].coupon_used.startswith("store")
+    assert not _no_coupon_cut_at_zero_under_stacked(cart, stacked)
+    exclusive = quote(cart)
+    assert exclusive.paid_fen == 100
+    assert [line.paid_fen for line in exclusive.lines] == [100, 0]
+    assert [line.activity_discount_fen for line in exclusive.lines] == [100, 0]
+    assert [line.coupon_discount_fen for line in exclusive.lines] == [0, 2]
+
+
+def test_exclusive_can_pay_less_with_no_line_at_zero_when_stacked_cuts_a_coupon() -> None:
+    """The cap, not a line at ¥0, is the condition: a spend-save ¥1 and a ¥0.03 store coupon,
+    lines 2 × ¥1.00 and 2 × ¥0.03 with a ¥0.05 item coupon. Stacked: the offer leaves the
+    ¥0.03 line 3 fen, its item coupon is cut to 3 and ties the store coupon, which wins:
+    206 − 100 − 3 = 103 fen. Exclusive: the ¥0.03 line bears its 5 fen whole: 101 fen. No line
+    pays ¥0 under either setting."""
+    cart = Cart(
+        stores={"B": StoreOffer(
+            coupons=(CouponTier(threshold_fen=0, amount_fen=3),),
+            activity=SpendSaveActivity(tiers=(CouponTier(threshold_fen=0, amount_fen=100),)),
+        )},
+        lines=(
+            CartLine(sku="A", store="B", unit_price_fen=100, quantity=2),
+            CartLine(sku="C", store="B", unit_price_fen=3, quantity=2,
+                     item_coupon=CouponTier(threshold_fen=0, amount_fen=5)),
+        ),
+    )
+    stacked = quote(_with(cart, store_tools=StoreTools.STACKED))
+    exclusive = quote(cart)
+    assert (stacked.paid_fen, exclusive.paid_fen) == (103, 101)
+    assert [line.paid_fen for line in stacked.lines] == [100, 3]
+    assert [line.paid_fen for line in exclusive.lines] == [100, 1]
+    assert not _no_coupon_cut_at_zero_under_stacked(cart, stacked)
 
 
 def test_with_b2g1_exclusive_can_pay_less_because_a_cheap_unit_leaves_the_offer() -> None:
