@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from strategies import rules as rules_strategy
@@ -220,7 +220,14 @@ def _library_messages(draw: st.DrawFn) -> str:
     return "; ".join(pieces)
 
 
+_KEY_WITH_A_FORMAT_SPEC = (
+    "Input should be a multiple of {status} ({method}, {solver}, gap {gap}, {solve:.2f} s to "
+    "solve, {total:.2f} s in all)"
+)
+
+
 @given(_library_messages())
+@example(_KEY_WITH_A_FORMAT_SPEC)
 def test_translating_a_message_compiles_only_the_patterns_it_can_match(text: str) -> None:
     """The catalogue's patterns are compiled when a message begins with their key's literal
     start; trying every pattern on every message (the obvious way) gives the same Chinese."""
@@ -352,3 +359,13 @@ def test_plan_export_and_report_of_a_csv_do_not_import_pandas(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
     assert plan.exists() and sheet.exists() and report.exists()
+
+
+@given(_library_messages())
+@example(_KEY_WITH_A_FORMAT_SPEC)
+def test_translating_a_message_never_fails(text: str) -> None:
+    """Any text, catalogue keys with format specs such as ``{solve:.2f}`` inside included, comes
+    back as a string: a key that is a format string for tr() is never used as a pattern."""
+    from pricing.outputs import i18n
+
+    assert isinstance(i18n.tr_message(text, "zh"), str)

@@ -20,6 +20,7 @@ import functools
 import math
 import os
 import re
+import string
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -805,8 +806,8 @@ def _message_templates() -> tuple[tuple[str, str, str], ...]:
     templates = []
     catalogue = {**ZH, **MESSAGES_ZH, **_pydantic_messages()}
     for key, chinese in sorted(catalogue.items(), key=lambda kv: -len(kv[0])):
-        if not _PLACEHOLDER.search(key):
-            continue
+        if not _PLACEHOLDER.search(key) or _has_format_spec(key):
+            continue  # a key with ``{x:.2f}`` is a format string for tr(), never a message
         parts = _PLACEHOLDER.split(key)  # literal, name, literal, name, …, literal
         regex = "".join(
             # a value never spans a "; " (that separates the pieces of a message)
@@ -815,6 +816,16 @@ def _message_templates() -> tuple[tuple[str, str, str], ...]:
         )
         templates.append((parts[0], regex, chinese))
     return tuple(templates)
+
+
+def _has_format_spec(key: str) -> bool:
+    """Whether a catalogue key has a field with a format spec or conversion (``{solve:.2f}``):
+    such keys are formatted with their values by :func:`tr`; a message the library wrote
+    never holds one, and as a pattern it would leave the spec's field without a value."""
+    return any(
+        name is not None and (spec or conversion)
+        for _, name, spec, conversion in string.Formatter().parse(key)
+    )
 
 
 @functools.cache
