@@ -369,3 +369,31 @@ def test_translating_a_message_never_fails(text: str) -> None:
     from pricing.outputs import i18n
 
     assert isinstance(i18n.tr_message(text, "zh"), str)
+
+
+@st.composite
+def _waterfall_charts(draw: st.DrawFn) -> tuple[dict[str, object], int, int, str]:
+    from pricing.outputs.charts import Step, waterfall_chart
+
+    steps = draw(st.lists(st.builds(
+        Step, st.sampled_from(["list", "coupon", "margin"]),
+        st.sampled_from(["absolute", "total", "relative"]),
+        st.fractions(min_value=-10**6, max_value=10**6, max_denominator=7),
+    ), min_size=1, max_size=7))
+    text = st.text(st.sampled_from("ab<>&\"'¥ 品×·"), max_size=8)
+    return (waterfall_chart(steps, {}, draw(text)), draw(st.integers(0, 3)),
+            draw(st.integers(0, 3)), draw(text))
+
+
+@given(_waterfall_charts())
+def test_waterfall_drawn_as_strings_is_the_template_macro(
+    case: tuple[dict[str, object], int, int, str],
+) -> None:
+    """The report joins its waterfalls as strings; the text is the ``waterfall`` macro's of
+    templates/charts.html.j2, escaping included."""
+    from pricing.outputs.charts import draw_waterfall
+    from pricing.outputs.report import _templates
+
+    chart, index, names, unit = case
+    macro = _templates().get_template("charts.html.j2").module.waterfall  # type: ignore[attr-defined]
+    assert draw_waterfall(chart, index, names, unit) == macro(chart, index, names, unit)

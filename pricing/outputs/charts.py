@@ -17,6 +17,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
+
+from markupsafe import Markup, escape
 
 from models.money import format_yuan, fraction_floor_fen
 
@@ -135,6 +138,38 @@ def waterfall_chart(
         "connector": "".join(connector), "axis": _axis(frame),
         "label_keys": tuple(step.key for step in steps),
     }
+
+
+def draw_waterfall(chart: dict[str, object], index: int, names: int, unit: str) -> Markup:
+    """One waterfall as inline SVG: the same text as the ``waterfall`` macro of
+    ``templates/charts.html.j2`` (tests/test_fast_paths.py holds them equal), joined as plain
+    strings because the report draws up to 400 of them."""
+    axis: dict[str, Any] = chart["axis"]  # type: ignore[assignment]
+    bars: list[dict[str, Any]] = chart["bars"]  # type: ignore[assignment]
+    parts = [
+        f'<svg class="chart waterfall" viewBox="0 0 900 {escape(chart["height"])}" role="img"',
+        " hidden" if index else "",
+        f'>\n<text class="title" x="450" y="20">{escape(chart["title"])}</text>',
+        f'<path class="grid" d="{escape(axis["grid"])}"/><g class="ticks">',
+    ]
+    x = escape(axis["x"])
+    parts.extend(f'<text x="{x}" y="{escape(tick["y"])}">{escape(tick["label"])}</text>'
+                 for tick in axis["ticks"])
+    zero = escape(axis["zero"])
+    parts.append(
+        f'</g><text class="unit" transform="translate(14 {escape(axis["middle"])}) '
+        f'rotate(-90)">{escape(unit)}</text>'
+        f'<line class="zero" x1="{escape(axis["left"])}" x2="{escape(axis["right"])}" '
+        f'y1="{zero}" y2="{zero}"/>\n<path class="connector" d="{escape(chart["connector"])}"/>'
+    )
+    parts.extend(
+        f'<rect class="{escape(bar["kind"])}" x="{escape(bar["x"])}" y="{escape(bar["y"])}" '
+        f'width="{escape(bar["w"])}" height="{escape(bar["h"])}"/>'
+        f'<text x="{escape(bar["cx"])}" y="{escape(bar["ty"])}">{escape(bar["text"])}</text>'
+        for bar in bars
+    )
+    parts.append(f'<use href="#steps-{escape(names)}"/>\n</svg>')
+    return Markup("".join(parts))
 
 
 def _waterfall_frame(height: int, low_fen: float, high_fen: float) -> Frame:

@@ -57,6 +57,7 @@ from pricing.outputs.charts import (
     LABELLED_BARS,
     MarginBar,
     Step,
+    draw_waterfall,
     margin_bars,
     step_labels,
     waterfall_chart,
@@ -344,14 +345,19 @@ def _waterfall_view(data: ReportData, text: dict[str, str]) -> dict[str, Any] | 
     label_sets: dict[tuple[str, ...], int] = {}
     for chart in charts:
         label_sets.setdefault(chart["label_keys"], len(label_sets))  # type: ignore[arg-type]
+    unit = "¥ / " + text["units"]
     return {
-        "charts": [(chart, label_sets[chart["label_keys"]]) for chart in charts],  # type: ignore[index]
+        # Drawn here, not by the template's ``waterfall`` macro: the same text, joined as strings.
+        "drawn": Markup("").join(
+            draw_waterfall(chart, index, label_sets[chart["label_keys"]], unit)  # type: ignore[index]
+            for index, chart in enumerate(charts)
+        ),
         "label_sets": [step_labels(keys, text) for keys in label_sets],
         "options": [
             f"{w.sku} — {w.title[:40]} ({text['margin']} ¥{_yuan(w.margin)})"
             for w in data.waterfalls
         ],
-        "unit": "¥ / " + text["units"],
+        "unit": unit,
         "limited": text["more_waterfalls"].format(n=len(data.waterfalls)) if limited else None,
     }
 
