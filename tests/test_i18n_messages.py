@@ -92,7 +92,8 @@ def test_the_pydantic_templates_are_the_ones_pydantic_writes() -> None:
      "ladder.levels 第 2 项：应为以数字表示的比例，例如 0.05"),
     ("Input should be a valid number", "应为数字"),
     ("platform.mechanism: input should be 'cross_store', 'official' or 'none'",
-     "platform.mechanism：应为 'cross_store', 'official' or 'none'"),
+     "platform.mechanism：应为 'cross_store'、'official' 或 'none'"),
+    ("Input should be 'a, b' or 'c'", "应为 'a, b' 或 'c'"),  # a comma inside a value stays
     ("coupons.tiers: list should have at least 1 item after validation, not 0",
      "coupons.tiers：至少应有 1 项，而不是 0 项"),
     ("ladder.levels: every level must be a share of the everyday price in [0.01, 1]",

@@ -838,6 +838,19 @@ def _message_pattern(regex: str) -> re.Pattern[str] | None:
         return None
 
 
+# pydantic's list of allowed values: ``'cross_store', 'official' or 'none'``
+_ALTERNATIVES = re.compile(r"'[^']*'(?:, '[^']*')* or '[^']*'")
+
+
+def _alternatives_zh(value: str) -> str:
+    """A list of quoted allowed values in Chinese punctuation (``'a'、'b' 或 'c'``); any
+    other value as it is."""
+    if _ALTERNATIVES.fullmatch(value) is None:
+        return value
+    head, last = value.rsplit(" or ", 1)
+    return head.replace("', '", "'、'") + " 或 " + last
+
+
 def _message_piece(text: str) -> str | None:
     """One message (or one ``; ``-separated piece of it) in Chinese, or None if unknown."""
     exact = MESSAGES_ZH.get(text, ZH.get(text, _pydantic_messages().get(text)))
@@ -855,7 +868,7 @@ def _message_piece(text: str) -> str | None:
         pattern = _message_pattern(regex)
         match = None if pattern is None else pattern.fullmatch(text)
         if match is not None:
-            values = {name: _message_piece(value) or value
+            values = {name: _message_piece(value) or _alternatives_zh(value)
                       for name, value in match.groupdict().items()}
             return chinese.format(**values)
     return None
