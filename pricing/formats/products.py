@@ -21,10 +21,8 @@ model states has been checked here. About 5 µs a row on a 300,000-row catalogue
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,7 @@ from pricing.formats.tables import (
     read_csv_table,
     read_xlsx_table,
 )
+from pricing.runtime import collector_paused
 
 __all__ = ["PRODUCT_COLUMNS", "ProductColumn", "load_products"]
 
@@ -411,7 +410,7 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
     fields_set = set(_PRODUCT_FIELDS)
     products: list[Product] = []
     append = products.append
-    with _gc_paused():
+    with collector_paused():
         for (
             sku, item_id, sku_id, title, category, price_line, role, list_price_fen,
             lowest_price_fen,
@@ -453,18 +452,6 @@ def _build_products(columns: _ProductColumns) -> tuple[Product, ...]:
             set_attribute(product, "__pydantic_private__", None)
             append(product)
     return tuple(products)
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cycle collector while allocating many acyclic objects (it rescans them all)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def load_products(
