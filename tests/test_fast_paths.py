@@ -32,6 +32,15 @@ from pricing.formats.products import load_products
 from pricing.formats.samples import sample_products_path
 from pricing.optimize.candidates import _drop_dominated, base_safe_rows, coupon_unsafe_bits
 from pricing.optimize.demand import rounded_units
+from pricing.outputs.charts import (
+    Step,
+    _axis,
+    _waterfall_frame,
+    _yuan,
+    draw_waterfall,
+    waterfall_chart,
+)
+from pricing.outputs.report import _templates
 from pricing.verify.checker import _FAST_CHECKS, ProductCheck, _product_check
 
 
@@ -373,8 +382,6 @@ def test_translating_a_message_never_fails(text: str) -> None:
 
 @st.composite
 def _waterfall_charts(draw: st.DrawFn) -> tuple[dict[str, object], int, int, str]:
-    from pricing.outputs.charts import Step, waterfall_chart
-
     steps = draw(st.lists(st.builds(
         Step, st.sampled_from(["list", "coupon", "margin"]),
         st.sampled_from(["absolute", "total", "relative"]),
@@ -391,9 +398,61 @@ def test_waterfall_drawn_as_strings_is_the_template_macro(
 ) -> None:
     """The report joins its waterfalls as strings; the text is the ``waterfall`` macro's of
     templates/charts.html.j2, escaping included."""
-    from pricing.outputs.charts import draw_waterfall
-    from pricing.outputs.report import _templates
-
     chart, index, names, unit = case
     macro = _templates().get_template("charts.html.j2").module.waterfall  # type: ignore[attr-defined]
     assert draw_waterfall(chart, index, names, unit) == macro(chart, index, names, unit)
+
+
+def _waterfall_by_definition(steps: list[Any], title: str, height: int = 400) -> dict[str, Any]:
+    """The waterfall's geometry as first written: every level exact, each turned into a float
+    where it is drawn."""
+    levels: list[tuple[Fraction, Fraction]] = []
+    level = Fraction(0)
+    for step in steps:
+        if step.measure == "relative":
+            levels.append((level, level + step.value))
+            level += step.value
+        else:
+            levels.append((Fraction(0), step.value))
+            level = step.value
+    low = float(min([Fraction(0), *(min(pair) for pair in levels)]))
+    high = float(max([Fraction(0), *(max(pair) for pair in levels)]))
+    pad = 0.12 * ((high - low) or 100.0)
+    frame = _waterfall_frame(height, low - (pad if low < 0 else 0), high + pad)
+    band = frame.width / max(1, len(steps))
+    bar = round(band * 0.62)
+    bars = []
+    connector = []
+    for position, (step, (start, end)) in enumerate(zip(steps, levels, strict=True)):
+        x = round(frame.left + position * band + (band - bar) / 2)
+        top, bottom = round(frame.y(float(max(start, end)))), round(frame.y(float(min(start, end))))
+        kind = "t" if step.measure != "relative" else "u" if end >= start else "d"
+        rising = end >= start if step.measure == "relative" else end >= 0
+        bars.append({
+            "x": x, "y": top, "w": bar, "h": max(bottom - top, 1), "kind": kind,
+            "text": _yuan(step.value), "cx": x + bar // 2,
+            "ty": top - 5 if rising else bottom + 13,
+        })
+        if position + 1 < len(steps):
+            connector.append(f"M{x + bar} {round(frame.y(float(end)))}h{round(band - bar)}")
+    return {
+        "height": height, "title": title, "frame": frame, "bars": bars,
+        "connector": "".join(connector), "axis": _axis(frame),
+        "label_keys": tuple(step.key for step in steps),
+    }
+
+
+_WATERFALL_STEPS = st.lists(st.builds(
+    Step,
+    st.sampled_from(["list", "coupon", "margin"]),
+    st.sampled_from(["absolute", "total", "relative"]),
+    st.fractions(min_value=-10**7, max_value=10**7, max_denominator=12)
+    | st.integers(-10**7, 10**7).map(Fraction),
+), min_size=1, max_size=15)
+
+
+@given(_WATERFALL_STEPS)
+def test_waterfall_geometry_is_the_exact_definition(steps: list[Any]) -> None:
+    """The waterfall turns each level into a float once; its geometry is that of the exact
+    levels turned into floats where drawn."""
+    assert waterfall_chart(steps, {}, "t") == _waterfall_by_definition(steps, "t")

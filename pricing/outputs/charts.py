@@ -113,17 +113,22 @@ def waterfall_chart(
         else:
             levels.append((Fraction(0), step.value))
             level = step.value
-    low = float(min([Fraction(0), *(min(pair) for pair in levels)]))
-    high = float(max([Fraction(0), *(max(pair) for pair in levels)]))
+    # Each level as a float once (float() keeps the order, so max and min commute with it;
+    # a zero's sign aside, which the y scale does not see).
+    floats = [(float(start), float(end)) for start, end in levels]
+    low = min([0.0, *(min(pair) for pair in floats)])
+    high = max([0.0, *(max(pair) for pair in floats)])
     pad = 0.12 * ((high - low) or 100.0)
     frame = _waterfall_frame(height, low - (pad if low < 0 else 0), high + pad)
     band = frame.width / max(1, len(steps))
     bar = round(band * 0.62)
     bars = []
     connector = []
-    for position, (step, (start, end)) in enumerate(zip(steps, levels, strict=True)):
+    for position, (step, (start, end), (start_y, end_y)) in enumerate(
+        zip(steps, levels, floats, strict=True)
+    ):
         x = round(frame.left + position * band + (band - bar) / 2)
-        top, bottom = round(frame.y(float(max(start, end)))), round(frame.y(float(min(start, end))))
+        top, bottom = round(frame.y(max(start_y, end_y))), round(frame.y(min(start_y, end_y)))
         kind = "t" if step.measure != "relative" else "u" if end >= start else "d"
         rising = end >= start if step.measure == "relative" else end >= 0
         bars.append({
@@ -132,7 +137,7 @@ def waterfall_chart(
             "ty": top - 5 if rising else bottom + 13,
         })
         if position + 1 < len(steps):
-            connector.append(f"M{x + bar} {round(frame.y(float(end)))}h{round(band - bar)}")
+            connector.append(f"M{x + bar} {round(frame.y(end_y))}h{round(band - bar)}")
     return {
         "height": height, "title": title, "frame": frame, "bars": bars,
         "connector": "".join(connector), "axis": _axis(frame),
