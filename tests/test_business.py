@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import examples
 from test_planner import EXACT, Row, reference_rows, tiny_stores
 
 from models.product import Product, Role
@@ -25,7 +26,8 @@ from pricing.optimize.candidates import ProductArrays
 from pricing.optimize.demand import coupon_ladders, store_orders
 from pricing.optimize.planner import PlanOptions, make_plan, store_margin_rate
 
-SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(0.3), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 FAMILIES = ("items", "price_order", "heroes", "quota", "budget", "b2g1")
 
 
@@ -181,7 +183,7 @@ def test_the_milp_alone_matches_the_brute_force_for_each_rule(family: str | None
     check()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.4), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(business_stores(None))
 def test_no_written_plan_breaks_a_hard_rule_or_excludes_a_product_that_could_join(
     store: tuple,
@@ -329,7 +331,7 @@ def test_a_sku_that_cannot_join_keeps_its_item_out_and_a_hero_of_it_is_excluded(
     assert not next(d for d in plan.products if d.sku == hero.sku).joins
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(business_stores(None))
 def test_the_staged_milp_is_within_its_proven_gap_of_the_brute_force(store: tuple) -> None:
     """GIVEN any tiny store with every rule WHEN the MILP is solved in stages (LP relaxation,
@@ -353,7 +355,7 @@ def test_the_staged_milp_is_within_its_proven_gap_of_the_brute_force(store: tupl
     assert found >= expected - plan.solver.gap * abs(expected) - len(products) - 1
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(business_stores(None))
 def test_highs_reading_the_arrays_and_cbc_reading_the_pulp_problem_agree(store: tuple) -> None:
     """GIVEN any tiny store with every rule WHEN one model is solved to optimality by HiGHS from

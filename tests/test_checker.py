@@ -218,8 +218,58 @@ def _check_against_brute_force(setup: StoreSetup) -> None:
         assert brute.order[0] >= report.order_bound_fen, brute.order[1]
 
 
+def _member_in_the_coupon_filler_setup() -> StoreSetup:
+    """P1 ¥388.68, P2 ¥251, P3 ¥78.33 in buy-two-get-one, exclusive store tools, cross-store
+    pooling, a 662−1 coupon: P1's worst cart reaches the coupon with P2 and one unit of P3 (one
+    member unit does not fire the offer), a smaller subtotal than P1 + P1 or P1 + 2 × P2."""
+    def item(sku: str, list_price: int, member: bool) -> Product:
+        return Product(sku=sku, item_id=sku, title=f"product {sku}", list_price_fen=list_price,
+                       lowest_price_fen=list_price * 7 // 10, unit_cost_fen=0, stock=0,
+                       base_units=0.0, b2g1_eligible=member)
+
+    rules = Rules(
+        platform=PlatformRules(commission_rate=Decimal(0), min_discount=Decimal(0),
+                               official_rate=Decimal(0), mechanism=Mechanism.CROSS_STORE,
+                               store_tools=StoreTools.EXCLUSIVE),
+        store=StoreRules(shipping_cost_fen=0, handling_cost_fen=0, margin_floor_rate=Decimal(0)),
+        coupons=CouponRules(candidates=(CouponTier(threshold_fen=66200, amount_fen=100),)),
+    )
+    return StoreSetup(
+        products=(item("P1", 85900, False), item("P2", 25100, True), item("P3", 23500, True)),
+        prices_fen=(38868, 25100, 7833),
+        coupon_tiers=(CouponTier(threshold_fen=66200, amount_fen=100),),
+        b2g1_members=frozenset({"P3"}), rules=rules,
+    )
+
+
+def _one_member_unit_tops_up_the_coupon_setup() -> StoreSetup:
+    """P1 ¥126.33, P2 ¥251, P3 ¥0.33 in buy-two-get-one, exclusive store tools, cross-store
+    pooling, a 630−1 coupon: P2 + 3 × P1 is ¥629.99, one fen short; one unit of P3 (which does
+    not fire the offer) tops it up, a smaller subtotal than 3 × P2."""
+    def item(sku: str, list_price: int, member: bool) -> Product:
+        return Product(sku=sku, item_id=sku, title=f"product {sku}", list_price_fen=list_price,
+                       lowest_price_fen=list_price * 7 // 10, unit_cost_fen=0, stock=0,
+                       base_units=0.0, b2g1_eligible=member)
+
+    rules = Rules(
+        platform=PlatformRules(commission_rate=Decimal(0), min_discount=Decimal(0),
+                               official_rate=Decimal(0), mechanism=Mechanism.CROSS_STORE,
+                               store_tools=StoreTools.EXCLUSIVE),
+        store=StoreRules(shipping_cost_fen=0, handling_cost_fen=0, margin_floor_rate=Decimal(0)),
+        coupons=CouponRules(candidates=(CouponTier(threshold_fen=63000, amount_fen=100),)),
+    )
+    return StoreSetup(
+        products=(item("P1", 12700, False), item("P2", 25100, True), item("P3", 100, True)),
+        prices_fen=(12633, 25100, 33),
+        coupon_tiers=(CouponTier(threshold_fen=63000, amount_fen=100),),
+        b2g1_members=frozenset({"P3"}), rules=rules,
+    )
+
+
 @settings(max_examples=examples(0.5))
 @given(store_setups(max_products=3))
+@example(setup=_member_in_the_coupon_filler_setup())
+@example(setup=_one_member_unit_tops_up_the_coupon_setup())
 def test_brute_force_over_small_carts_agrees_with_the_checker(setup: StoreSetup) -> None:
     """GIVEN a tiny catalogue WHEN every cart of up to three units per product is quoted THEN
     none goes below the checker's bounds, and where the witness search is exact the witness

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from models.demand import DemandModel, Period
 from models.product import Product
@@ -52,7 +53,7 @@ def _scenario(model: DemandModel, prices: np.ndarray, order: np.ndarray) -> Scen
     )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(0.6), deadline=None)
 @given(models_and_prices(), st.data())
 def test_a_dearer_product_sells_less_and_its_neighbours_no_less(
     case: tuple[DemandModel, np.ndarray], data: st.DataObject
@@ -71,7 +72,7 @@ def test_a_dearer_product_sells_less_and_its_neighbours_no_less(
     np.testing.assert_allclose(after[~same], before[~same], rtol=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(0.6), deadline=None)
 @given(models_and_prices(), st.randoms(use_true_random=False))
 def test_the_forecast_does_not_depend_on_the_order_of_the_rows(
     case: tuple[DemandModel, np.ndarray], random: object
@@ -85,7 +86,7 @@ def test_the_forecast_does_not_depend_on_the_order_of_the_rows(
     np.testing.assert_allclose(mixed, straight[shuffled], rtol=1e-12)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(0.6), deadline=None)
 @given(models_and_prices())
 def test_the_planners_category_index_is_the_forecasts(
     case: tuple[DemandModel, np.ndarray],

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_examples import toml_text
-from strategies import catalogues
+from strategies import catalogues, examples
 from strategies import rules as generated_rules
 
 import pricing.formats.columns as columns
@@ -278,7 +278,7 @@ def test_money_finer_than_a_fen_is_never_rounded(tmp_path: Path) -> None:
     assert [(p.row, p.column) for p in problems] == [(2, "unit_cost"), (3, "list_price")]
 
 
-@settings(FILES, max_examples=50)
+@settings(FILES, max_examples=examples(0.5))
 @given(
     st.lists(
         st.tuples(
@@ -310,7 +310,7 @@ def test_the_fast_money_path_agrees_with_to_fen(
     assert [p.list_price_fen for p in products] == [to_fen(text) for text in texts]
 
 
-@settings(FILES, max_examples=30)
+@settings(FILES, max_examples=examples(0.3))
 @given(catalogues(min_size=1, max_size=8))
 def test_a_written_catalogue_reads_back_identically(
     tmp_path: Path, products: tuple[Product, ...]
@@ -686,7 +686,7 @@ def test_the_sample_rules_round_trip_through_rules_to_dict(tmp_path: Path) -> No
     assert load_rules(write_rules(tmp_path, toml_text(rules_to_dict(rules)))) == rules
 
 
-@settings(FILES, max_examples=50)
+@settings(FILES, max_examples=examples(0.5))
 @given(generated_rules())
 def test_any_rules_round_trip_through_rules_to_dict(tmp_path: Path, rules: Rules) -> None:
     assert load_rules(write_rules(tmp_path, toml_text(rules_to_dict(rules)))) == rules

@@ -41,7 +41,8 @@ from pricing.optimize.planner import PlanOptions, make_plan, store_margin_rate
 from pricing.outputs.export import export_plan
 from pricing.verify.checker import StoreSetup, check_store
 
-SOLVE = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOLVE = settings(max_examples=examples(0.3), deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow])
 
 NINE_TENTHS = PiecesDiscountActivity(tiers=(PiecesDiscountTier(pieces=2, rate=Decimal("0.90")),))
 SAVE_20 = PiecesSaveActivity(tiers=(PiecesSaveTier(pieces=3, amount_fen=2000),))

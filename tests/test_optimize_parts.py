@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from models.product import Product
 from models.rules import CouponRules, CouponTier, Rules
@@ -20,7 +21,8 @@ from pricing.optimize.milp import build_model, solve_model
 from pricing.optimize.planner import PlanOptions, make_plan
 from pricing.optimize.result import Selection, selection_totals
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(0.6), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 def _table(

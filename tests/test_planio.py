@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plan_examples import RULES, TIERS, build_plan, catalogue, plan_with_files
+from strategies import examples
 
 from models.plan import (
     Plan,
@@ -37,7 +38,7 @@ from pricing.formats.sheets import PlanPrices, csv_safe_text, csv_text_back
 from pricing.verify.store import store_setup
 
 FILE_SETTINGS = settings(
-    max_examples=40, deadline=None,
+    max_examples=examples(0.4), deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -157,7 +158,7 @@ def plans(draw: st.DrawFn) -> Plan:
 
 
 @given(plans())
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(2.0), deadline=None)
 def test_plan_to_json_and_back_is_the_identity(plan: Plan) -> None:
     document = json.loads(json.dumps(plan_to_json(plan), ensure_ascii=False, allow_nan=False))
     assert plan_from_json(document) == plan

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from strategies import examples
 
 from models.product import Product, Role
 from models.rules import (
@@ -45,7 +46,7 @@ from pricing.verify.checker import StoreSetup, cart_margins
 
 EXACT = PlanOptions(method="milp", gap=0.0)
 SOLVE_SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=examples(0.4), deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -353,7 +354,7 @@ def test_the_plan_is_deterministic(store: tuple) -> None:
     assert first.model_dump(exclude={"solver"}) == second.model_dump(exclude={"solver"})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(0.6), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tiny_stores(), st.data())
 def test_no_generated_cart_beats_the_plans_worst_unit_margin(
     store: tuple, data: st.DataObject

@@ -8,14 +8,15 @@ from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import buyer_carts, carts, store_setups
+from strategies import buyer_carts, carts, examples, store_setups
 
 from models.cart import Cart, CartLine, CrossStore, StoreOffer
 from models.rules import CouponTier, MechanismScope
 from pricing.engine.stacking import quote
 from pricing.verify.checker import StoreSetup, cart_margins, check_store
 
-SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=examples(0.8), deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -67,7 +68,7 @@ def test_a_scoped_coupon_counts_only_the_lines_it_covers() -> None:
     assert quote(Cart(stores={"S": offer}, lines=covered)).paid_fen == 38_000
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1.2), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(store_setups(max_products=4), st.sampled_from(list(MechanismScope)), st.data())
 def test_no_cart_beats_the_checkers_bound_under_either_scope(
     setup: StoreSetup, scope: MechanismScope, data: st.DataObject

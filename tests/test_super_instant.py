@@ -29,7 +29,8 @@ from pricing.optimize.planner import PlanOptions, make_plan, store_margin_rate, 
 from pricing.outputs.export import ExportOptions, export_plan
 from pricing.verify.checker import StoreSetup, check_store
 
-SOLVE = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SOLVE = settings(max_examples=examples(0.3), deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow])
 RATES = (Decimal("0.10"), Decimal("0.20"))
 
 

@@ -382,6 +382,15 @@ class _FillerPool:
         self.limits = arrays.limits[self.index]
         self.unlimited = self.limits == 0
         self.in_b2g1 = arrays.in_b2g1[self.index]
+        # For _mixed_filler: the members by price, and the columns of the products outside.
+        members = np.flatnonzero(self.in_b2g1)
+        self.members = members[np.argsort(self.prices[members], kind="stable")]
+        self.member_prices = self.prices[self.members]
+        outside = np.flatnonzero(~self.in_b2g1)
+        self.outside = outside
+        self.outside_prices = self.prices[outside]
+        self.outside_limits = self.limits[outside]
+        self.outside_unlimited = self.outside_limits == 0
 
 
 def _smallest_baskets(
@@ -729,6 +738,12 @@ def _witness_carts(
             cheapest = min(others, key=lambda i: int(arrays.prices[i]))
             starts.extend([_merged(start, {cheapest: 3}) for start in starts])
     target = int(scenario.target_fen[index])
+    # Under exclusive store tools a coupon cart's filler may hold members too, fewer than the
+    # three units that fire buy-two-get-one (see _mixed_filler).
+    mixed = (
+        scenario.coupon_fen > 0 and not scenario.b2g1 and scenario.pieces_tier is None
+        and bool(arrays.in_b2g1.any()) and not coupon_stacks_with_offer(arrays.setup.rules)
+    )
     baskets: list[dict[int, int]] = []
     for start in starts:
         missing = target - sum(int(arrays.prices[i]) * q for i, q in start.items())
@@ -736,11 +751,72 @@ def _witness_carts(
             [_merged(start, filler) for filler in _fillers(arrays, reach, start, missing)]
             if missing > 0 else [start]
         )
+        if mixed and missing > 0:
+            filler = _mixed_filler(arrays, start, missing)
+            # Only a smaller subtotal than the other candidates' that keep the coupon (fewer
+            # than three member units) can make a worse cart here.
+            if filler is not None and _subtotal(arrays, filler) + target - missing < min(
+                    (_subtotal(arrays, units) for units in candidates
+                     if sum(q for i, q in units.items() if arrays.in_b2g1[i]) < 3),
+                    default=_NO_TOTAL):
+                candidates.append(_merged(start, filler))
         baskets.extend(
             units for units in candidates
             if _within_limits(arrays, units) and units not in baskets
         )
     return [_cart_of(arrays, units) for units in baskets]
+
+
+def _subtotal(arrays: _StoreArrays, units: dict[int, int]) -> int:
+    return sum(int(arrays.prices[i]) * q for i, q in units.items())
+
+
+def _mixed_filler(
+    arrays: _StoreArrays, units: dict[int, int], missing_fen: int
+) -> dict[int, int] | None:
+    """Under exclusive store tools, a filler of one or two buy-two-get-one member units (with
+    those the cart holds, fewer than the three that fire the offer, so the coupon is the
+    buyer's best) and units of one product outside the offer, with the least total reaching
+    ``missing_fen``: a smaller subtotal than the fillers outside the offer alone, so a larger
+    share of the coupon and of the cross-store reduction on the witnessed line.
+
+    The member part is one unit of the dearest member below ``missing_fen``, or two of it, or
+    one unit of the cheapest member reaching it alone; the rest is the fewest units of one
+    product outside the offer (searched among the first product of each kind, as
+    :func:`_fillers`). The cart is quoted exactly, so a choice that is not the least is only a
+    weaker witness, never a wrong one."""
+    free = 2 - sum(q for i, q in units.items() if arrays.in_b2g1[i])
+    pool = arrays.filler_pool()
+    if free <= 0 or not len(pool.members):
+        return None
+    parts: list[tuple[int, int]] = []  # (position in the pool, units)
+    split = int(np.searchsorted(pool.member_prices, missing_fen))  # members below, reaching
+    if split:
+        dearest = int(pool.members[split - 1])
+        parts.append((dearest, 1))
+        if free >= 2 and (not pool.limits[dearest] or pool.limits[dearest] >= 2):
+            parts.append((dearest, 2))
+    if split < len(pool.members):
+        parts.append((int(pool.members[split]), 1))
+    best: tuple[int, dict[int, int]] | None = None
+    for position, quantity in parts:
+        total = quantity * int(pool.prices[position])
+        rest = missing_fen - total
+        filler = {int(pool.index[position]): quantity}
+        if rest > 0:
+            if not len(pool.outside):
+                continue
+            needed = -(-rest // pool.outside_prices)
+            totals = np.where(pool.outside_unlimited | (pool.outside_limits >= needed),
+                              needed * pool.outside_prices, _NO_TOTAL)
+            other = int(np.argmin(totals))
+            if totals[other] == _NO_TOTAL:
+                continue
+            filler[int(pool.index[pool.outside[other]])] = int(needed[other])
+            total += int(totals[other])
+        if best is None or total < best[0]:
+            best = (total, filler)
+    return None if best is None else best[1]
 
 
 def _cart_of(arrays: _StoreArrays, units: dict[int, int]) -> Cart:
