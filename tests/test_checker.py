@@ -218,52 +218,43 @@ def _check_against_brute_force(setup: StoreSetup) -> None:
         assert brute.order[0] >= report.order_bound_fen, brute.order[1]
 
 
-def _member_in_the_coupon_filler_setup() -> StoreSetup:
-    """P1 ¥388.68, P2 ¥251, P3 ¥78.33 in buy-two-get-one, exclusive store tools, cross-store
-    pooling, a 662−1 coupon: P1's worst cart reaches the coupon with P2 and one unit of P3 (one
-    member unit does not fire the offer), a smaller subtotal than P1 + P1 or P1 + 2 × P2."""
+def _exclusive_coupon_setup(
+    list_prices: tuple[int, int, int], prices: tuple[int, int, int], threshold_fen: int
+) -> StoreSetup:
+    """P1 outside buy-two-get-one, P2 eligible, P3 in it; exclusive store tools, cross-store
+    pooling, one coupon of ¥1 off at ``threshold_fen``, no costs."""
     def item(sku: str, list_price: int, member: bool) -> Product:
         return Product(sku=sku, item_id=sku, title=f"product {sku}", list_price_fen=list_price,
                        lowest_price_fen=list_price * 7 // 10, unit_cost_fen=0, stock=0,
                        base_units=0.0, b2g1_eligible=member)
 
+    tier = CouponTier(threshold_fen=threshold_fen, amount_fen=100)
     rules = Rules(
         platform=PlatformRules(commission_rate=Decimal(0), min_discount=Decimal(0),
                                official_rate=Decimal(0), mechanism=Mechanism.CROSS_STORE,
                                store_tools=StoreTools.EXCLUSIVE),
         store=StoreRules(shipping_cost_fen=0, handling_cost_fen=0, margin_floor_rate=Decimal(0)),
-        coupons=CouponRules(candidates=(CouponTier(threshold_fen=66200, amount_fen=100),)),
+        coupons=CouponRules(candidates=(tier,)),
     )
     return StoreSetup(
-        products=(item("P1", 85900, False), item("P2", 25100, True), item("P3", 23500, True)),
-        prices_fen=(38868, 25100, 7833),
-        coupon_tiers=(CouponTier(threshold_fen=66200, amount_fen=100),),
-        b2g1_members=frozenset({"P3"}), rules=rules,
+        products=tuple(item(sku, price, member) for sku, price, member in
+                       zip(("P1", "P2", "P3"), list_prices, (False, True, True), strict=True)),
+        prices_fen=prices, coupon_tiers=(tier,), b2g1_members=frozenset({"P3"}), rules=rules,
     )
+
+
+def _member_in_the_coupon_filler_setup() -> StoreSetup:
+    """P1 ¥388.68, P2 ¥251, P3 ¥78.33 in buy-two-get-one, a 662−1 coupon: P1's worst cart
+    reaches the coupon with P2 and one unit of P3 (one member unit does not fire the offer), a
+    smaller subtotal than P1 + P1 or P1 + 2 × P2."""
+    return _exclusive_coupon_setup((85900, 25100, 23500), (38868, 25100, 7833), 66200)
 
 
 def _one_member_unit_tops_up_the_coupon_setup() -> StoreSetup:
-    """P1 ¥126.33, P2 ¥251, P3 ¥0.33 in buy-two-get-one, exclusive store tools, cross-store
-    pooling, a 630−1 coupon: P2 + 3 × P1 is ¥629.99, one fen short; one unit of P3 (which does
-    not fire the offer) tops it up, a smaller subtotal than 3 × P2."""
-    def item(sku: str, list_price: int, member: bool) -> Product:
-        return Product(sku=sku, item_id=sku, title=f"product {sku}", list_price_fen=list_price,
-                       lowest_price_fen=list_price * 7 // 10, unit_cost_fen=0, stock=0,
-                       base_units=0.0, b2g1_eligible=member)
-
-    rules = Rules(
-        platform=PlatformRules(commission_rate=Decimal(0), min_discount=Decimal(0),
-                               official_rate=Decimal(0), mechanism=Mechanism.CROSS_STORE,
-                               store_tools=StoreTools.EXCLUSIVE),
-        store=StoreRules(shipping_cost_fen=0, handling_cost_fen=0, margin_floor_rate=Decimal(0)),
-        coupons=CouponRules(candidates=(CouponTier(threshold_fen=63000, amount_fen=100),)),
-    )
-    return StoreSetup(
-        products=(item("P1", 12700, False), item("P2", 25100, True), item("P3", 100, True)),
-        prices_fen=(12633, 25100, 33),
-        coupon_tiers=(CouponTier(threshold_fen=63000, amount_fen=100),),
-        b2g1_members=frozenset({"P3"}), rules=rules,
-    )
+    """P1 ¥126.33, P2 ¥251, P3 ¥0.33 in buy-two-get-one, a 630−1 coupon: P2 + 3 × P1 is
+    ¥629.99, one fen short; one unit of P3 (which does not fire the offer) tops it up, a
+    smaller subtotal than 3 × P2."""
+    return _exclusive_coupon_setup((12700, 25100, 100), (12633, 25100, 33), 63000)
 
 
 @settings(max_examples=examples(0.5))
