@@ -173,13 +173,14 @@ def read_csv_table(path: Path, file: str) -> Table:
     first_line = raw[: raw.find(b"\n") if b"\n" in raw else len(raw)].decode(
         encoding, errors="replace"
     )
-    plain = _plain_csv_cells(raw, encoding, _separator(first_line))
+    separator = _separator(first_line)
+    plain = _plain_csv_cells(raw, encoding, separator)
     if plain is not None:
         return _split_header(plain, file)
-    return _split_header(_pandas_csv_cells(raw, encoding, first_line, file), file)
+    return _split_header(_pandas_csv_cells(raw, encoding, separator, file), file)
 
 
-def _pandas_csv_cells(raw: bytes, encoding: str, first_line: str, file: str) -> ObjectArray:
+def _pandas_csv_cells(raw: bytes, encoding: str, separator: str, file: str) -> ObjectArray:
     """The cells of any CSV text, by pandas' C reader (quotes, ragged lines, odd breaks)."""
     import pandas as pd
 
@@ -187,7 +188,7 @@ def _pandas_csv_cells(raw: bytes, encoding: str, first_line: str, file: str) -> 
         table = pd.read_csv(
             io.BytesIO(raw),
             encoding=encoding,
-            sep=_separator(first_line),
+            sep=separator,
             header=None,
             dtype=object,
             keep_default_na=False,

@@ -146,9 +146,9 @@ def waterfall_chart(
 
 
 def draw_waterfall(chart: dict[str, object], index: int, names: int, unit: str) -> Markup:
-    """One waterfall as inline SVG: the same text as the ``waterfall`` macro of
-    ``templates/charts.html.j2`` (tests/test_fast_paths.py holds them equal), joined as plain
-    strings because the report draws up to 400 of them."""
+    """One waterfall as inline SVG, escaped like the templates (tests/test_fast_paths.py holds
+    it to a Jinja2 macro using the report's ``axis``), joined as plain strings because the
+    report draws up to 400 of them."""
     axis: dict[str, Any] = chart["axis"]  # type: ignore[assignment]
     bars: list[dict[str, Any]] = chart["bars"]  # type: ignore[assignment]
     parts = [
